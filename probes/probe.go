@@ -69,6 +69,7 @@ type Spec struct {
 	DNS  *DNSOptions  `json:"dns,omitempty"`
 	UDP  *UDPOptions  `json:"udp,omitempty"`
 	ICMP *ICMPOptions `json:"icmp,omitempty"`
+	Peer *PeerOptions `json:"peer,omitempty"`
 }
 
 // TCPOptions are optional send/expect for a TCP probe.
@@ -186,4 +187,19 @@ func (r Registry) Get(kind Kind) (Prober, error) {
 		return nil, fmt.Errorf("no prober for kind %q", kind)
 	}
 	return p, nil
+}
+
+// KindPeer is a mesh echo probe against another swarmlink agent's peer
+// responder; its prober is registered by the mesh package.
+const KindPeer Kind = "peer"
+
+// PeerOptions configure a KindPeer probe. Target is host:port of the peer's
+// responder.
+type PeerOptions struct {
+	Transport string `yaml:"transport" json:"transport,omitempty"` // tcp | udp
+	Size      int    `yaml:"size" json:"size,omitempty"`           // payload bytes per echo
+	Count     int    `yaml:"count" json:"count,omitempty"`         // udp: datagrams per run
+	Path      string `yaml:"path" json:"path,omitempty"`           // overlay | published; told to the receiver
+	Peer      string `yaml:"peer" json:"peer,omitempty"`           // expected peer name (identity check)
+	OneWay    bool   `yaml:"one_way" json:"one_way,omitempty"`     // send one-way datagrams the receiver records as inbound
 }
