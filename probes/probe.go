@@ -80,11 +80,11 @@ type TCPOptions struct {
 
 // HTTPOptions are expectations for an HTTP(S) probe. Keep-alive is always off.
 type HTTPOptions struct {
-	Method        string            `yaml:"method" json:"method,omitempty"`                 // default GET
-	Status        []int             `yaml:"status" json:"status,omitempty"`                 // accepted codes; default 2xx
-	BodyContains  string            `yaml:"body_contains" json:"body_contains,omitempty"`   // substring
-	BodyRegexp    string            `yaml:"body_regexp" json:"body_regexp,omitempty"`       // RE2
-	Headers       map[string]string `yaml:"headers" json:"headers,omitempty"`               // request headers
+	Method        string            `yaml:"method" json:"method,omitempty"`               // default GET
+	Status        []int             `yaml:"status" json:"status,omitempty"`               // accepted codes; default 2xx
+	BodyContains  string            `yaml:"body_contains" json:"body_contains,omitempty"` // substring
+	BodyRegexp    string            `yaml:"body_regexp" json:"body_regexp,omitempty"`     // RE2
+	Headers       map[string]string `yaml:"headers" json:"headers,omitempty"`             // request headers
 	TLSSkipVerify bool              `yaml:"tls_skip_verify" json:"tls_skip_verify,omitempty"`
 }
 
