@@ -1,0 +1,128 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// CronParser is the cron dialect swarmlink accepts everywhere: five fields
+// with an optional leading seconds field, or a descriptor such as @daily.
+var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
+	cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// validator checks semantic rules after defaults; errors point at the line
+// where the offending field was written (or its parent when it was not).
+type validator struct {
+	d *decoder
+}
+
+func (v *validator) errf(path, format string, args ...any) {
+	p, ok := v.d.lines[path]
+	for parent := path; !ok && parent != ""; {
+		parent = parentPath(parent)
+		p, ok = v.d.lines[parent]
+	}
+	v.d.errs = append(v.d.errs, FieldError{File: v.d.file, Line: p.line, Column: p.col,
+		Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func parentPath(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '.' || p[i] == '[' {
+			return p[:i]
+		}
+	}
+	return ""
+}
+
+func (v *validator) config(c *Config) {
+	v.agent(&c.Agent)
+	seen := map[string]int{}
+	for i := range c.Probes {
+		path := fmt.Sprintf("probes[%d]", i)
+		p := &c.Probes[i]
+		if j, dup := seen[p.Name]; dup && p.Name != "" {
+			v.errf(path+".name", "duplicate probe name %q (also probes[%d])", p.Name, j)
+		}
+		seen[p.Name] = i
+		v.probe(path, p)
+	}
+	for i, s := range c.Schedules {
+		path := fmt.Sprintf("schedules[%d]", i)
+		v.name(path+".name", s.Name)
+		v.cron(path+".cron", s.Cron, s.TimeZone, true)
+		if s.Run != "all" {
+			v.errf(path+".run", "invalid value %q: expected \"all\"", s.Run)
+		}
+	}
+	v.mesh(&c.Mesh)
+}
+
+func (v *validator) agent(a *Agent) {
+	v.hostPort("agent.listen", a.Listen, true)
+	switch a.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		v.errf("agent.log_level", "invalid value %q: expected debug, info, warn or error", a.LogLevel)
+	}
+	if _, err := time.LoadLocation(a.TimeZone); err != nil {
+		v.errf("agent.time_zone", "unknown time zone %q: expected an IANA name such as UTC or Europe/Berlin", a.TimeZone)
+	}
+	v.positive("agent.resync_interval", a.ResyncInterval)
+}
+
+func (v *validator) name(path, name string) {
+	if !nameRE.MatchString(name) {
+		v.errf(path, "invalid name %q: expected 1-63 characters of letters, digits, '_', '.', '-'", name)
+	}
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.errf(path, "invalid duration %s: must be greater than zero", d)
+	}
+}
+
+func (v *validator) cron(path, spec, tz string, required bool) {
+	if spec == "" {
+		if required {
+			v.errf(path, "missing cron schedule: expected e.g. \"0 3 * * *\"")
+		}
+		return
+	}
+	if _, err := CronParser.Parse(spec); err != nil {
+		v.errf(path, "invalid cron schedule %q: %v", spec, err)
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		v.errf(path, "unknown time zone %q", tz)
+	}
+}
+
+func (v *validator) hostPort(path, hp string, allowEmptyHost bool) {
+	host, port, err := net.SplitHostPort(hp)
+	if err != nil {
+		v.errf(path, "invalid address %q: expected host:port", hp)
+		return
+	}
+	if host == "" && !allowEmptyHost {
+		v.errf(path, "invalid address %q: missing host", hp)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		v.errf(path, "invalid port %q in %q: expected 1-65535", port, hp)
+	}
+}
+
+func (v *validator) url(path, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errf(path, "invalid URL %q: expected http://host[:port]/path or https://...", raw)
+	}
+}
