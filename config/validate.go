@@ -8,13 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/swarmlink/swarmlink/controller"
 )
-
-// CronParser is the cron dialect swarmlink accepts everywhere: five fields
-// with an optional leading seconds field, or a descriptor such as @daily.
-var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
-	cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
@@ -98,7 +93,7 @@ func (v *validator) cron(path, spec, tz string, required bool) {
 		}
 		return
 	}
-	if _, err := CronParser.Parse(spec); err != nil {
+	if _, err := controller.CronParser.Parse(spec); err != nil {
 		v.errf(path, "invalid cron schedule %q: %v", spec, err)
 	}
 	if _, err := time.LoadLocation(tz); err != nil {
