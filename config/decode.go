@@ -77,6 +77,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		default:
 			seen[k.Value] = true
 			d.decode(val, v.Field(idx), sub)
+			if val.Kind == yaml.MappingNode || val.Kind == yaml.SequenceNode {
+				d.lines[sub] = pos{k.Line, k.Column} // point at the key, not the block below it
+			}
 		}
 	}
 }

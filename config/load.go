@@ -60,8 +60,9 @@ func syntaxError(file string, err error) FieldError {
 // Default returns the documented built-in configuration used when the agent
 // starts without a config file: its own API is probed over loopback so that a
 // newcomer sees a check, history and metrics at once.
-func Default() *Config {
-	c := &Config{File: EmbeddedDefaultSource}
+// listen overrides agent.listen ("" = the default) so the probe follows it.
+func Default(listen string) *Config {
+	c := &Config{File: EmbeddedDefaultSource, Agent: Agent{Listen: listen}}
 	c.ApplyDefaults()
 	c.Probes = []Probe{{
 		Name:   "self-api",

@@ -110,8 +110,12 @@ func (v *validator) hostPort(path, hp string, allowEmptyHost bool) {
 	if host == "" && !allowEmptyHost {
 		v.errf(path, "invalid address %q: missing host", hp)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		v.errf(path, "invalid port %q in %q: expected 1-65535", port, hp)
+	lowest := 1
+	if allowEmptyHost {
+		lowest = 0 // a listen address may ask for any free port
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < lowest || n > 65535 {
+		v.errf(path, "invalid port %q in %q: expected %d-65535", port, hp, lowest)
 	}
 }
 
