@@ -22,7 +22,9 @@ func newHTTPServer(tls bool) (*httptest.Server, *atomic.Int32) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "status: healthy v1.2.3") })
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "broken", http.StatusInternalServerError) })
-	mux.HandleFunc("/header", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Header.Get("X-Probe")+"@"+r.Host) })
+	mux.HandleFunc("/header", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("X-Probe")+"@"+r.Host)
+	})
 	mux.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) { _, _ = fmt.Fprintf(w, "close=%v", r.Close) })
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
 	srv := httptest.NewUnstartedServer(mux)
