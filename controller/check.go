@@ -69,3 +69,28 @@ func (s SourceFunc) Desired(ctx context.Context) ([]Check, error) { return s.Fn(
 type Sink interface {
 	Record(ctx context.Context, c Check, r probes.Result)
 }
+
+// Forgetter is implemented by sinks that keep per-check state (metric
+// series) and want to drop it when a check stops running.
+type Forgetter interface {
+	Forget(c Check)
+}
+
+// MultiSink fans every result out to several sinks.
+type MultiSink []Sink
+
+// Record calls every sink in order.
+func (m MultiSink) Record(ctx context.Context, c Check, r probes.Result) {
+	for _, s := range m {
+		s.Record(ctx, c, r)
+	}
+}
+
+// Forget calls every sink that is a Forgetter.
+func (m MultiSink) Forget(c Check) {
+	for _, s := range m {
+		if f, ok := s.(Forgetter); ok {
+			f.Forget(c)
+		}
+	}
+}

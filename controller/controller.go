@@ -118,6 +118,9 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 			c.stopJob(j)
 			delete(c.jobs, key)
 			delete(c.states, key)
+			if f, ok := c.opts.Sink.(Forgetter); ok {
+				f.Forget(j.check)
+			}
 			res.Stopped = append(res.Stopped, key)
 		}
 	}

@@ -1,0 +1,143 @@
+package controller_test
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// fakeClock is a manual clock: After channels fire when Advance passes them.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- f.now
+		return ch
+	}
+	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), ch: ch})
+	return ch
+}
+
+// Advance moves time forward and fires every waiter that is due.
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	kept := f.waiters[:0]
+	for _, w := range f.waiters {
+		if !w.at.After(f.now) {
+			w.ch <- f.now
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	f.waiters = kept
+}
+
+// Waiters counts pending After calls.
+func (f *fakeClock) Waiters() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waiters)
+}
+
+// staticSource returns whatever it was last given.
+type staticSource struct {
+	mu     sync.Mutex
+	checks []controller.Check
+	err    error
+}
+
+func (s *staticSource) Name() string { return "static" }
+
+func (s *staticSource) Desired(context.Context) ([]controller.Check, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]controller.Check(nil), s.checks...), s.err
+}
+
+func (s *staticSource) set(err error, checks ...controller.Check) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks, s.err = checks, err
+}
+
+// countingProber records how often each check name ran.
+type countingProber struct {
+	mu     sync.Mutex
+	runs   map[string]int
+	result probes.Result
+	panic  bool
+}
+
+func (p *countingProber) Probe(_ context.Context, spec probes.Spec) probes.Result {
+	p.mu.Lock()
+	p.runs[spec.Name]++
+	r, boom := p.result, p.panic
+	p.mu.Unlock()
+	if boom {
+		panic("prober exploded")
+	}
+	return r
+}
+
+func (p *countingProber) count(name string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.runs[name]
+}
+
+// recordingSink collects results and forgotten checks.
+type recordingSink struct {
+	mu        sync.Mutex
+	results   []probes.Result
+	forgotten []string
+}
+
+func (s *recordingSink) Record(_ context.Context, _ controller.Check, r probes.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.results = append(s.results, r)
+}
+
+func (s *recordingSink) Forget(c controller.Check) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgotten = append(s.forgotten, c.Key)
+}
+
+func (s *recordingSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.results)
+}
+
+func check(name string, interval time.Duration) controller.Check {
+	return controller.Check{Key: "test/" + name, Origin: "test",
+		Link:     controller.Link{Source: "me", Destination: "there", Path: "direct"},
+		Spec:     probes.Spec{Name: name, Kind: "fake", Target: "x", Timeout: time.Second, Expect: probes.ExpectReachable},
+		Interval: interval}
+}
