@@ -2,7 +2,9 @@ package probes
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"time"
 )
 
@@ -36,11 +38,10 @@ func bindConn(ctx context.Context, c deadlineCloser) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { _ = c.Close() })
 }
 
-// ctxErr prefers ctx's error over err once ctx is done, so that an I/O error
-// caused by bindConn closing the socket is reported as the timeout or
-// cancellation it really is.
+// ctxErr reports an I/O error caused by bindConn closing the socket as the
+// timeout or cancellation it really is; other errors keep their detail.
 func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	if errors.Is(err, net.ErrClosed) && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
