@@ -1,0 +1,170 @@
+// Package agent wires one swarmlink agent together: config and its watcher,
+// the history store, the controller and its sources, the metrics, the HTTP
+// API and UI. Each part is a Start(ctx) error run under one errgroup, so the
+// first fatal error stops the rest.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/swarmlink/swarmlink/api"
+	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/probes"
+	"github.com/swarmlink/swarmlink/telemetry"
+	"github.com/swarmlink/swarmlink/ui"
+)
+
+// Options are the agent's command-line inputs.
+type Options struct {
+	ConfigPath string // "" = the embedded default
+	Listen     string // overrides agent.listen
+	DataDir    string // overrides agent.data_dir
+	Version    string
+	Log        *zap.Logger
+	Hup        <-chan os.Signal // forced config reloads (SIGHUP)
+}
+
+// Agent is one running swarmlink agent.
+type Agent struct {
+	opts    Options
+	log     *zap.Logger
+	reg     *prometheus.Registry
+	cfg     *config.Config
+	watcher *config.Watcher
+	store   *history.Store
+	ctrl    *controller.Controller
+	server  *api.Server
+	started time.Time
+}
+
+// New loads the config and opens the store; Start runs everything.
+func New(opts Options) (*Agent, error) {
+	a := &Agent{opts: opts, log: opts.Log, reg: prometheus.NewRegistry(), started: time.Now()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := a.loadConfig(); err != nil {
+		return nil, err
+	}
+	if err := a.openStore(); err != nil {
+		return nil, err
+	}
+	sink := controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg)}
+	a.ctrl = controller.New(controller.Options{
+		Sources: []controller.Source{config.Source{Current: a.current}}, Probers: probes.Default(),
+		Sink: sink, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
+	})
+	if a.opts.ConfigPath != "" {
+		a.watcher = config.NewWatcher(a.opts.ConfigPath, a.cfg, a.log, a.reg, func(*config.Config) { a.ctrl.Trigger() })
+	}
+	a.server = a.newServer()
+	return a, nil
+}
+
+func (a *Agent) loadConfig() error {
+	if a.opts.ConfigPath == "" {
+		a.cfg = config.Default(a.opts.Listen)
+		a.log.Info("no config file given: running the embedded default", zap.Int("probes", len(a.cfg.Probes)))
+	} else {
+		c, err := config.Load(a.opts.ConfigPath)
+		if err != nil {
+			return err
+		}
+		a.cfg = c
+	}
+	if a.opts.Listen != "" {
+		a.cfg.Agent.Listen = a.opts.Listen
+	}
+	if a.opts.DataDir != "" {
+		a.cfg.Agent.DataDir = a.opts.DataDir
+	}
+	return nil
+}
+
+func (a *Agent) openStore() error {
+	path := filepath.Join(a.cfg.Agent.DataDir, "history.db")
+	s, err := history.Open(path, history.Options{Retention: a.cfg.History.Retention,
+		FlushInterval: a.cfg.History.FlushInterval}, a.log.With(zap.String("component", "history")))
+	if err != nil {
+		return fmt.Errorf("opening history store %s: %w", path, err)
+	}
+	a.store = s
+	return nil
+}
+
+// current is the config in force (reloaded live when a file is watched).
+func (a *Agent) current() *config.Config {
+	if a.watcher != nil {
+		return a.watcher.Current()
+	}
+	return a.cfg
+}
+
+func (a *Agent) newServer() *api.Server {
+	return api.New(api.Options{
+		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
+		Status: a.status, Reload: a.reload, Token: a.token, Log: a.log,
+		Extra: map[string]http.Handler{"GET /{$}": ui.Handler()},
+	})
+}
+
+func (a *Agent) reload() error {
+	if a.watcher == nil {
+		return errors.New("running the embedded default: there is no config file to reload")
+	}
+	return a.watcher.Reload(true)
+}
+
+func (a *Agent) token() string {
+	f := a.current().Agent.APITokenFile
+	if f == "" {
+		return ""
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		a.log.Warn("reading api token file", zap.String("file", f), zap.Error(err))
+		return ""
+	}
+	return string(trimSpace(b))
+}
+
+// Start runs every part until ctx is done or one fails, then closes the store.
+func (a *Agent) Start(ctx context.Context) error {
+	addr, err := a.server.Listen()
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", a.cfg.Agent.Listen, err)
+	}
+	a.log.Info("agent started", zap.String("name", a.cfg.Agent.Name), zap.String("listen", addr.String()),
+		zap.String("config", a.cfg.File), zap.String("data_dir", a.cfg.Agent.DataDir))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.store.Start(gctx) })
+	g.Go(func() error { return a.ctrl.Start(gctx) })
+	g.Go(func() error { return a.server.Start(gctx) })
+	g.Go(func() error { return a.ctrl.RunNamed(gctx, a.namedRuns()) })
+	if a.watcher != nil {
+		g.Go(func() error { return a.watcher.Start(gctx, a.opts.Hup) })
+	}
+	err = g.Wait()
+	if cerr := a.store.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing history store: %w", cerr)
+	}
+	return err
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

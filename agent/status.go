@@ -1,0 +1,76 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/controller"
+)
+
+// Status is the /api/v1/status document.
+type Status struct {
+	Name          string              `json:"name"`
+	Version       string              `json:"version"`
+	Started       time.Time           `json:"started"`
+	UptimeSeconds float64             `json:"uptime_seconds"`
+	Config        config.ReloadStatus `json:"config"`
+	SourceErrors  map[string]string   `json:"source_errors,omitempty"`
+	Checks        CheckCounts         `json:"checks"`
+}
+
+// CheckCounts summarises the checks by state.
+type CheckCounts struct {
+	Total   int `json:"total"`
+	Passing int `json:"passing"`
+	Failing int `json:"failing"`
+	Pending int `json:"pending"`
+}
+
+func (a *Agent) status(context.Context) any {
+	s := Status{Name: a.current().Agent.Name, Version: a.opts.Version, Started: a.started,
+		UptimeSeconds: time.Since(a.started).Seconds(), SourceErrors: a.ctrl.SourceErrors()}
+	if a.watcher != nil {
+		s.Config = a.watcher.Status()
+	} else {
+		s.Config = config.ReloadStatus{File: config.EmbeddedDefaultSource, Successful: true, Generation: 1}
+	}
+	for _, c := range a.ctrl.Checks() {
+		s.Checks.Total++
+		switch r := c.Status.LastResult; {
+		case r == nil:
+			s.Checks.Pending++
+		case r.Passed:
+			s.Checks.Passing++
+		default:
+			s.Checks.Failing++
+		}
+	}
+	return s
+}
+
+// namedRuns are the config's cron-scheduled runs; "all" runs every check
+// once and records the results like any other.
+func (a *Agent) namedRuns() []controller.NamedRun {
+	var runs []controller.NamedRun
+	for _, s := range a.cfg.Schedules {
+		runs = append(runs, controller.NamedRun{Name: s.Name, Cron: s.Cron, TimeZone: s.TimeZone,
+			Run: a.runAll})
+	}
+	return runs
+}
+
+func (a *Agent) runAll(ctx context.Context, name string) {
+	outcomes := a.ctrl.RunAll(ctx)
+	failed := 0
+	sink := historySink{store: a.store, log: a.log}
+	for _, o := range outcomes {
+		sink.Record(ctx, o.Check, o.Result)
+		if !o.Result.Passed {
+			failed++
+		}
+	}
+	a.log.Info("named run finished", zap.String("run", name), zap.Int("checks", len(outcomes)), zap.Int("failed", failed))
+}

@@ -1,0 +1,171 @@
+// Package api owns the agent's single HTTP listener: liveness and readiness,
+// Prometheus metrics, the read-only JSON API (/api/v1/...) and the web UI.
+//
+// Every endpoint is read-only. Nothing a client sends can make the agent
+// probe a target: the checks come only from the agent's own sources. The
+// few write actions (a forced config reload) require the bearer token from
+// the agent's config; without one configured they are refused.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/history"
+)
+
+// Checks lists the status of every running check.
+type Checks interface {
+	Checks() []controller.CheckStatus
+}
+
+// History answers history queries.
+type History interface {
+	Query(ctx context.Context, f history.Filter) ([]history.Record, error)
+	Transitions(ctx context.Context, f history.Filter) ([]history.Transition, error)
+}
+
+// Options wire the server to the rest of the agent.
+type Options struct {
+	Listen   string
+	Checks   Checks
+	History  History
+	Gatherer prometheus.Gatherer
+	Status   func(ctx context.Context) any // the /api/v1/status document
+	Ready    func() error                  // nil when ready
+	Reload   func() error                  // forced config reload (authenticated)
+	Token    func() string                 // bearer token for write actions; "" = writes refused
+	Extra    map[string]http.Handler       // further read-only routes (mesh, reports, UI)
+	Log      *zap.Logger
+}
+
+// Server is the agent's HTTP server.
+type Server struct {
+	opts Options
+	log  *zap.Logger
+	mux  *http.ServeMux
+	ln   net.Listener
+}
+
+// New builds the server and its routes; Start serves them.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, log: opts.Log.With(zap.String("component", "api")), mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// Handler returns the server's handler (for tests).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n")) // the agent itself is alive; never peer results
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.opts.Status(r.Context()))
+	})
+	s.mux.HandleFunc("GET /api/v1/checks", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"items": s.opts.Checks.Checks()})
+	})
+	s.mux.HandleFunc("GET /api/v1/history", s.history)
+	s.mux.HandleFunc("GET /api/v1/outages", s.outages)
+	s.mux.HandleFunc("POST /api/v1/reload", s.authenticated(s.reload))
+	for pattern, h := range s.opts.Extra {
+		s.mux.Handle(pattern, h)
+	}
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
+	if err := s.opts.Reload(); err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"reloaded": false, "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reloaded": true})
+}
+
+// authenticated requires "Authorization: Bearer <token>" matching the
+// configured token; without a configured token every write is refused.
+func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token := ""
+		if s.opts.Token != nil {
+			token = s.opts.Token()
+		}
+		if token == "" {
+			http.Error(w, "write API disabled: no api_token_file configured", http.StatusForbidden)
+			return
+		}
+		got := r.Header.Get("Authorization")
+		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+token)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// Listen binds the listener now, so that callers learn of a taken port at
+// once and tests can use ":0".
+func (s *Server) Listen() (net.Addr, error) {
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	return ln.Addr(), nil
+}
+
+// Start serves until ctx is done, then shuts down within 5 s.
+func (s *Server) Start(ctx context.Context) error {
+	if s.ln == nil {
+		if _, err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(s.ln) }()
+	s.log.Info("serving", zap.String("addr", s.ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to do
+}

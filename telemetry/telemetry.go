@@ -1,0 +1,78 @@
+// Package telemetry owns swarmlink's result metrics: it is a controller sink
+// that turns every probe result into Prometheus series on an injected
+// registry. Label sets are bounded (source, destination, path, probe, cause)
+// and never carry error strings.
+package telemetry
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+var linkLabels = []string{"source", "destination", "path", "probe"}
+
+// Metrics is a controller.Sink exporting results. Safe for concurrent use.
+type Metrics struct {
+	up       *prometheus.GaugeVec
+	passed   *prometheus.GaugeVec
+	duration *prometheus.HistogramVec
+	results  *prometheus.CounterVec
+}
+
+var (
+	_ controller.Sink      = (*Metrics)(nil)
+	_ controller.Forgetter = (*Metrics)(nil)
+)
+
+// New registers the result metrics on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_link_up",
+			Help: "Whether the link's target answered on the last probe (1) or not (0)."}, linkLabels),
+		passed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_check_passed",
+			Help: "Whether the last probe matched its expectation (1) or not (0); isolation checks pass when unreachable."}, linkLabels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "swarmlink_probe_duration_seconds",
+			Help:    "Probe duration.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, linkLabels),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "swarmlink_probe_results_total",
+			Help: "Probe results by cause."}, append(append([]string{}, linkLabels...), "cause")),
+	}
+	reg.MustRegister(m.up, m.passed, m.duration, m.results)
+	return m
+}
+
+func labels(c controller.Check) prometheus.Labels {
+	return prometheus.Labels{"source": c.Link.Source, "destination": c.Link.Destination,
+		"path": c.Link.Path, "probe": c.Spec.Name}
+}
+
+// Record exports one result.
+func (m *Metrics) Record(_ context.Context, c controller.Check, r probes.Result) {
+	l := labels(c)
+	m.up.With(l).Set(b2f(r.Reachable))
+	m.passed.With(l).Set(b2f(r.Passed))
+	m.duration.With(l).Observe(r.Duration.Seconds())
+	l["cause"] = string(r.Cause)
+	m.results.With(l).Inc()
+}
+
+// Forget deletes the series of a check that no longer runs, so that retired
+// peers leave the live view (their history stays in the store).
+func (m *Metrics) Forget(c controller.Check) {
+	l := labels(c)
+	m.up.Delete(l)
+	m.passed.Delete(l)
+	m.duration.Delete(l)
+	m.results.DeletePartialMatch(l)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
