@@ -114,9 +114,16 @@ func (a *Agent) current() *config.Config {
 func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
-		Status: a.status, Reload: a.reload, Token: a.token, Log: a.log,
+		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
 		Extra: map[string]http.Handler{"GET /{$}": ui.Handler()},
 	})
+}
+
+func (a *Agent) ready() error {
+	if !a.ctrl.Synced() {
+		return errors.New("controller has not reconciled yet")
+	}
+	return nil
 }
 
 func (a *Agent) reload() error {

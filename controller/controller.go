@@ -40,6 +40,7 @@ type Controller struct {
 	states     map[string]*checkState
 	lastGood   map[string][]Check // per source: its last successful desired set
 	sourceErrs map[string]string
+	synced     bool // a reconcile has completed
 	wg         sync.WaitGroup
 }
 
@@ -141,6 +142,7 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 	}
 	c.m.reconciles.Inc()
 	c.m.jobs.Set(float64(len(c.jobs)))
+	c.synced = true
 	sort.Strings(res.Started)
 	sort.Strings(res.Stopped)
 	sort.Strings(res.Restarted)
@@ -197,3 +199,10 @@ func (c *Controller) SourceErrors() map[string]string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Synced reports whether at least one reconcile has completed.
+func (c *Controller) Synced() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.synced
+}
