@@ -92,7 +92,7 @@ type HTTPOptions struct {
 type DNSOptions struct {
 	Resolver   string   `yaml:"resolver" json:"resolver,omitempty"`       // host:port; empty = system resolver
 	Transport  string   `yaml:"transport" json:"transport,omitempty"`     // udp (default) | tcp
-	Record     string   `yaml:"record" json:"record,omitempty"`           // A (default) | AAAA | ANY-IP | CNAME | TXT | SRV
+	Record     string   `yaml:"record" json:"record,omitempty"`           // ANY-IP (default: A+AAAA) | A | AAAA | CNAME | TXT | SRV
 	Answers    []string `yaml:"answers" json:"answers,omitempty"`         // each must be among the answers
 	MinAnswers int      `yaml:"min_answers" json:"min_answers,omitempty"` // default 1
 }
@@ -109,7 +109,7 @@ type ICMPOptions struct {
 	Count          int           `yaml:"count" json:"count,omitempty"`                       // packets; default 3
 	Interval       time.Duration `yaml:"interval" json:"interval,omitempty"`                 // between packets; default 200ms
 	Size           int           `yaml:"size" json:"size,omitempty"`                         // payload bytes; default 56
-	MaxLossPercent float64       `yaml:"max_loss_percent" json:"max_loss_percent,omitempty"` // reachable when loss <= this; default 0 < loss < 100 is "degraded" but reachable
+	MaxLossPercent float64       `yaml:"max_loss_percent" json:"max_loss_percent,omitempty"` // ok when loss <= this (default 0); above it, with some replies, mismatch but still reachable
 }
 
 // Result is the outcome of one probe run.
