@@ -15,7 +15,7 @@ import (
 // run runs spec with p under a background context, like the controller does.
 func run(p probes.Prober, spec probes.Spec) probes.Result {
 	if spec.Timeout == 0 {
-		spec.Timeout = 2 * time.Second
+		spec.Timeout = 5 * time.Second // generous: only a failing probe waits for it
 	}
 	return probes.Run(context.Background(), p, spec)
 }

@@ -76,7 +76,13 @@ func udpExchange(ctx context.Context, conn net.Conn, payload, want []byte, count
 			return st, ctxErr(ctx, err)
 		}
 		st.sent++
-		if err := awaitUDPReply(ctx, conn, buf, want, sent, until, &st); err != nil {
+		matched, unexpected, err := awaitUDPReply(ctx, conn, buf, want, until)
+		st.unexpected += unexpected
+		if matched {
+			st.received++
+			st.rttSum += time.Since(sent)
+		}
+		if err != nil {
 			return st, err
 		}
 	}
@@ -84,23 +90,22 @@ func udpExchange(ctx context.Context, conn net.Conn, payload, want []byte, count
 }
 
 // awaitUDPReply reads until a datagram containing want arrives or until
-// passes; the latter is a lost datagram, not an error.
-func awaitUDPReply(ctx context.Context, conn net.Conn, buf, want []byte, sent, until time.Time, st *echoStats) error {
+// passes; the latter is a lost datagram, not an error. It also counts the
+// datagrams that did not match.
+func awaitUDPReply(ctx context.Context, conn net.Conn, buf, want []byte, until time.Time) (matched bool, unexpected int, err error) {
 	_ = conn.SetReadDeadline(until)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
 			if err = ctxErr(ctx, err); isTimeout(err) {
-				return nil
+				return false, unexpected, nil
 			}
-			return err
+			return false, unexpected, err
 		}
 		if bytes.Contains(buf[:n], want) {
-			st.received++
-			st.rttSum += time.Since(sent)
-			return nil
+			return true, unexpected, nil
 		}
-		st.unexpected++
+		unexpected++
 	}
 }
 
