@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Heal undoes a fault. It is idempotent: calling it again, or after the
+// node or its namespace is gone, is not an error.
+type Heal func(ctx context.Context) error
+
+// vxlanPort is the overlay data plane (VXLAN over UDP).
+const vxlanPort = "4789"
+
+// dropRule is one DROP rule in a node's namespace.
+type dropRule struct {
+	table, chain string
+	match        []string
+}
+
+func (r dropRule) args(op string) []string {
+	a := []string{"iptables", "-t", r.table, op, r.chain}
+	a = append(a, r.match...)
+	return append(a, "-m", "comment", "--comment", RuleComment, "-j", "DROP")
+}
+
+// injectRules inserts rules in n's namespace; its Heal deletes every copy of
+// them. If one insert fails, the ones before it are removed.
+func injectRules(ctx context.Context, n *Node, rules ...dropRule) (Heal, error) {
+	heal := func(ctx context.Context) error {
+		for _, r := range rules {
+			for i := 0; i < 10; i++ {
+				if _, err := nsRun(ctx, n.NS(), r.args("-C")...); err != nil {
+					break // absent (or the namespace is gone): healed
+				}
+				if _, err := nsRun(ctx, n.NS(), r.args("-D")...); err != nil {
+					return fmt.Errorf("healing %s: %w", n.Name, err)
+				}
+			}
+		}
+		return nil
+	}
+	for _, r := range rules {
+		if _, err := nsRun(ctx, n.NS(), r.args("-I")...); err != nil {
+			return nil, errors.Join(fmt.Errorf("injecting fault on %s: %w", n.Name, err), heal(ctx))
+		}
+	}
+	return heal, nil
+}
+
+// DropOverlayTo drops the overlay data plane arriving at n (VXLAN, UDP 4789,
+// in n's INPUT chain): overlay traffic to n's tasks vanishes, while its
+// published ports still answer.
+func DropOverlayTo(ctx context.Context, n *Node) (Heal, error) {
+	return injectRules(ctx, n, dropRule{"filter", "INPUT", []string{"-p", "udp", "--dport", vxlanPort}})
+}
+
+// DropOverlayFrom drops the overlay data plane leaving n (OUTPUT chain).
+func DropOverlayFrom(ctx context.Context, n *Node) (Heal, error) {
+	return injectRules(ctx, n, dropRule{"filter", "OUTPUT", []string{"-p", "udp", "--dport", vxlanPort}})
+}
+
+// DropPublishedPort drops traffic to a port published on n (proto tcp or
+// udp). The rule sits in the raw table's PREROUTING, before Docker's DNAT
+// turns the published port into a container address.
+func DropPublishedPort(ctx context.Context, n *Node, proto string, port int) (Heal, error) {
+	m := []string{"-d", n.Addr, "-p", proto, "--dport", strconv.Itoa(port)}
+	return injectRules(ctx, n, dropRule{"raw", "PREROUTING", m})
+}
+
+// DropOneWay drops traffic from one node to another's address, for proto
+// and port (port 0: every port; proto "": every protocol), in from's OUTPUT
+// (the node itself, VXLAN) and FORWARD (its containers) chains. The reverse
+// direction is untouched.
+func DropOneWay(ctx context.Context, from, to *Node, proto string, port int) (Heal, error) {
+	m := []string{"-d", to.Addr}
+	if proto != "" {
+		m = append(m, "-p", proto)
+		if port != 0 {
+			m = append(m, "--dport", strconv.Itoa(port))
+		}
+	}
+	return injectRules(ctx, from,
+		dropRule{"filter", "OUTPUT", m}, dropRule{"filter", "FORWARD", m})
+}
+
+// MTUBlackHole makes an MTU black hole towards n: VXLAN packets of 1000
+// bytes or more arriving at n are dropped, so small exchanges pass and large
+// ones time out. (Lowering a veth's MTU does not make one here: the bridge
+// refragments VXLAN packets, whose DF bit is clear.)
+func MTUBlackHole(ctx context.Context, n *Node) (Heal, error) {
+	m := []string{"-p", "udp", "--dport", vxlanPort, "-m", "length", "--length", "1000:65535"}
+	return injectRules(ctx, n, dropRule{"filter", "INPUT", m})
+}
+
+// CutNode cuts n off the underlay: the root side of its veth goes down.
+func CutNode(ctx context.Context, n *Node) (Heal, error) {
+	if _, err := run(ctx, "ip", "link", "set", n.names.Veth, "down"); err != nil {
+		return nil, fmt.Errorf("cutting %s off: %w", n.Name, err)
+	}
+	return func(ctx context.Context) error {
+		if !linkExists(ctx, n.names.Veth) {
+			return nil
+		}
+		if _, err := run(ctx, "ip", "link", "set", n.names.Veth, "up"); err != nil {
+			return fmt.Errorf("reconnecting %s: %w", n.Name, err)
+		}
+		return nil
+	}, nil
+}
+
+// StopEngine stops n's dockerd (its containers stop with it). Heal starts it
+// again on the same data root, so it rejoins the Swarm, and waits until its
+// API answers; the Swarm then restarts its tasks on its own.
+func StopEngine(ctx context.Context, n *Node) (Heal, error) {
+	if err := n.stopEngine(ctx, 20*time.Second); err != nil {
+		return nil, fmt.Errorf("stopping %s: %w", n.Name, err)
+	}
+	return n.startEngine, nil
+}
