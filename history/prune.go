@@ -1,0 +1,128 @@
+package history
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
+
+// pruneChunk bounds the keys deleted per transaction, so that pruning a long
+// backlog never builds one huge transaction that blocks the writer.
+const pruneChunk = 10000
+
+// outageRetentionFactor: outages are kept this many Retentions after they
+// ended, because the outage timeline is what operators look back at long
+// after the raw results are gone.
+const outageRetentionFactor = 4
+
+// Pruned counts what one Prune removed.
+type Pruned struct {
+	Results int // raw results older than Retention
+	Outages int // outages that ended more than 4×Retention ago
+	Series  int // last states of series idle for 4×Retention with no open outage
+}
+
+// Prune removes raw results older than now-Retention, outages that ended
+// before now-4×Retention, and the state of series idle since then with no
+// open outage. Ongoing outages are never pruned. Start calls it every
+// PruneInterval; tests call it with an explicit now.
+func (s *Store) Prune(now time.Time) (Pruned, error) {
+	var p Pruned
+	var err error
+	if p.Results, err = s.pruneResults(now.Add(-s.opts.Retention)); err != nil {
+		s.stats.prunedResults.Add(uint64(p.Results))
+		return p, err
+	}
+	cutoff := now
+	for range outageRetentionFactor { // not factor×Retention: that may overflow
+		cutoff = cutoff.Add(-s.opts.Retention)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if p.Outages, err = deleteWhere(tx.Bucket(bucketOutages), func(t Transition) bool {
+			return t.End != nil && t.End.Before(cutoff)
+		}); err != nil {
+			return err
+		}
+		p.Series, err = deleteWhere(tx.Bucket(bucketSeries), func(st seriesState) bool {
+			return st.Outage == nil && st.Time.Before(cutoff)
+		})
+		return err
+	})
+	s.stats.prunedResults.Add(uint64(p.Results))
+	if err != nil {
+		return Pruned{Results: p.Results}, fmt.Errorf("pruning outages: %w", err)
+	}
+	s.stats.prunedOutages.Add(uint64(p.Outages))
+	return p, nil
+}
+
+// prune is Prune for the writer loop, which has nobody to return errors to.
+func (s *Store) prune() {
+	p, err := s.Prune(s.opts.Now())
+	if err != nil {
+		s.log.Error("pruning history", zap.Error(err))
+		return
+	}
+	if p != (Pruned{}) {
+		s.log.Debug("pruned history", zap.Int("results", p.Results),
+			zap.Int("outages", p.Outages), zap.Int("series", p.Series))
+	}
+}
+
+// pruneResults deletes results keyed before cutoff, in chunks.
+func (s *Store) pruneResults(cutoff time.Time) (int, error) {
+	end := timeKey(cutoff, 0)
+	total := 0
+	for {
+		var keys [][]byte
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketResults)
+			c := b.Cursor()
+			for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(keys) < pruneChunk; k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			return deleteKeys(b, keys)
+		})
+		if err != nil {
+			return total, fmt.Errorf("pruning results: %w", err)
+		}
+		total += len(keys)
+		if len(keys) < pruneChunk {
+			return total, nil
+		}
+	}
+}
+
+// deleteWhere deletes every entry of b whose JSON value decodes to a T for
+// which drop is true. Keys are collected first: deleting under a live cursor
+// can skip entries.
+func deleteWhere[T any](b *bolt.Bucket, drop func(T) bool) (int, error) {
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var t T
+		if err := decodeJSON(k, v, &t); err != nil {
+			return err
+		}
+		if drop(t) {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), deleteKeys(b, keys)
+}
+
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("deleting %q: %w", k, err)
+		}
+	}
+	return nil
+}
