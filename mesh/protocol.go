@@ -1,0 +1,239 @@
+// Package mesh owns swarmlink's agent-to-agent checks: the authenticated
+// wire protocol agents speak, the responder every agent runs on one TCP+UDP
+// port, the peer prober (probes.KindPeer) that echoes against other agents,
+// peer discovery (DNS tasks, Docker nodes, static hosts), the inbound tracker
+// that notices probes which should have arrived and did not, and the
+// controller.Source that turns the discovered peers into checks.
+//
+// The package is a library: the agent wires the responder, the source and
+// the tracker together.
+package mesh
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Version is the only protocol version this package speaks.
+const Version = 1
+
+// Type is a message type.
+type Type uint8
+
+// Message types. Responses carry the request's Seq.
+const (
+	TypeEchoRequest      Type = 1 // body: payload to echo
+	TypeEchoResponse     Type = 2 // body: the request's payload
+	TypeIdentityRequest  Type = 3 // body: empty
+	TypeIdentityResponse Type = 4 // body: JSON Identity
+	TypeBeacon           Type = 5 // one-way; Seq is the sender's sequence number
+)
+
+// String names t for metric labels (a bounded set).
+func (t Type) String() string {
+	switch t {
+	case TypeEchoRequest:
+		return "echo_request"
+	case TypeEchoResponse:
+		return "echo_response"
+	case TypeIdentityRequest:
+		return "identity_request"
+	case TypeIdentityResponse:
+		return "identity_response"
+	case TypeBeacon:
+		return "beacon"
+	}
+	return "unknown"
+}
+
+// Wire layout (all integers big-endian):
+//
+//	version u8 | type u8 | timestamp i64 (unix ns) | nonce [16] | seq u64 |
+//	sender len u8 | sender | path len u8 | path | body len u32 | body |
+//	tag [32] = HMAC-SHA256(key, every byte before the tag)
+//
+// On TCP a message travels in a frame: a u32 length, then the message. On
+// UDP one datagram is one message.
+const (
+	// NonceSize is the length of a message's random nonce.
+	NonceSize   = 16
+	tagSize     = sha256.Size
+	maxNameLen  = 255
+	fixedLen    = 1 + 1 + 8 + NonceSize + 8 + 1 + 1 + 4 + tagSize
+	frameHeader = 4
+
+	// HeaderBound is the largest a message can be beyond its body.
+	HeaderBound = fixedLen + 2*maxNameLen
+	// MinMessage is the smallest well-formed message.
+	MinMessage = fixedLen
+	// DefaultMaxPayload is the default body limit.
+	DefaultMaxPayload = 64 << 10
+)
+
+// Message is one decoded protocol message.
+type Message struct {
+	Type      Type
+	Timestamp int64 // unix nanoseconds when it was sent
+	Nonce     [NonceSize]byte
+	Seq       uint64
+	Sender    string // the sending agent's name
+	Path      string // overlay | published, as the sender sees it
+	Body      []byte
+}
+
+// NewMessage returns a message of type t stamped with now and a random nonce.
+func NewMessage(t Type, sender, path string, now time.Time) Message {
+	m := Message{Type: t, Timestamp: now.UnixNano(), Sender: sender, Path: path}
+	_, _ = rand.Read(m.Nonce[:]) // crypto/rand.Read never fails (Go >= 1.24)
+	return m
+}
+
+// MaxMessage is the largest encoded message with a body of maxPayload bytes.
+func MaxMessage(maxPayload int) int { return maxPayload + HeaderBound }
+
+// Encode serialises m and appends its tag computed with key.
+func Encode(key []byte, m Message) ([]byte, error) {
+	if len(m.Sender) > maxNameLen || len(m.Path) > maxNameLen {
+		return nil, fmt.Errorf("encoding message: sender or path longer than %d bytes", maxNameLen)
+	}
+	if uint64(len(m.Body)) > 1<<31 {
+		return nil, fmt.Errorf("encoding message: body of %d bytes is too large", len(m.Body))
+	}
+	b := make([]byte, 0, fixedLen+len(m.Sender)+len(m.Path)+len(m.Body))
+	b = append(b, Version, byte(m.Type))
+	b = binary.BigEndian.AppendUint64(b, uint64(m.Timestamp))
+	b = append(b, m.Nonce[:]...)
+	b = binary.BigEndian.AppendUint64(b, m.Seq)
+	b = append(b, byte(len(m.Sender)))
+	b = append(b, m.Sender...)
+	b = append(b, byte(len(m.Path)))
+	b = append(b, m.Path...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Body)))
+	b = append(b, m.Body...)
+	return append(b, tag(key, b)...), nil
+}
+
+func tag(key, b []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+// Decode checks b's size, version and tag, then parses it. It does not check
+// freshness; see Guard. The returned Body aliases b. Every error is a
+// *DropError naming the reason.
+func Decode(key, b []byte, maxPayload int) (Message, error) {
+	switch {
+	case len(b) > MaxMessage(maxPayload):
+		return Message{}, drop(ReasonOversized, "message of %d bytes exceeds %d", len(b), MaxMessage(maxPayload))
+	case len(b) < MinMessage:
+		return Message{}, drop(ReasonMalformed, "message of %d bytes is shorter than %d", len(b), MinMessage)
+	case b[0] != Version:
+		return Message{}, drop(ReasonVersion, "version %d, want %d", b[0], Version)
+	}
+	signed, got := b[:len(b)-tagSize], b[len(b)-tagSize:]
+	if !hmac.Equal(got, tag(key, signed)) {
+		return Message{}, drop(ReasonBadMAC, "tag does not verify")
+	}
+	return parse(signed)
+}
+
+// parse reads the fields of an authenticated message (tag removed).
+func parse(b []byte) (Message, error) {
+	r := reader{b: b[1:]}
+	m := Message{Type: Type(r.byte())}
+	m.Timestamp = int64(r.uint64())
+	copy(m.Nonce[:], r.bytes(NonceSize))
+	m.Seq = r.uint64()
+	m.Sender = string(r.bytes(int(r.byte())))
+	m.Path = string(r.bytes(int(r.byte())))
+	m.Body = r.bytes(int(r.uint32()))
+	if r.bad || len(r.b) != 0 {
+		return Message{}, drop(ReasonMalformed, "field lengths do not add up")
+	}
+	return m, nil
+}
+
+// reader consumes b; a read past the end sets bad and yields zeros.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.bad || n < 0 || n > len(r.b) {
+		r.bad = true
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if v := r.bytes(1); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+func (r *reader) uint64() uint64 {
+	if v := r.bytes(8); v != nil {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (r *reader) uint32() uint32 {
+	if v := r.bytes(4); v != nil {
+		return binary.BigEndian.Uint32(v)
+	}
+	return 0
+}
+
+// ReadFrame reads one length-prefixed frame of at most maxMessage bytes. The
+// length is checked before anything is allocated: a frame announcing more
+// than maxMessage (or less than MinMessage) is a *DropError and the stream
+// must be abandoned. A clean end of stream before a frame is io.EOF.
+func ReadFrame(r io.Reader, maxMessage int) ([]byte, error) {
+	var hdr [frameHeader]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if uint64(n) > uint64(maxMessage) {
+		return nil, drop(ReasonOversized, "frame of %d bytes exceeds %d", n, maxMessage)
+	}
+	if n < MinMessage {
+		return nil, drop(ReasonMalformed, "frame of %d bytes is shorter than %d", n, MinMessage)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, fmt.Errorf("reading frame body: %w", noEOF(err))
+	}
+	return b, nil
+}
+
+// WriteFrame writes msg as one length-prefixed frame in a single write.
+func WriteFrame(w io.Writer, msg []byte) error {
+	b := make([]byte, frameHeader, frameHeader+len(msg))
+	binary.BigEndian.PutUint32(b, uint32(len(msg)))
+	if _, err := w.Write(append(b, msg...)); err != nil {
+		return fmt.Errorf("writing frame: %w", err)
+	}
+	return nil
+}
+
+// noEOF turns a clean EOF in the middle of a frame into ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
