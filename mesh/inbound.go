@@ -1,0 +1,125 @@
+package mesh
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+)
+
+// PeerPath names one expected inbound stream: probes from Peer over Path.
+type PeerPath struct {
+	Peer string
+	Path string
+}
+
+// InboundStatus is the inbound state of one expected (peer, path) at a sweep.
+type InboundStatus struct {
+	Peer     string
+	Path     string
+	Kind     string    // kind of the last arrival (InboundTCP, InboundUDP, InboundBeacon); "" if none
+	LastSeen time.Time // last arrival; zero if none yet
+	Arrived  int       // arrivals since the previous sweep
+	Missing  bool      // nothing arrived within the grace period
+}
+
+// InboundTracker is how a destination notices probes that should have
+// arrived and did not. Feed it the responder's inbound probes (it is an
+// InboundSink) and the (peer, path) pairs to expect; Sweep says, per pair,
+// whether anything arrived within the grace period (typically 3× the
+// longest expected gap between two probes from one peer).
+//
+// Arrivals from pairs that are not expected are ignored, so memory is bounded
+// by the expected set. A pair added by Expect gets a full grace period before
+// it can be missing. InboundTracker is safe for concurrent use.
+type InboundTracker struct {
+	mu    sync.Mutex
+	grace time.Duration
+	pairs map[PeerPath]*inboundState
+}
+
+type inboundState struct {
+	since    time.Time // when the pair became expected
+	lastSeen time.Time
+	kind     string
+	arrived  int
+}
+
+// NewInboundTracker returns a tracker with the given grace period and no
+// expected pairs.
+func NewInboundTracker(grace time.Duration) *InboundTracker {
+	return &InboundTracker{grace: grace, pairs: map[PeerPath]*inboundState{}}
+}
+
+// SetGrace changes the grace period, e.g. when the number of peers (and so
+// the subset rotation) changes.
+func (t *InboundTracker) SetGrace(grace time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.grace = grace
+}
+
+// Expect replaces the expected set: new pairs start their grace period at
+// now, pairs still expected keep their state, pairs no longer expected (a
+// retired peer) are forgotten.
+func (t *InboundTracker) Expect(pairs []PeerPath, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	next := make(map[PeerPath]*inboundState, len(pairs))
+	for _, pp := range pairs {
+		if st, ok := t.pairs[pp]; ok {
+			next[pp] = st
+		} else {
+			next[pp] = &inboundState{since: now}
+		}
+	}
+	t.pairs = next
+}
+
+// Retire forgets every pair of peer.
+func (t *InboundTracker) Retire(peer string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for pp := range t.pairs {
+		if pp.Peer == peer {
+			delete(t.pairs, pp)
+		}
+	}
+}
+
+// OnInbound records one arrival; it implements InboundSink.
+func (t *InboundTracker) OnInbound(in Inbound) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st, ok := t.pairs[PeerPath{Peer: in.From, Path: in.Path}]
+	if !ok {
+		return
+	}
+	st.arrived++
+	if in.At.After(st.lastSeen) {
+		st.lastSeen, st.kind = in.At, in.Kind
+	}
+}
+
+// Sweep returns the status of every expected pair at now, sorted by peer and
+// path, and restarts the Arrived counts.
+func (t *InboundTracker) Sweep(now time.Time) []InboundStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]InboundStatus, 0, len(t.pairs))
+	for pp, st := range t.pairs {
+		ref := st.since
+		if st.lastSeen.After(ref) {
+			ref = st.lastSeen
+		}
+		out = append(out, InboundStatus{
+			Peer: pp.Peer, Path: pp.Path, Kind: st.kind, LastSeen: st.lastSeen,
+			Arrived: st.arrived, Missing: now.Sub(ref) > t.grace,
+		})
+		st.arrived = 0
+	}
+	slices.SortFunc(out, func(a, b InboundStatus) int {
+		return cmp.Or(cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Path, b.Path))
+	})
+	return out
+}

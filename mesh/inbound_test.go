@@ -1,0 +1,92 @@
+package mesh_test
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/mesh"
+)
+
+var _ = Describe("InboundTracker", func() {
+	const grace = 30 * time.Second
+	var (
+		t0      time.Time
+		tracker *mesh.InboundTracker
+	)
+	BeforeEach(func() {
+		t0 = time.Unix(1700000000, 0)
+		tracker = mesh.NewInboundTracker(grace)
+		tracker.Expect([]mesh.PeerPath{{Peer: "b", Path: "overlay"}, {Peer: "b", Path: "published"}}, t0)
+	})
+	arrive := func(peer, path string, at time.Time) {
+		tracker.OnInbound(mesh.Inbound{From: peer, Path: path, Kind: mesh.InboundUDP, At: at})
+	}
+	status := func(now time.Time, path string) mesh.InboundStatus {
+		GinkgoHelper()
+		for _, s := range tracker.Sweep(now) {
+			if s.Path == path {
+				return s
+			}
+		}
+		Fail("no status for path " + path)
+		return mesh.InboundStatus{}
+	}
+
+	It("gives a new pair a full grace period, then marks it missing", func() {
+		Expect(status(t0.Add(grace), "overlay").Missing).To(BeFalse())
+		Expect(status(t0.Add(grace+time.Second), "overlay").Missing).To(BeTrue())
+	})
+
+	It("marks a pair present after an arrival, and missing again once it is older than the grace", func() {
+		arrive("b", "overlay", t0.Add(40*time.Second))
+		s := status(t0.Add(41*time.Second), "overlay")
+		Expect(s).To(Equal(mesh.InboundStatus{Peer: "b", Path: "overlay", Kind: mesh.InboundUDP,
+			LastSeen: t0.Add(40 * time.Second), Arrived: 1, Missing: false}))
+		Expect(status(t0.Add(41*time.Second), "published").Missing).To(BeTrue(), "the other path saw nothing")
+		s = status(t0.Add(40*time.Second+grace+time.Second), "overlay")
+		Expect(s.Missing).To(BeTrue())
+		Expect(s.Arrived).To(BeZero(), "counts restart at every sweep")
+	})
+
+	It("ignores arrivals it does not expect, so memory stays bounded", func() {
+		for i := range 1000 {
+			arrive(fmt.Sprintf("stranger-%d", i), "overlay", t0)
+		}
+		arrive("b", "bogus-path", t0)
+		Expect(tracker.Sweep(t0)).To(HaveLen(2))
+	})
+
+	It("forgets a retired peer and pairs no longer expected", func() {
+		tracker.Retire("b")
+		Expect(tracker.Sweep(t0)).To(BeEmpty())
+		tracker.Expect([]mesh.PeerPath{{Peer: "c", Path: "overlay"}}, t0)
+		Expect(tracker.Sweep(t0)).To(ConsistOf(HaveField("Peer", "c")))
+	})
+
+	It("keeps the state of pairs still expected across Expect calls", func() {
+		arrive("b", "overlay", t0.Add(time.Second))
+		tracker.Expect([]mesh.PeerPath{{Peer: "b", Path: "overlay"}}, t0.Add(2*time.Second))
+		Expect(status(t0.Add(3*time.Second), "overlay").LastSeen).To(Equal(t0.Add(time.Second)))
+	})
+
+	It("is safe for concurrent use", func() {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				for j := range 100 {
+					arrive("b", "overlay", t0.Add(time.Duration(i*100+j)*time.Millisecond))
+					if j%10 == 0 {
+						tracker.Sweep(t0)
+						tracker.SetGrace(grace)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		Expect(status(t0, "overlay").LastSeen).To(Equal(t0.Add(799 * time.Millisecond)))
+	})
+})

@@ -1,0 +1,282 @@
+package mesh
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+)
+
+// Responder defaults.
+const (
+	DefaultListen      = ":9471"
+	DefaultMaxConns    = 256
+	DefaultConnTimeout = 10 * time.Second
+)
+
+// ResponderOptions configure a Responder. Key and Identity.Name are
+// required; zero values of the rest select the defaults.
+type ResponderOptions struct {
+	Addr         string        // TCP and UDP listen address; default ":9471"
+	Key          []byte        // shared HMAC key
+	Identity     Identity      // answered to identity requests; Name signs every answer
+	MaxPayload   int           // largest accepted body; default 64 KiB
+	ReplayWindow time.Duration // accepted clock skew; default ±30 s
+	NonceCache   int           // remembered nonces; default 16384
+	MaxConns     int           // concurrent TCP connections; default 256
+	ConnTimeout  time.Duration // idle deadline per TCP read and write; default 10 s
+	Inbound      InboundSink   // told about every authenticated probe; may be nil
+}
+
+// Responder answers other agents' probes on one port, over TCP (framed) and
+// UDP (one datagram per message): echo requests get their payload back,
+// identity requests get Identity, beacons are only recorded. Every
+// authenticated echo request and beacon is reported to Inbound.
+//
+// Input that fails authentication, freshness or size checks is counted by
+// reason and dropped without an answer; on TCP the connection is closed on
+// the first bad frame, so a client with the wrong key sees the connection
+// close instead of an answer. Nothing unauthenticated is ever answered, so
+// the UDP side cannot be used to reflect or amplify traffic.
+//
+// A Responder serves once: Start blocks until its context is done. Its
+// methods are safe for concurrent use.
+type Responder struct {
+	opts     ResponderOptions
+	log      *zap.Logger
+	guard    *Guard
+	identity []byte // JSON, encoded once
+	maxMsg   int
+	slots    chan struct{} // one per open TCP connection
+
+	messages *prometheus.CounterVec
+	dropped  *prometheus.CounterVec
+	panics   prometheus.Counter
+
+	mu  sync.Mutex
+	tcp net.Listener
+	udp *net.UDPConn
+}
+
+// NewResponder validates opts, applies defaults and registers the
+// responder's metrics on reg.
+func NewResponder(opts ResponderOptions, log *zap.Logger, reg prometheus.Registerer) (*Responder, error) {
+	if len(opts.Key) == 0 {
+		return nil, errors.New("responder: key is required")
+	}
+	if opts.Identity.Name == "" || len(opts.Identity.Name) > maxNameLen {
+		return nil, fmt.Errorf("responder: identity name must be 1 to %d bytes", maxNameLen)
+	}
+	opts = responderDefaults(opts)
+	id, err := json.Marshal(opts.Identity)
+	if err != nil {
+		return nil, fmt.Errorf("responder: encoding identity: %w", err)
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	r := &Responder{
+		opts: opts, identity: id, maxMsg: MaxMessage(opts.MaxPayload),
+		log:   log.With(zap.String("component", "mesh"), zap.String("part", "responder")),
+		guard: NewGuard(opts.ReplayWindow, opts.NonceCache),
+		slots: make(chan struct{}, opts.MaxConns),
+	}
+	if err := r.register(reg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func responderDefaults(o ResponderOptions) ResponderOptions {
+	if o.Addr == "" {
+		o.Addr = DefaultListen
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.ConnTimeout <= 0 {
+		o.ConnTimeout = DefaultConnTimeout
+	}
+	return o
+}
+
+func (r *Responder) register(reg prometheus.Registerer) error {
+	r.messages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "swarmlink_peer_messages_total",
+		Help: "Authenticated messages the peer responder accepted, by transport and type.",
+	}, []string{"transport", "type"})
+	r.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "swarmlink_peer_dropped_total",
+		Help: "Inputs the peer responder dropped unanswered, by transport and reason.",
+	}, []string{"transport", "reason"})
+	r.panics = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "swarmlink_peer_panics_total",
+		Help: "Panics recovered while the peer responder handled a message.",
+	})
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	for _, c := range []prometheus.Collector{r.messages, r.dropped, r.panics} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("responder: registering metrics: %w", err)
+		}
+	}
+	for _, t := range []string{"tcp", "udp"} {
+		for _, reason := range Reasons() {
+			r.dropped.WithLabelValues(t, string(reason))
+		}
+	}
+	return nil
+}
+
+// Listen binds the TCP listener and the UDP socket on the same port. With
+// port 0, TCP picks a free port and UDP binds the same number (retried a few
+// times should that UDP port be taken). Start calls Listen when it has not
+// been called; call it first to learn Addr.
+func (r *Responder) Listen(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tcp != nil {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(r.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("responder: listen address %q: %w", r.opts.Addr, err)
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 5
+	}
+	for ; attempts > 0; attempts-- {
+		if err = r.listenPair(ctx, host, port); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func (r *Responder) listenPair(ctx context.Context, host, port string) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return fmt.Errorf("responder: listening on tcp %s: %w", r.opts.Addr, err)
+	}
+	bound := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	pc, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, bound))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("responder: listening on udp port %s: %w", bound, err)
+	}
+	udp := pc.(*net.UDPConn)
+	_ = udp.SetReadBuffer(4 << 20) // best effort: room for bursts of large echoes
+	r.tcp, r.udp = ln, udp
+	return nil
+}
+
+// Addr returns the bound address (host:port), or "" before Listen.
+func (r *Responder) Addr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tcp == nil {
+		return ""
+	}
+	return r.tcp.Addr().String()
+}
+
+// Start listens (unless Listen was called) and serves until ctx is done,
+// then closes both sockets and waits for open connections to end. It
+// returns nil after ctx is done, or the first fatal socket error.
+func (r *Responder) Start(ctx context.Context) error {
+	if err := r.Listen(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	ln, udp := r.tcp, r.udp
+	r.mu.Unlock()
+	r.log.Info("peer responder listening", zap.String("addr", ln.Addr().String()))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		<-gctx.Done()
+		_ = ln.Close()
+		_ = udp.Close()
+		return nil
+	})
+	g.Go(func() error { return r.serveTCP(gctx, ln) })
+	g.Go(func() error { return r.serveUDP(gctx, udp) })
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// handle authenticates and answers one message. It returns the encoded
+// answer (nil when none is due) or a *DropError.
+func (r *Responder) handle(b []byte, transport string, from net.Addr) (reply []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panics.Inc()
+			r.log.Error("panic handling peer message", zap.Any("panic", p), zap.Stack("stack"))
+			reply, err = nil, drop(ReasonMalformed, "internal error")
+		}
+	}()
+	m, err := Decode(r.opts.Key, b, r.opts.MaxPayload)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if err := r.guard.Check(m, now); err != nil {
+		return nil, err
+	}
+	switch m.Type {
+	case TypeEchoRequest:
+		r.inbound(m, transport, now, from)
+		return r.answer(m, TypeEchoResponse, m.Body, transport)
+	case TypeIdentityRequest:
+		return r.answer(m, TypeIdentityResponse, r.identity, transport)
+	case TypeBeacon:
+		r.inbound(m, InboundBeacon, now, from)
+		r.messages.WithLabelValues(transport, m.Type.String()).Inc()
+		return nil, nil
+	}
+	return nil, drop(ReasonMalformed, "unexpected %s", m.Type)
+}
+
+func (r *Responder) answer(req Message, t Type, body []byte, transport string) ([]byte, error) {
+	r.messages.WithLabelValues(transport, req.Type.String()).Inc()
+	resp := NewMessage(t, r.opts.Identity.Name, req.Path, time.Now())
+	resp.Seq, resp.Body = req.Seq, body
+	return Encode(r.opts.Key, resp)
+}
+
+func (r *Responder) inbound(m Message, kind string, at time.Time, from net.Addr) {
+	if r.opts.Inbound == nil {
+		return
+	}
+	in := Inbound{From: m.Sender, Path: m.Path, Kind: kind, At: at, Seq: m.Seq, Size: len(m.Body)}
+	if from != nil {
+		in.Addr = from.String()
+	}
+	r.opts.Inbound.OnInbound(in)
+}
+
+// count records why an input was dropped; errors without a reason (plain
+// I/O errors) are not drops.
+func (r *Responder) count(transport string, err error) {
+	if reason := ReasonOf(err); reason != "" {
+		r.dropped.WithLabelValues(transport, string(reason)).Inc()
+		r.log.Debug("peer input dropped", zap.String("transport", transport), zap.Error(err))
+	}
+}
