@@ -1,0 +1,228 @@
+package mesh
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// Paths a peer is probed over.
+const (
+	PathOverlay   = "overlay"   // the peer's task address on the overlay, at ResponderPort
+	PathPublished = "published" // the peer's host address, at its published port
+)
+
+// Probes run on each path; a check's Spec.Name is "<path>-<probe>".
+const (
+	ProbeTCP    = "tcp"    // small TCP echo
+	ProbeUDP    = "udp"    // UDPCount small UDP echoes
+	ProbeLarge  = "large"  // TCP echo of LargeSize bytes (MTU check)
+	ProbeOneWay = "oneway" // UDPCount beacons, judged by the receiver
+)
+
+// SourceName is the Origin of mesh checks and the Source's name.
+const SourceName = "mesh"
+
+// SourceConfig says which checks the mesh makes to every peer.
+type SourceConfig struct {
+	ResponderPort int           // responder port on the overlay; default 9471
+	PublishedPort int           // published port, unless the peer has its own; default 9471
+	Interval      time.Duration // between runs of one check; default 30 s
+	Timeout       time.Duration // per run; default 5 s, at most Interval
+	LargeSize     int           // bytes of the large echo; <= 0 disables it
+	UDPCount      int           // datagrams per UDP echo or beacon run; default 3
+	SubsetK       int           // peers probed per round; 0 = all
+	OneWay        bool          // also send beacons the receiver tracks
+}
+
+// DefaultSourceConfig returns the defaults, with the 64 KiB large echo on.
+func DefaultSourceConfig() SourceConfig {
+	return SourceConfig{ResponderPort: DefaultPort, PublishedPort: DefaultPort,
+		Interval: 30 * time.Second, Timeout: 5 * time.Second, LargeSize: 65536, UDPCount: DefaultUDPCount}
+}
+
+func (c SourceConfig) withDefaults() SourceConfig {
+	d := DefaultSourceConfig()
+	c.ResponderPort = cmp.Or(c.ResponderPort, d.ResponderPort)
+	c.PublishedPort = cmp.Or(c.PublishedPort, d.PublishedPort)
+	c.Interval = cmp.Or(c.Interval, d.Interval)
+	c.Timeout = min(cmp.Or(c.Timeout, d.Timeout), c.Interval)
+	c.UDPCount = cmp.Or(c.UDPCount, d.UDPCount)
+	c.SubsetK = max(c.SubsetK, 0)
+	return c
+}
+
+// Source is the controller.Source of mesh checks: on every Desired it
+// re-reads its discoverers, merges their peers (without self) and returns,
+// for every peer to probe this round and every path with a known address,
+// the tcp, udp, large and oneway checks. Keys are stable:
+// "mesh/<peer>/<path>/<probe>". A vanished peer is simply absent.
+//
+// In subset mode (SubsetK > 0) each round (floor(now/Interval)) probes only
+// SubsetK peers, so the desired set changes every round: the caller must
+// trigger a reconcile at every NextRound. Source is safe for concurrent use.
+type Source struct {
+	self        Identity
+	cfg         SourceConfig
+	discoverers []Discoverer
+	log         *zap.Logger
+
+	mu    sync.Mutex
+	peers []Peer // from the last successful discovery
+}
+
+var _ controller.Source = (*Source)(nil)
+
+// NewSource returns a source for the agent self (self.Name is required for
+// the subset rotation and as the Link source).
+func NewSource(self Identity, cfg SourceConfig, log *zap.Logger, discoverers ...Discoverer) *Source {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Source{self: self, cfg: cfg.withDefaults(), discoverers: discoverers,
+		log: log.With(zap.String("component", "mesh"), zap.String("part", "source"))}
+}
+
+// Name returns "mesh".
+func (s *Source) Name() string { return SourceName }
+
+// Desired discovers peers and returns this round's checks.
+func (s *Source) Desired(ctx context.Context) ([]controller.Check, error) {
+	return s.DesiredAt(ctx, time.Now())
+}
+
+// DesiredAt is Desired for the round containing now. A discoverer failing
+// with ErrNotManager is skipped; any other failure fails the call (and
+// leaves Peers as it was), so that a transient DNS error does not retire
+// every peer.
+func (s *Source) DesiredAt(ctx context.Context, now time.Time) ([]controller.Check, error) {
+	peers, err := s.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.peers = peers
+	s.mu.Unlock()
+	var out []controller.Check
+	for _, p := range s.subset(probeable(peers), now) {
+		out = append(out, s.peerChecks(p)...)
+	}
+	slices.SortFunc(out, func(a, b controller.Check) int { return cmp.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+func (s *Source) discover(ctx context.Context) ([]Peer, error) {
+	lists := make([][]Peer, 0, len(s.discoverers))
+	var errs []error
+	for _, d := range s.discoverers {
+		peers, err := d.Peers(ctx)
+		if errors.Is(err, ErrNotManager) {
+			s.log.Debug("docker node discovery skipped", zap.Error(err))
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		lists = append(lists, peers)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("mesh discovery: %w", errors.Join(errs...))
+	}
+	return Merge(s.self, lists...), nil
+}
+
+// Peers returns the peers of the last successful discovery, probed this
+// round or not.
+func (s *Source) Peers() []Peer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.peers)
+}
+
+// probeable drops peers that run no agent.
+func probeable(peers []Peer) []Peer {
+	return slices.DeleteFunc(slices.Clone(peers), func(p Peer) bool { return p.State == StateDrain })
+}
+
+// peerChecks returns every check of p, per path with a known address.
+func (s *Source) peerChecks(p Peer) []controller.Check {
+	var out []controller.Check
+	for _, path := range s.paths(p) {
+		c := s.cfg
+		out = append(out,
+			s.check(p, path, ProbeTCP, probes.PeerOptions{Transport: "tcp", Size: DefaultSmallSize}),
+			s.check(p, path, ProbeUDP, probes.PeerOptions{Transport: "udp", Size: DefaultSmallSize, Count: c.UDPCount}))
+		if c.LargeSize > 0 {
+			out = append(out, s.check(p, path, ProbeLarge, probes.PeerOptions{Transport: "tcp", Size: c.LargeSize}))
+		}
+		if c.OneWay {
+			out = append(out, s.check(p, path, ProbeOneWay,
+				probes.PeerOptions{Transport: "udp", Size: DefaultSmallSize, Count: c.UDPCount, OneWay: true}))
+		}
+	}
+	return out
+}
+
+// pathTarget is one path to a peer and the responder address on it.
+type pathTarget struct{ name, target string }
+
+func (s *Source) paths(p Peer) []pathTarget {
+	var out []pathTarget
+	if p.OverlayAddr != "" {
+		out = append(out, pathTarget{PathOverlay, net.JoinHostPort(p.OverlayAddr, strconv.Itoa(s.cfg.ResponderPort))})
+	}
+	if p.UnderlayAddr != "" {
+		port := cmp.Or(p.PublishedPort, s.cfg.PublishedPort)
+		out = append(out, pathTarget{PathPublished, net.JoinHostPort(p.UnderlayAddr, strconv.Itoa(port))})
+	}
+	return out
+}
+
+func (s *Source) check(p Peer, path pathTarget, probe string, o probes.PeerOptions) controller.Check {
+	o.Path = path.name
+	if net.ParseIP(p.Name) == nil { // a peer named by its address has no name to check
+		o.Peer = p.Name
+	}
+	return controller.Check{
+		Key:    "mesh/" + p.Name + "/" + path.name + "/" + probe,
+		Origin: SourceName,
+		Link:   controller.Link{Source: s.self.Name, Destination: p.Name, Path: path.name},
+		Spec: probes.Spec{
+			Name: path.name + "-" + probe, Kind: probes.KindPeer, Target: path.target,
+			Timeout: s.cfg.Timeout, Expect: probes.ExpectReachable, Peer: &o,
+		},
+		Interval: s.cfg.Interval,
+	}
+}
+
+// ExpectedInbound returns the (peer, path) pairs this agent should receive
+// probes on, assuming the mesh is symmetric: every probeable peer probes us
+// over each path we can probe it over. Feed it to InboundTracker.Expect.
+func (s *Source) ExpectedInbound() []PeerPath {
+	var out []PeerPath
+	for _, p := range probeable(s.Peers()) {
+		for _, path := range s.paths(p) {
+			out = append(out, PeerPath{Peer: p.Name, Path: path.name})
+		}
+	}
+	return out
+}
+
+// MaxInboundGap is the longest expected gap between two probes from one
+// peer: Interval times the rounds a full rotation takes. A tracker's grace
+// is typically three of these.
+func (s *Source) MaxInboundGap() time.Duration {
+	return s.cfg.Interval * time.Duration(RoundsToCover(len(probeable(s.Peers()))+1, s.cfg.SubsetK))
+}

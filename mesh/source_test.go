@@ -1,0 +1,199 @@
+package mesh_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/mesh"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// discovered is a Discoverer returning fixed peers or an error.
+type discovered struct {
+	peers []mesh.Peer
+	err   error
+}
+
+func (d *discovered) Peers(context.Context) ([]mesh.Peer, error) { return d.peers, d.err }
+
+func keys(checks []controller.Check) []string {
+	out := make([]string, 0, len(checks))
+	for _, c := range checks {
+		out = append(out, c.Key)
+	}
+	return out
+}
+
+var _ = Describe("Source", func() {
+	self := mesh.Identity{Name: "a"}
+	ctx := context.Background()
+	cfg := mesh.DefaultSourceConfig()
+	cfg.Interval, cfg.Timeout, cfg.OneWay = 10*time.Second, 2*time.Second, true
+
+	It("makes every check of every path with a known address, with stable keys", func() {
+		d := &discovered{peers: []mesh.Peer{
+			{Name: "b", OverlayAddr: "10.0.1.2", UnderlayAddr: "192.0.2.2"},
+			{Name: "c", UnderlayAddr: "192.0.2.3", PublishedPort: 19471},
+			{Name: "a", OverlayAddr: "10.0.1.1"},
+		}}
+		src := mesh.NewSource(self, cfg, nil, d)
+		Expect(src.Name()).To(Equal("mesh"))
+		first, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(keys(first)).To(Equal([]string{
+			"mesh/b/overlay/large", "mesh/b/overlay/oneway", "mesh/b/overlay/tcp", "mesh/b/overlay/udp",
+			"mesh/b/published/large", "mesh/b/published/oneway", "mesh/b/published/tcp", "mesh/b/published/udp",
+			"mesh/c/published/large", "mesh/c/published/oneway", "mesh/c/published/tcp", "mesh/c/published/udp",
+		}))
+		again, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again).To(Equal(first))
+		for i := range first {
+			Expect(again[i].Hash()).To(Equal(first[i].Hash()))
+		}
+	})
+
+	It("fills link, spec and interval", func() {
+		src := mesh.NewSource(self, cfg, nil, &discovered{peers: []mesh.Peer{
+			{Name: "b", OverlayAddr: "10.0.1.2"}, {Name: "c", UnderlayAddr: "192.0.2.3", PublishedPort: 19471}}})
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		byKey := map[string]controller.Check{}
+		for _, c := range checks {
+			byKey[c.Key] = c
+		}
+		Expect(byKey["mesh/b/overlay/large"]).To(Equal(controller.Check{
+			Key: "mesh/b/overlay/large", Origin: "mesh",
+			Link: controller.Link{Source: "a", Destination: "b", Path: "overlay"},
+			Spec: probes.Spec{Name: "overlay-large", Kind: probes.KindPeer, Target: "10.0.1.2:9471",
+				Timeout: 2 * time.Second, Expect: probes.ExpectReachable,
+				Peer: &probes.PeerOptions{Transport: "tcp", Size: 65536, Path: "overlay", Peer: "b"}},
+			Interval: 10 * time.Second,
+		}))
+		Expect(byKey["mesh/c/published/udp"].Spec.Target).To(Equal("192.0.2.3:19471"))
+		Expect(*byKey["mesh/c/published/udp"].Spec.Peer).To(Equal(
+			probes.PeerOptions{Transport: "udp", Size: 64, Count: 3, Path: "published", Peer: "c"}))
+		Expect(*byKey["mesh/c/published/oneway"].Spec.Peer).To(Equal(
+			probes.PeerOptions{Transport: "udp", Size: 64, Count: 3, Path: "published", Peer: "c", OneWay: true}))
+	})
+
+	It("leaves out the large echo when disabled, drained nodes, and the name check of address-named peers", func() {
+		c := cfg
+		c.LargeSize, c.OneWay = 0, false
+		src := mesh.NewSource(self, c, nil, &discovered{peers: []mesh.Peer{
+			{Name: "10.0.1.9", OverlayAddr: "10.0.1.9"}, {Name: "d", UnderlayAddr: "192.0.2.4", State: mesh.StateDrain}}})
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(keys(checks)).To(Equal([]string{"mesh/10.0.1.9/overlay/tcp", "mesh/10.0.1.9/overlay/udp"}))
+		Expect(checks[0].Spec.Peer.Peer).To(BeEmpty())
+		Expect(src.Peers()).To(HaveLen(2), "drained peers are still discovered")
+		Expect(src.ExpectedInbound()).To(Equal([]mesh.PeerPath{{Peer: "10.0.1.9", Path: "overlay"}}))
+	})
+
+	It("skips ErrNotManager but fails on other discovery errors, keeping the last peers", func() {
+		good := &discovered{peers: []mesh.Peer{{Name: "b", OverlayAddr: "10.0.1.2"}}}
+		worker := &discovered{err: fmt.Errorf("listing swarm nodes: %w", mesh.ErrNotManager)}
+		src := mesh.NewSource(self, cfg, nil, good, worker)
+		_, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		good.err = errors.New("dns down")
+		_, err = src.Desired(ctx)
+		Expect(err).To(MatchError(ContainSubstring("mesh discovery: dns down")))
+		Expect(src.Peers()).To(ConsistOf(HaveField("Name", "b")))
+		good.err, good.peers = nil, nil
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(checks).To(BeEmpty(), "a vanished peer is absent from the desired set")
+	})
+
+	Describe("subset rotation", func() {
+		names := func(n int) []string {
+			out := make([]string, n)
+			for i := range out {
+				out[i] = fmt.Sprintf("node-%02d", i)
+			}
+			return out
+		}
+		// probedIn returns, for round r, every agent's probed peers.
+		probedIn := func(all []string, k int, round int64) map[string][]string {
+			GinkgoHelper()
+			c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: k, LargeSize: 0}
+			now := time.Unix(0, round*int64(c.Interval)).Add(3 * time.Second)
+			out := map[string][]string{}
+			for _, me := range all {
+				var peers []mesh.Peer
+				for _, n := range all {
+					peers = append(peers, mesh.Peer{Name: n, OverlayAddr: "10.0.0.1"})
+				}
+				src := mesh.NewSource(mesh.Identity{Name: me}, c, nil, &discovered{peers: peers})
+				Expect(src.Round(now)).To(Equal(round))
+				checks, err := src.DesiredAt(ctx, now)
+				Expect(err).NotTo(HaveOccurred())
+				for _, ch := range checks {
+					if ch.Spec.Peer.Transport == "tcp" {
+						out[me] = append(out[me], ch.Link.Destination)
+					}
+				}
+			}
+			return out
+		}
+
+		DescribeTable("covers every ordered pair within ceil((N-1)/k) rounds, k probes out and in per round",
+			func(n, k int) {
+				all := names(n)
+				rounds := mesh.RoundsToCover(n, k)
+				want := min(k, n-1)
+				if k == 0 {
+					want = n - 1
+				}
+				for _, start := range []int64{0, 170000001, 170000002} {
+					covered := map[[2]string]bool{}
+					for r := start; r < start+int64(rounds); r++ {
+						in := map[string]int{}
+						for src, dsts := range probedIn(all, k, r) {
+							Expect(dsts).To(HaveLen(want), "probes out of %s in round %d", src, r)
+							for _, d := range dsts {
+								Expect(d).NotTo(Equal(src))
+								covered[[2]string{src, d}] = true
+								in[d]++
+							}
+						}
+						for _, name := range all {
+							Expect(in[name]).To(Equal(want), "probes into %s in round %d", name, r)
+						}
+					}
+					Expect(covered).To(HaveLen(n*(n-1)), "pairs covered from round %d in %d rounds", start, rounds)
+				}
+			},
+			Entry("N=2 k=1", 2, 1),
+			Entry("N=3 k=1", 3, 1),
+			Entry("N=5 k=2", 5, 2),
+			Entry("N=6 k=2", 6, 2),
+			Entry("N=7 k=3", 7, 3),
+			Entry("N=10 k=3", 10, 3),
+			Entry("N=10 k=1", 10, 1),
+			Entry("N=4 k=5 (k beyond peers)", 4, 5),
+			Entry("N=5 k=0 (all peers)", 5, 0),
+		)
+
+		It("says when the next round starts and how long a rotation takes", func() {
+			c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: 2}
+			var peers []mesh.Peer
+			for _, n := range names(7)[1:] {
+				peers = append(peers, mesh.Peer{Name: n, OverlayAddr: "10.0.0.1"})
+			}
+			src := mesh.NewSource(mesh.Identity{Name: "node-00"}, c, nil, &discovered{peers: peers})
+			Expect(src.NextRound(time.Unix(1003, 0))).To(Equal(time.Unix(1010, 0)))
+			_, err := src.Desired(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(src.MaxInboundGap()).To(Equal(30 * time.Second))
+			Expect(mesh.RoundsToCover(7, 2)).To(Equal(3))
+		})
+	})
+})
