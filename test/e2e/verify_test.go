@@ -45,10 +45,10 @@ type HTTPOpts struct {
 
 // VerifyReport is `swarmlink verify --format json` output.
 type VerifyReport struct {
-	Passed  bool     `json:"passed"`
+	Passed  bool          `json:"passed"`
 	Results []CheckResult `json:"results"`
-	Exit    int      `json:"-"` // the process's exit code
-	Raw     string   `json:"-"` // stdout and stderr, for failure messages
+	Exit    int           `json:"-"` // the process's exit code
+	Raw     string        `json:"-"` // stdout and stderr, for failure messages
 }
 
 // CheckResult is one check's outcome in a VerifyReport.
