@@ -62,23 +62,44 @@ func zoneRR(name, typ, v string) string {
 	return name + " 60 IN " + typ + " " + v
 }
 
+// listenUDPAndTCP listens on one loopback port for both UDP and TCP, as a
+// resolver address serves both. The TCP port may be taken by someone else,
+// so it retries with another port.
+func listenUDPAndTCP() (net.PacketConn, net.Listener) {
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			DeferCleanup(func() { _ = pc.Close(); _ = ln.Close() })
+			return pc, ln
+		}
+		_ = pc.Close()
+	}
+	Fail("no loopback port free for both UDP and TCP")
+	return nil, nil
+}
+
 // startDNS runs the test zone on one loopback port, over UDP and TCP.
 func startDNS() string {
-	pc := listenUDP()
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	Expect(err).NotTo(HaveOccurred())
+	pc, ln := listenUDPAndTCP()
 	for _, srv := range []*dns.Server{
 		{PacketConn: pc, Handler: dns.HandlerFunc(zoneHandler)},
 		{Listener: ln, Handler: dns.HandlerFunc(zoneHandler)},
 	} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		done := make(chan struct{})
-		go func() { defer close(done); _ = srv.ActivateAndServe() }()
-		<-started
-		DeferCleanup(func() { _ = srv.Shutdown(); <-done })
+		serveDNS(srv)
 	}
 	return pc.LocalAddr().String()
+}
+
+// serveDNS runs srv until cleanup.
+func serveDNS(srv *dns.Server) {
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.ActivateAndServe() }()
+	<-started
+	DeferCleanup(func() { _ = srv.Shutdown(); <-done })
 }
 
 var _ = Describe("DNS", func() {
@@ -109,13 +130,8 @@ var _ = Describe("DNS", func() {
 
 	It("forces TCP when asked", func() {
 		// Only the TCP server answers: with the UDP one gone, udp fails and tcp works.
-		pc := listenUDP() // a UDP port that stays silent
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		Expect(err).NotTo(HaveOccurred())
-		srv := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(zoneHandler)}
-		done := make(chan struct{})
-		go func() { defer close(done); _ = srv.ActivateAndServe() }()
-		DeferCleanup(func() { _ = srv.Shutdown(); <-done })
+		pc, ln := listenUDPAndTCP() // the UDP port stays silent
+		serveDNS(&dns.Server{Listener: ln, Handler: dns.HandlerFunc(zoneHandler)})
 
 		opts := probes.DNSOptions{Resolver: pc.LocalAddr().String(), Transport: "tcp"}
 		Expect(probe("web.swarmlink.test.", opts).Cause).To(Equal(probes.CauseOK))
