@@ -47,6 +47,7 @@ type Agent struct {
 	store   *history.Store
 	ctrl    *controller.Controller
 	server  *api.Server
+	mesh    *meshPart // nil when the mesh is off
 	started time.Time
 }
 
@@ -60,9 +61,14 @@ func New(opts Options) (*Agent, error) {
 	if err := a.openStore(); err != nil {
 		return nil, err
 	}
+	sources, registry, err := a.sources()
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	sink := controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg)}
 	a.ctrl = controller.New(controller.Options{
-		Sources: []controller.Source{config.Source{Current: a.current}}, Probers: probes.Default(),
+		Sources: sources, Probers: registry,
 		Sink: sink, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
 	})
 	if a.opts.ConfigPath != "" {
@@ -70,6 +76,30 @@ func New(opts Options) (*Agent, error) {
 	}
 	a.server = a.newServer()
 	return a, nil
+}
+
+// sources builds the controller's sources and probers: the config file, and
+// the peer mesh when enabled.
+func (a *Agent) sources() ([]controller.Source, probes.Registry, error) {
+	sources := []controller.Source{config.Source{Current: a.current}}
+	registry := probes.Default()
+	if !a.cfg.Mesh.Enabled {
+		return sources, registry, nil
+	}
+	d, err := dialDocker()
+	if err != nil {
+		return nil, nil, err
+	}
+	var api dockerAPI
+	if d != nil {
+		api = d
+	}
+	a.mesh, err = newMeshPart(context.Background(), a, api)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mesh: %w", err)
+	}
+	a.mesh.register(registry)
+	return append(sources, a.mesh.source), registry, nil
 }
 
 func (a *Agent) loadConfig() error {
@@ -115,7 +145,9 @@ func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
 		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
-		Extra: map[string]http.Handler{"GET /{$}": ui.Handler()},
+		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(),
+			"GET /api/v1/links":  http.HandlerFunc(a.linksHandler),
+			"GET /api/v1/matrix": http.HandlerFunc(a.matrixHandler)},
 	})
 }
 
@@ -161,6 +193,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	g.Go(func() error { return a.ctrl.RunNamed(gctx, a.namedRuns()) })
 	if a.watcher != nil {
 		g.Go(func() error { return a.watcher.Start(gctx, a.opts.Hup) })
+	}
+	if a.mesh != nil {
+		g.Go(func() error { return a.mesh.Start(gctx, a.ctrl) })
 	}
 	err = g.Wait()
 	if cerr := a.store.Close(); cerr != nil && err == nil {

@@ -49,7 +49,7 @@ func NewRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: json, console, auto (console on a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
-	root.AddCommand(g.agentCmd(), g.verifyCmd(), g.configCmd(), g.versionCmd(), g.healthcheckCmd())
+	root.AddCommand(g.agentCmd(), g.verifyCmd(), g.configCmd(), g.versionCmd(), g.healthcheckCmd(), g.statusCmd())
 	return root
 }
 

@@ -85,6 +85,10 @@ func (c *Config) meshDefaults() {
 		m.MaxPayload = DefaultMaxPayload
 	}
 	m.Refresh = orDuration(m.Refresh, DefaultMeshRefresh)
+	if m.OneWay == nil {
+		on := true
+		m.OneWay = &on
+	}
 	for i := range m.Static {
 		if m.Static[i].Port == 0 {
 			m.Static[i].Port = m.PublishedPort

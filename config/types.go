@@ -94,7 +94,7 @@ type Mesh struct {
 	LargeSize     int           `yaml:"large_size" json:"large_size"` // large echo bytes; 0 = default 65536, -1 = off
 	UDPCount      int           `yaml:"udp_count" json:"udp_count"`
 	SubsetK       int           `yaml:"subset_k" json:"subset_k,omitempty"` // probe k peers per round; 0 = all
-	OneWay        bool          `yaml:"one_way" json:"one_way"`
+	OneWay        *bool         `yaml:"one_way" json:"one_way"`             // one-way beacons that tell directions apart; default true
 	MaxPayload    int           `yaml:"max_payload" json:"max_payload"`
 	Refresh       time.Duration `yaml:"refresh" json:"refresh"` // discovery refresh
 }

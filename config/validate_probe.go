@@ -135,6 +135,9 @@ func (v *validator) mesh(m *Mesh) {
 	if m.SubsetK < 0 {
 		v.errf("mesh.subset_k", "invalid value %d: must be >= 0", m.SubsetK)
 	}
+	if m.KeyFile == "" {
+		v.errf("mesh.key_file", "missing key_file: peer messages are authenticated with a shared key (a Swarm secret)")
+	}
 	if m.Service == "" && len(m.Static) == 0 && !m.Docker {
 		v.errf("mesh", "mesh enabled without discovery: set service, static or docker")
 	}

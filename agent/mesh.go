@@ -1,0 +1,223 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/links"
+	"github.com/swarmlink/swarmlink/mesh"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// meshPart is the agent's share of the peer mesh: its responder, the
+// source of its checks to every peer, and the tracker of what arrived here.
+type meshPart struct {
+	cfg       config.Mesh
+	self      mesh.Identity
+	source    *mesh.Source
+	responder *mesh.Responder
+	tracker   *mesh.InboundTracker
+	prober    *mesh.Prober
+	store     *history.Store
+	log       *zap.Logger
+
+	mu      sync.Mutex
+	inbound map[mesh.PeerPath]links.InboundState // last sweep, with since-when
+}
+
+// readKey reads the shared peer key; it must hold at least 16 bytes.
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mesh.key_file: %w", err)
+	}
+	key := []byte(strings.TrimSpace(string(b)))
+	if len(key) < 16 {
+		return nil, fmt.Errorf("mesh.key_file %s: key has %d bytes: need at least 16", path, len(key))
+	}
+	return key, nil
+}
+
+// localAddrs lists this host's (or container's) non-loopback IPv4 addresses.
+func localAddrs() []string {
+	var out []string
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			out = append(out, ipn.IP.String())
+		}
+	}
+	return out
+}
+
+// identity builds this agent's identity from its config and, when a Docker
+// engine answers, from the engine's view of the node.
+func identity(ctx context.Context, name, version string, d dockerAPI, log *zap.Logger) mesh.Identity {
+	host, _ := os.Hostname()
+	id := mesh.Identity{Name: name, Hostname: host, OverlayAddrs: localAddrs(), AgentVersion: version}
+	if d == nil {
+		return id
+	}
+	f, err := facts(ctx, d)
+	if err != nil {
+		log.Warn("docker engine did not answer; identity without node facts", zap.Error(err))
+		return id
+	}
+	id.NodeID, id.Role = f.NodeID, "worker"
+	if f.Manager {
+		id.Role = "manager"
+	}
+	if f.NodeAddr != "" {
+		id.UnderlayAddrs = []string{f.NodeAddr}
+	}
+	return id
+}
+
+func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) {
+	cfg := a.cfg.Mesh
+	key, err := readKey(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	log := a.log.With(zap.String("component", "mesh"))
+	m := &meshPart{cfg: cfg, store: a.store, log: log, inbound: map[mesh.PeerPath]links.InboundState{},
+		self: identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)}
+	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
+	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
+		MaxPayload: cfg.MaxPayload, Inbound: m.tracker}, log, a.reg)
+	if err != nil {
+		return nil, err
+	}
+	m.prober = mesh.NewProber(mesh.ClientOptions{Key: key, Self: m.self.Name, MaxPayload: cfg.MaxPayload})
+	m.source = mesh.NewSource(m.self, mesh.SourceConfig{ResponderPort: portNumber(cfg.Listen),
+		PublishedPort: cfg.PublishedPort, Interval: cfg.Interval, Timeout: cfg.Timeout,
+		LargeSize: largeSize(cfg.LargeSize), UDPCount: cfg.UDPCount, SubsetK: cfg.SubsetK, OneWay: *cfg.OneWay},
+		log, discoverers(cfg, key, d)...)
+	return m, nil
+}
+
+func largeSize(n int) int {
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+func portNumber(hostPort string) int {
+	_, p, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return 0
+	}
+	var n int
+	fmt.Sscanf(p, "%d", &n)
+	return n
+}
+
+func discoverers(cfg config.Mesh, key []byte, d dockerAPI) []mesh.Discoverer {
+	var out []mesh.Discoverer
+	if cfg.Service != "" {
+		out = append(out, &mesh.DNSTasks{Service: cfg.Service, Resolver: cfg.Resolver, Port: portNumber(cfg.Listen), Key: key})
+	}
+	if len(cfg.Static) > 0 {
+		hosts := make([]mesh.StaticHost, 0, len(cfg.Static))
+		for _, s := range cfg.Static {
+			hosts = append(hosts, mesh.StaticHost{Name: s.Name, Address: s.Address, PublishedPort: s.Port})
+		}
+		out = append(out, mesh.Static{Hosts: hosts})
+	}
+	if cfg.Docker && d != nil {
+		out = append(out, mesh.DockerNodes{Client: d})
+	}
+	return out
+}
+
+// register adds the peer prober to the registry.
+func (m *meshPart) register(r probes.Registry) { r[probes.KindPeer] = m.prober }
+
+// Start runs the responder, re-triggers discovery every refresh, and sweeps
+// inbound arrivals every interval; it blocks until ctx is done.
+func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error {
+	if err := m.responder.Listen(ctx); err != nil {
+		return fmt.Errorf("mesh responder: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.responder.Start(ctx) }()
+	refresh := time.NewTicker(min(m.cfg.Refresh, m.cfg.Interval))
+	defer refresh.Stop()
+	sweep := time.NewTicker(m.cfg.Interval)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return <-errc
+		case err := <-errc:
+			return err
+		case <-refresh.C:
+			ctrl.Trigger()
+		case now := <-sweep.C:
+			m.sweep(ctx, now)
+		}
+	}
+}
+
+// sweep updates the expected inbound set and records, for every expected
+// (peer, path), whether its probes arrived, as inbound history.
+func (m *meshPart) sweep(ctx context.Context, now time.Time) {
+	m.tracker.Expect(m.source.ExpectedInbound(), now)
+	m.tracker.SetGrace(3 * m.source.MaxInboundGap())
+	statuses := m.tracker.Sweep(now)
+	m.mu.Lock()
+	next := make(map[mesh.PeerPath]links.InboundState, len(statuses))
+	for _, s := range statuses {
+		k := mesh.PeerPath{Peer: s.Peer, Path: s.Path}
+		st := links.InboundState{Peer: s.Peer, Path: s.Path, Missing: s.Missing, LastSeen: s.LastSeen, Since: now}
+		if prev, ok := m.inbound[k]; ok && prev.Missing == s.Missing {
+			st.Since = prev.Since
+		}
+		next[k] = st
+	}
+	m.inbound = next
+	m.mu.Unlock()
+	for _, s := range statuses {
+		if err := m.store.Append(ctx, inboundRecord(m.self.Name, s, now)); err != nil && !errors.Is(err, context.Canceled) {
+			m.log.Warn("recording inbound state", zap.Error(err))
+		}
+	}
+}
+
+func inboundRecord(self string, s mesh.InboundStatus, now time.Time) history.Record {
+	r := history.Record{Time: now, Source: s.Peer, Destination: self, Path: s.Path, Probe: s.Path + "-inbound",
+		Direction: "inbound", Kind: "peer", Passed: !s.Missing, Reachable: !s.Missing, Cause: "ok",
+		Message: fmt.Sprintf("%d probes arrived from %s over %s", s.Arrived, s.Peer, s.Path),
+		Details: map[string]any{"arrived": s.Arrived}}
+	if s.Missing {
+		r.Cause = "timeout"
+		r.Message = fmt.Sprintf("no probes from %s arrived over %s", s.Peer, s.Path)
+		if !s.LastSeen.IsZero() {
+			r.Message += " since " + s.LastSeen.UTC().Format(time.RFC3339)
+		}
+	}
+	return r
+}
+
+// inboundStates is the last sweep's inbound knowledge.
+func (m *meshPart) inboundStates() []links.InboundState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]links.InboundState, 0, len(m.inbound))
+	for _, s := range m.inbound {
+		out = append(out, s)
+	}
+	return out
+}
