@@ -2,10 +2,13 @@ package probes_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gleak"
 
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -63,5 +66,37 @@ var _ = Describe("Default", func() {
 		}
 		_, err := reg.Get(probes.KindPeer)
 		Expect(err).To(MatchError(`no prober for kind "peer"`))
+	})
+})
+
+var _ = Describe("every prober", func() {
+	It("leaves no goroutine behind, whether the probe passes, fails or times out", func() {
+		ln := listenTCP()
+		serveTCP(ln, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+		srv, _ := newHTTPServer(false)
+		resolver := startDNS()
+		silent := serveUDP(func([]byte) []byte { return nil })
+		before := Goroutines()
+
+		short := 100 * time.Millisecond
+		reg := probes.Default()
+		for _, spec := range []probes.Spec{
+			{Kind: probes.KindTCP, Target: ln.Addr().String()},
+			{Kind: probes.KindTCP, Target: ln.Addr().String(), Timeout: short, TCP: &probes.TCPOptions{Expect: "x"}},
+			{Kind: probes.KindTCP, Target: closedTCPAddr()},
+			{Kind: probes.KindHTTP, Target: srv.URL + "/ok"},
+			{Kind: probes.KindDNS, Target: "web.swarmlink.test.", DNS: &probes.DNSOptions{Resolver: resolver}},
+			{Kind: probes.KindDNS, Target: "web.swarmlink.test.", Timeout: short, DNS: &probes.DNSOptions{Resolver: silent}},
+			{Kind: probes.KindUDP, Target: silent, Timeout: short},
+			{Kind: probes.KindICMP, Target: "127.0.0.1", Timeout: short, ICMP: &probes.ICMPOptions{Count: 1}},
+		} {
+			p, err := reg.Get(spec.Kind)
+			Expect(err).NotTo(HaveOccurred())
+			if spec.Timeout == 0 {
+				spec.Timeout = 5 * time.Second
+			}
+			probes.Run(context.Background(), p, spec)
+		}
+		Eventually(Goroutines).WithTimeout(2 * time.Second).ShouldNot(HaveLeaked(before))
 	})
 })
