@@ -1,0 +1,124 @@
+package cli_test
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+)
+
+type linksDoc struct {
+	Node  string `json:"node"`
+	Links []struct {
+		Peer, Path, Direction, State, Cause, Message string
+	} `json:"links"`
+}
+
+type matrixDoc struct {
+	Verdict    string                                   `json:"verdict"`
+	Cells      []struct{ From, To, Path, State string } `json:"cells"`
+	Unanswered map[string]string                        `json:"unanswered"`
+}
+
+// meshAgent runs an agent named node<n> on 127.0.0.<n> (API 19470, peer
+// port 9471) whose only peer is node<peer>, reached through its published
+// port on 127.0.0.<peer>: two hosts talking through published ports.
+func meshAgent(dir string, n, peer int, keyFile string) (*gexec.Session, string) {
+	cfg := writeFile(dir, fmt.Sprintf("node%d.yaml", n), fmt.Sprintf(`agent:
+  name: node%[1]d
+  listen: 127.0.0.%[1]d:19470
+mesh:
+  enabled: true
+  listen: 127.0.0.%[1]d:9471
+  key_file: %[3]s
+  interval: 500ms
+  timeout: 400ms
+  static:
+    - {name: node%[2]d, address: 127.0.0.%[2]d}
+`, n, peer, keyFile))
+	s, err := gexec.Start(exec.Command(bin, "agent", "--config", cfg, "--data-dir",
+		filepath.Join(dir, fmt.Sprintf("data%d", n)), "--log-format", "json"), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { s.Kill().Wait("5s") })
+	url := fmt.Sprintf("http://127.0.0.%d:19470", n)
+	Eventually(func() (string, error) { return httpGet(url + "/healthz") }, "10s").Should(Equal("ok\n"))
+	return s, url
+}
+
+func linkState(url, peer, dir string) string {
+	var v linksDoc
+	if err := getJSON(url+"/api/v1/links", &v); err != nil {
+		return "no answer"
+	}
+	for _, l := range v.Links {
+		if l.Peer == peer && l.Direction == dir {
+			return l.State + "/" + l.Cause + "/" + l.Message
+		}
+	}
+	return "absent"
+}
+
+var _ = Describe("peer mesh between two hosts on loopback", Ordered, func() {
+	var dir, keyA, keyB string
+	BeforeAll(func() {
+		dir = GinkgoT().TempDir()
+		keyA = writeFile(dir, "a.key", "0123456789abcdef0123456789abcdef\n")
+		keyB = writeFile(dir, "b.key", "fedcba9876543210fedcba9876543210\n")
+	})
+
+	It("shows both directions healthy on both ends and a healthy matrix", func() {
+		_, u2 := meshAgent(dir, 2, 3, keyA)
+		_, u3 := meshAgent(dir, 3, 2, keyA)
+		for _, c := range [][2]string{{u2, "node3"}, {u3, "node2"}} {
+			Eventually(func() string { return linkState(c[0], c[1], "outbound") }, "10s").Should(HavePrefix("healthy"))
+			Eventually(func() string { return linkState(c[0], c[1], "inbound") }, "10s").Should(HavePrefix("healthy"))
+		}
+		var m matrixDoc
+		Expect(getJSON(u2+"/api/v1/matrix", &m)).To(Succeed())
+		Expect(m.Verdict).To(Equal("healthy"))
+		Expect(m.Cells).To(HaveLen(2))
+	})
+
+	It("refuses and reports a peer whose key is wrong", func() {
+		_, u2 := meshAgent(dir, 2, 3, keyA)
+		_, u3 := meshAgent(dir, 3, 2, keyB)
+		Eventually(func() string { return linkState(u2, "node3", "outbound") }, "10s").Should(
+			And(HavePrefix("failing"), ContainSubstring("wrong key")))
+		Eventually(func() string { return metricsText(u3) }, "5s").Should(MatchRegexp(`swarmlink_peer_dropped_total\{reason="bad_mac",transport="(tcp|udp)"\} [1-9]`))
+	})
+
+	It("sees a stopped peer from the other end: outbound and inbound fail, history keeps both, matrix marks it", func() {
+		_, u2 := meshAgent(dir, 2, 3, keyA)
+		s3, u3 := meshAgent(dir, 3, 2, keyA)
+		Eventually(func() string { return linkState(u3, "node2", "inbound") }, "10s").Should(HavePrefix("healthy"))
+		s3.Kill().Wait("5s")
+		Eventually(func() string { return linkState(u2, "node3", "outbound") }, "5s").Should(HavePrefix("failing/refused"))
+		Eventually(func() string { return linkState(u2, "node3", "inbound") }, "5s").Should(HavePrefix("failing/timeout"))
+		Eventually(historyCauses(u2+"/api/v1/history?destination=node3&direction=outbound&limit=50"), "3s").Should(ContainSubstring("refused"))
+		Eventually(historyCauses(u2+"/api/v1/history?source=node3&direction=inbound&limit=50"), "3s").Should(ContainSubstring("timeout"))
+		var m matrixDoc
+		Expect(getJSON(u2+"/api/v1/matrix", &m)).To(Succeed())
+		Expect(m.Unanswered).To(HaveKey("node3"))
+		Expect(m.Verdict).To(Equal("failing"))
+		Expect(u3).NotTo(BeEmpty())
+	})
+})
+
+// historyCauses polls a history query and joins the causes it returns.
+func historyCauses(url string) func() string {
+	return func() string {
+		var h historyDoc
+		if err := getJSON(url, &h); err != nil {
+			return err.Error()
+		}
+		out := []string{}
+		for _, it := range h.Items {
+			out = append(out, it.Cause)
+		}
+		return strings.Join(out, ",")
+	}
+}
