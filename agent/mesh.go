@@ -145,15 +145,16 @@ func discoverers(cfg config.Mesh, key []byte, d dockerAPI) []mesh.Discoverer {
 // register adds the peer prober to the registry.
 func (m *meshPart) register(r probes.Registry) { r[probes.KindPeer] = m.prober }
 
-// Start runs the responder, re-triggers discovery every refresh, and sweeps
-// inbound arrivals every interval; it blocks until ctx is done.
+// Start runs the responder, re-triggers discovery every refresh (and, in
+// subset mode, at every round boundary, when the desired set changes), and
+// sweeps inbound arrivals every interval; it blocks until ctx is done.
 func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error {
 	if err := m.responder.Listen(ctx); err != nil {
 		return fmt.Errorf("mesh responder: %w", err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.responder.Start(ctx) }()
-	refresh := time.NewTicker(min(m.cfg.Refresh, m.cfg.Interval))
+	refresh := time.NewTicker(m.cfg.Refresh)
 	defer refresh.Stop()
 	sweep := time.NewTicker(m.cfg.Interval)
 	defer sweep.Stop()
@@ -165,10 +166,20 @@ func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error
 			return err
 		case <-refresh.C:
 			ctrl.Trigger()
+		case <-m.roundBoundary():
+			ctrl.Trigger()
 		case now := <-sweep.C:
 			m.sweep(ctx, now)
 		}
 	}
+}
+
+// roundBoundary fires at the next subset round; never without subset mode.
+func (m *meshPart) roundBoundary() <-chan time.Time {
+	if m.cfg.SubsetK <= 0 {
+		return nil
+	}
+	return time.After(time.Until(m.source.NextRound(time.Now())))
 }
 
 // sweep updates the expected inbound set and records, for every expected
