@@ -19,6 +19,11 @@ const (
 	NameCheckFailed      = "SwarmlinkCheckFailed"
 )
 
+// alertNames lists every alert name, for metric initialisation.
+func alertNames() []string {
+	return []string{NameHostUnreachable, NameLinkOneWay, NameOverlayDataPlane, NameMTU, NameLinkDown, NameCheckFailed}
+}
+
 // Localised causes (the cause label of alerts that are not plain link or
 // check alerts, which carry the probe's own cause).
 const (

@@ -11,7 +11,7 @@ import (
 // the main config as `alerting:`). Zero values mean the default; see
 // ApplyDefaults.
 type Config struct {
-	Enabled        bool          `yaml:"enabled" json:"enabled"`
+	Enabled        bool          `yaml:"enabled" json:"enabled"`                 // the agent runs the engine only when true
 	FailingAfter   int           `yaml:"failing_after" json:"failing_after"`     // F: failing after F of the last N results failed; default 3
 	Window         int           `yaml:"window" json:"window"`                   // N; default 5
 	RecoverAfter   int           `yaml:"recover_after" json:"recover_after"`     // R: healthy after R consecutive successes; default 2

@@ -35,7 +35,7 @@ type Options struct {
 	Clock       Clock                    // default the wall clock
 	Log         *zap.Logger              // default no-op
 	Registerer  prometheus.Registerer    // may be nil
-	PeerState   func(dest string) string // "active", "drain", "down", "removed" or ""; nil = all active
+	PeerState   func(dest string) string // "active", "drain", "down", "removed" or ""; nil = all active; called under the engine's lock: keep it fast
 	ClusterView ClusterView              // may be nil: host localisation from this agent's view only
 	Tick        time.Duration            // evaluation and delivery period; default 1s
 	RetryMin    time.Duration            // first delivery backoff; default 1s
@@ -49,6 +49,7 @@ const (
 	clusterRefresh = 10 * time.Second
 	clusterTimeout = 5 * time.Second
 	restoreTimeout = 10 * time.Minute
+	retireMemory   = time.Hour // stragglers of a retired link arrive within a probe timeout
 )
 
 // Engine turns probe results into localised alerts and delivers them. It is

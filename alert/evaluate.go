@@ -31,12 +31,16 @@ func (e *Engine) Evaluate(ctx context.Context) {
 	found := Localise(Input{Self: e.opts.Self, Local: e.localStates(), Cluster: cluster})
 	e.reconcile(now, found, cluster)
 	e.refresh(now)
+	for key, at := range e.retired {
+		if now.Sub(at) > retireMemory {
+			delete(e.retired, key)
+		}
+	}
 	counts := map[string]int{}
 	for _, t := range e.active {
 		counts[t.Alert.Name]++
 	}
-	for _, name := range []string{NameHostUnreachable, NameLinkOneWay, NameOverlayDataPlane, NameMTU,
-		NameLinkDown, NameCheckFailed} {
+	for _, name := range alertNames() {
 		e.m.firing.WithLabelValues(name).Set(float64(counts[name]))
 	}
 	e.m.queueLength.Set(float64(e.q.length()))

@@ -20,8 +20,7 @@ func newMetrics(reg prometheus.Registerer, names []string) *metrics {
 		panics: prometheus.NewCounter(prometheus.CounterOpts{Name: "swarmlink_alert_panics_total",
 			Help: "Panics recovered in the alert engine's evaluation or delivery."}),
 	}
-	for _, name := range []string{NameHostUnreachable, NameLinkOneWay, NameOverlayDataPlane, NameMTU,
-		NameLinkDown, NameCheckFailed} {
+	for _, name := range alertNames() {
 		m.firing.WithLabelValues(name)
 	}
 	for _, n := range names {
