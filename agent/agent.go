@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/api"
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
@@ -47,8 +48,12 @@ type Agent struct {
 	store   *history.Store
 	ctrl    *controller.Controller
 	server  *api.Server
-	mesh    *meshPart // nil when the mesh is off
-	started time.Time
+	mesh    *meshPart     // nil when the mesh is off
+	alerts  *alert.Engine // nil when alerting is off
+	sink    controller.MultiSink
+	// notifiers also get the verification reports' summaries.
+	notifiers []alert.Notifier
+	started   time.Time
 }
 
 // New loads the config and opens the store; Start runs everything.
@@ -66,10 +71,20 @@ func New(opts Options) (*Agent, error) {
 		a.store.Close()
 		return nil, err
 	}
-	sink := controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg)}
+	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg)}
+	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("alerting: %w", err)
+	}
+	if a.alerts != nil {
+		a.sink = append(a.sink, alertSink{a: a, e: a.alerts})
+		if a.mesh != nil {
+			a.mesh.observe = a.alerts.ObserveInbound
+		}
+	}
 	a.ctrl = controller.New(controller.Options{
 		Sources: sources, Probers: registry,
-		Sink: sink, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
+		Sink: a.sink, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
 	})
 	if a.opts.ConfigPath != "" {
 		a.watcher = config.NewWatcher(a.opts.ConfigPath, a.cfg, a.log, a.reg, func(*config.Config) { a.ctrl.Trigger() })
@@ -146,8 +161,12 @@ func (a *Agent) newServer() *api.Server {
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
 		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
 		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(),
-			"GET /api/v1/links":  http.HandlerFunc(a.linksHandler),
-			"GET /api/v1/matrix": http.HandlerFunc(a.matrixHandler)},
+			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
+			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
+			"GET /api/v1/alerts":       http.HandlerFunc(a.alertsHandler),
+			"GET /api/v1/alerts/links": http.HandlerFunc(a.alertLinksHandler),
+			"GET /api/v1/reports":      http.HandlerFunc(a.reportsHandler),
+			"GET /api/v1/reports/{id}": http.HandlerFunc(a.reportHandler)},
 	})
 }
 
@@ -196,6 +215,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	if a.mesh != nil {
 		g.Go(func() error { return a.mesh.Start(gctx, a.ctrl) })
+	}
+	if a.alerts != nil {
+		g.Go(func() error { return a.alerts.Start(gctx) })
 	}
 	err = g.Wait()
 	if cerr := a.store.Close(); cerr != nil && err == nil {

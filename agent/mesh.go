@@ -32,6 +32,10 @@ type meshPart struct {
 	store     *history.Store
 	log       *zap.Logger
 
+	// observe, when set, is told every sweep's verdict per (peer, path):
+	// the alert engine's view of inbound (one-way) probes.
+	observe func(peer, path, probe string, ok bool, at time.Time)
+
 	mu      sync.Mutex
 	inbound map[mesh.PeerPath]links.InboundState // last sweep, with since-when
 }
@@ -201,6 +205,9 @@ func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 	m.inbound = next
 	m.mu.Unlock()
 	for _, s := range statuses {
+		if m.observe != nil {
+			m.observe(s.Peer, s.Path, s.Path+"-"+mesh.ProbeOneWay, !s.Missing, now)
+		}
 		if err := m.store.Append(ctx, inboundRecord(m.self.Name, s, now)); err != nil && !errors.Is(err, context.Canceled) {
 			m.log.Warn("recording inbound state", zap.Error(err))
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 )
@@ -60,17 +58,4 @@ func (a *Agent) namedRuns() []controller.NamedRun {
 			Run: a.runAll})
 	}
 	return runs
-}
-
-func (a *Agent) runAll(ctx context.Context, name string) {
-	outcomes := a.ctrl.RunAll(ctx)
-	failed := 0
-	sink := historySink{store: a.store, log: a.log}
-	for _, o := range outcomes {
-		sink.Record(ctx, o.Check, o.Result)
-		if !o.Result.Passed {
-			failed++
-		}
-	}
-	a.log.Info("named run finished", zap.String("run", name), zap.Int("checks", len(outcomes)), zap.Int("failed", failed))
 }

@@ -143,3 +143,34 @@ var _ = Describe("swarmlink agent", func() {
 		Expect(httpGet(url + "/")).To(ContainSubstring("<title>swarmlink</title>"))
 	})
 })
+
+var _ = Describe("scheduled full verification", func() {
+	It("stores a report per run with the difference from the previous one, listed by /api/v1/reports", func() {
+		dir := GinkgoT().TempDir()
+		cfg := writeFile(dir, "swarmlink.yaml", fmt.Sprintf(`schedules:
+  - {name: often, cron: "*/1 * * * * *"}
+probes:
+  - {name: down, kind: tcp, target: "127.0.0.1:%d", interval: 1h, timeout: 500ms}
+`, freePort()))
+		_, url := startAgent("--config", cfg, "--data-dir", filepath.Join(dir, "data"))
+		var list struct {
+			Items []struct{ ID string } `json:"items"`
+		}
+		Eventually(func() int {
+			_ = getJSON(url+"/api/v1/reports", &list)
+			return len(list.Items)
+		}, "6s").Should(BeNumerically(">=", 2))
+		var rep struct {
+			Diff struct {
+				Previous    string   `json:"previous"`
+				StillBroken []string `json:"still_broken"`
+			} `json:"diff"`
+		}
+		Expect(getJSON(url+"/api/v1/reports/"+list.Items[0].ID, &rep)).To(Succeed())
+		Expect(rep.Diff.Previous).To(Equal(list.Items[1].ID))
+		Expect(rep.Diff.StillBroken).To(ContainElement("config/down"))
+		html, err := httpGet(url + "/api/v1/reports/" + list.Items[0].ID + "?format=html")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(html).To(ContainSubstring("<table"))
+	})
+})

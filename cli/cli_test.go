@@ -80,3 +80,20 @@ var _ = Describe("swarmlink verify", func() {
 		Expect(run("verify", "--no-such-flag").ExitCode()).To(Equal(2))
 	})
 })
+
+var _ = Describe("swarmlink verify reports", func() {
+	It("writes the Markdown and self-contained HTML report on demand", func() {
+		dir := GinkgoT().TempDir()
+		f := writeFile(dir, "v.yaml", fmt.Sprintf(
+			"probes:\n  - {name: isolated, kind: tcp, target: \"127.0.0.1:%d\", expect: unreachable}\n", freePort()))
+		md := run("verify", "--config", f, "--format", "markdown")
+		Expect(md.ExitCode()).To(Equal(0))
+		Expect(string(md.Out.Contents())).To(ContainSubstring("| PASS | isolated |"))
+		out := dir + "/r.html"
+		Expect(run("verify", "--config", f, "--format", "html", "--out", out).ExitCode()).To(Equal(0))
+		html := readFile(out)
+		Expect(html).To(HavePrefix("<!DOCTYPE html>"))
+		Expect(html).To(ContainSubstring("isolated"))
+		Expect(html).NotTo(MatchRegexp(`(src|href)="https?://`))
+	})
+})

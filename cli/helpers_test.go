@@ -85,3 +85,10 @@ func metricsText(url string) string {
 	Expect(err).NotTo(HaveOccurred())
 	return s
 }
+
+// readFile returns a file's content.
+func readFile(path string) string {
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	return string(b)
+}

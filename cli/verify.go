@@ -4,15 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlink/swarmlink/agent"
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/probes"
+	"github.com/swarmlink/swarmlink/report"
 )
 
 // VerifyResult is one line of `swarmlink verify` output.
@@ -40,14 +44,16 @@ type VerifyReport struct {
 }
 
 func (g *globals) verifyCmd() *cobra.Command {
-	var path, format string
+	var path, format, out string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Run every configured check once and print the results (exit 0 all passed, 1 any failed, 2 config error)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return &ExitError{Code: 2, Err: fmt.Errorf("--format: invalid value %q: expected table or json", format)}
+			switch format {
+			case "table", "json", "markdown", "html":
+			default:
+				return &ExitError{Code: 2, Err: fmt.Errorf("--format: invalid value %q: expected table, json, markdown or html", format)}
 			}
 			c, err := config.Load(path)
 			if err != nil {
@@ -55,8 +61,9 @@ func (g *globals) verifyCmd() *cobra.Command {
 			}
 			ctrl := controller.New(controller.Options{Sources: []controller.Source{config.Source{
 				Current: func() *config.Config { return c }}}, Probers: probes.Default()})
-			report := buildReport(ctrl.RunAll(cmd.Context()))
-			if err := printReport(g.stdout, format, report); err != nil {
+			outcomes := ctrl.RunAll(cmd.Context())
+			report := buildReport(outcomes)
+			if err := g.writeOut(out, func(w io.Writer) error { return render(w, format, report, outcomes) }); err != nil {
 				return err
 			}
 			if !report.Passed {
@@ -67,7 +74,8 @@ func (g *globals) verifyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "", "config file (required)")
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table, json, markdown or html (the nightly report's renderings)")
+	cmd.Flags().StringVar(&out, "out", "", "write the output to this file instead of stdout")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
@@ -86,6 +94,34 @@ func buildReport(outcomes map[string]controller.Outcome) VerifyReport {
 	}
 	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].Name < rep.Results[j].Name })
 	return rep
+}
+
+// render writes the results in format; markdown and html are the same
+// report the nightly verification stores.
+func render(w io.Writer, format string, rep VerifyReport, outcomes map[string]controller.Outcome) error {
+	switch format {
+	case "markdown":
+		return report.Build("on-demand", time.Now().UTC(), agent.ReportItems(outcomes), nil).WriteMarkdown(w)
+	case "html":
+		return report.Build("on-demand", time.Now().UTC(), agent.ReportItems(outcomes), nil).WriteHTML(w)
+	}
+	return printReport(w, format, rep)
+}
+
+// writeOut runs write against the file path, or stdout when path is "".
+func (g *globals) writeOut(path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(g.stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return &ExitError{Code: 2, Err: fmt.Errorf("--out: %w", err)}
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func printReport(w io.Writer, format string, rep VerifyReport) error {

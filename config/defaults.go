@@ -19,6 +19,7 @@ const (
 	DefaultRetention      = 7 * 24 * time.Hour
 	DefaultFlushInterval  = 200 * time.Millisecond
 	DefaultResolver       = "127.0.0.11:53"
+	DefaultNightly        = "0 3 * * *" // the nightly full verification, in agent.time_zone
 	DefaultLargeSize      = 65536
 	DefaultUDPCount       = 3
 	DefaultMaxPayload     = 64 << 10
@@ -43,12 +44,16 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Probes {
 		c.probeDefaults(&c.Probes[i])
 	}
+	if c.Schedules == nil { // absent: the nightly full verification; "schedules: []" turns it off
+		c.Schedules = []Schedule{{Name: "nightly", Cron: DefaultNightly}}
+	}
 	for i := range c.Schedules {
 		s := &c.Schedules[i]
 		s.TimeZone = firstNonEmpty(s.TimeZone, a.TimeZone)
 		s.Run = firstNonEmpty(s.Run, "all")
 	}
 	c.meshDefaults()
+	c.Alerting.ApplyDefaults()
 }
 
 func (c *Config) probeDefaults(p *Probe) {

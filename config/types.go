@@ -10,17 +10,19 @@ package config
 import (
 	"time"
 
+	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
 // Config is the whole agent configuration.
 type Config struct {
-	Agent     Agent      `yaml:"agent" json:"agent"`
-	Defaults  Defaults   `yaml:"defaults" json:"defaults"`
-	History   History    `yaml:"history" json:"history"`
-	Probes    []Probe    `yaml:"probes" json:"probes"`
-	Schedules []Schedule `yaml:"schedules" json:"schedules"`
-	Mesh      Mesh       `yaml:"mesh" json:"mesh"`
+	Agent     Agent        `yaml:"agent" json:"agent"`
+	Defaults  Defaults     `yaml:"defaults" json:"defaults"`
+	History   History      `yaml:"history" json:"history"`
+	Probes    []Probe      `yaml:"probes" json:"probes"`
+	Schedules []Schedule   `yaml:"schedules" json:"schedules"`
+	Mesh      Mesh         `yaml:"mesh" json:"mesh"`
+	Alerting  alert.Config `yaml:"alerting" json:"alerting"`
 
 	// File is where the config was read from ("<embedded default>" for the
 	// built-in one). Not part of the YAML.

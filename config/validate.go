@@ -59,6 +59,9 @@ func (v *validator) config(c *Config) {
 		}
 	}
 	v.mesh(&c.Mesh)
+	if c.Alerting.Enabled {
+		c.Alerting.Validate(func(path, format string, args ...any) { v.errf(join("alerting", path), format, args...) })
+	}
 }
 
 func (v *validator) agent(a *Agent) {

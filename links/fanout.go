@@ -24,8 +24,15 @@ type Collector struct {
 	Timeout     time.Duration // per peer; default 2s
 }
 
-// Collect returns the views that answered and, for the others, why not.
+// Collect returns the link views that answered and, for the others, why not.
 func (c Collector) Collect(ctx context.Context, peers []Endpoint) (map[string]View, map[string]string) {
+	return CollectJSON[View](ctx, c, peers, "/api/v1/links")
+}
+
+// CollectJSON GETs path from every peer and decodes the JSON answers, with
+// the collector's concurrency and timeout; it returns the answers and, for
+// the peers that did not answer, why not.
+func CollectJSON[T any](ctx context.Context, c Collector, peers []Endpoint, path string) (map[string]T, map[string]string) {
 	conc, timeout := c.Concurrency, c.Timeout
 	if conc <= 0 {
 		conc = 8
@@ -33,7 +40,7 @@ func (c Collector) Collect(ctx context.Context, peers []Endpoint) (map[string]Vi
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	views, failed := map[string]View{}, map[string]string{}
+	got, failed := map[string]T{}, map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, conc)
@@ -43,26 +50,27 @@ func (c Collector) Collect(ctx context.Context, peers []Endpoint) (map[string]Vi
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			v, err := c.fetch(ctx, p, timeout)
+			var v T
+			err := c.fetch(ctx, p.URL+path, timeout, &v)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				failed[p.Node] = err.Error()
 				return
 			}
-			views[p.Node] = v
+			got[p.Node] = v
 		}()
 	}
 	wg.Wait()
-	return views, failed
+	return got, failed
 }
 
-func (c Collector) fetch(ctx context.Context, p Endpoint, timeout time.Duration) (View, error) {
+func (c Collector) fetch(ctx context.Context, url string, timeout time.Duration, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/api/v1/links", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return View{}, err
+		return err
 	}
 	client := c.Client
 	if client == nil {
@@ -70,15 +78,14 @@ func (c Collector) fetch(ctx context.Context, p Endpoint, timeout time.Duration)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return View{}, fmt.Errorf("no answer: %w", err)
+		return fmt.Errorf("no answer: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return View{}, fmt.Errorf("answered %s", resp.Status)
+		return fmt.Errorf("answered %s", resp.Status)
 	}
-	var v View
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 8<<20)).Decode(&v); err != nil {
-		return View{}, fmt.Errorf("bad view: %w", err)
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 8<<20)).Decode(v); err != nil {
+		return fmt.Errorf("bad answer: %w", err)
 	}
-	return v, nil
+	return nil
 }

@@ -1,0 +1,110 @@
+package agent
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// newAlerting builds the alert engine when alerting is enabled (nil else).
+func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
+	cfg := a.cfg.Alerting
+	if !cfg.Enabled {
+		return nil, nil, nil
+	}
+	notifiers := alert.NewNotifiers(cfg, alert.HTTPOptions{})
+	opts := alert.Options{Config: cfg, Self: a.cfg.Agent.Name,
+		Queue: a.store.Bucket(alert.QueueBucket), State: a.store.Bucket(alert.StateBucket),
+		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState}
+	if a.mesh != nil {
+		opts.ClusterView = clusterView{a}
+	}
+	e, err := alert.New(opts)
+	return e, notifiers, err
+}
+
+// peerState maps discovery's word for a peer to the alert engine's:
+// drained and down nodes are suppressed; anything else (or a destination
+// that is not a peer, such as a user check's target) is not.
+func (a *Agent) peerState(dest string) string {
+	if a.mesh == nil {
+		return ""
+	}
+	for _, p := range a.mesh.source.Peers() {
+		if p.Name != dest {
+			continue
+		}
+		switch p.State {
+		case "drain", "down":
+			return p.State
+		}
+		return "active"
+	}
+	return ""
+}
+
+// alertSink feeds the engine. It forwards Forget only when a link is really
+// retired: in subset mode the controller stops a peer's checks every round
+// the peer is not probed, and that must not resolve (and re-fire) its alerts.
+type alertSink struct {
+	a *Agent
+	e *alert.Engine
+}
+
+func (s alertSink) Record(ctx context.Context, c controller.Check, r probes.Result) {
+	s.e.Record(ctx, c, r)
+}
+
+func (s alertSink) Forget(c controller.Check) {
+	if c.Origin == "mesh" && s.a.mesh != nil {
+		for _, p := range s.a.mesh.source.Peers() {
+			if p.Name == c.Link.Destination {
+				return // rotated out of this round, not retired
+			}
+		}
+	}
+	s.e.Forget(c)
+}
+
+// clusterView gives the engine every agent's link states, for host
+// localisation and to decide which end reports a one-way fault.
+type clusterView struct{ a *Agent }
+
+func (v clusterView) LinkStates(ctx context.Context) ([]alert.LinkState, error) {
+	own, err := v.a.alerts.LinkStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := links.CollectJSON[[]alert.LinkState](ctx, links.Collector{Timeout: 2 * time.Second},
+		v.a.endpoints(), "/api/v1/alerts/links")
+	for _, states := range got {
+		own = append(own, states...)
+	}
+	return own, nil
+}
+
+func (a *Agent) alertsHandler(w http.ResponseWriter, _ *http.Request) {
+	items := []alert.Alert{}
+	if a.alerts != nil {
+		items = a.alerts.Alerts()
+	}
+	writeJSON(w, map[string]any{"enabled": a.alerts != nil, "items": items})
+}
+
+// alertLinksHandler serves this agent's link states to its peers' engines.
+func (a *Agent) alertLinksHandler(w http.ResponseWriter, r *http.Request) {
+	states := []alert.LinkState{}
+	if a.alerts != nil {
+		var err error
+		if states, err = a.alerts.LinkStates(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	writeJSON(w, states)
+}
