@@ -21,6 +21,7 @@ type Options struct {
 	Deploy bool      // deploy charts/swarm/stack.yml once the image is loaded
 	Keep   bool      // mark the cluster as a demo that outlives this process
 	Log    io.Writer // progress lines; default discard
+	LogDir string    // if set, Down copies each engine's log here first
 }
 
 func (o *Options) defaults() error {
@@ -56,8 +57,9 @@ type Cluster struct {
 	Stack string // the stack name
 	Repo  string // the repository the image was built from
 
-	log  io.Writer
-	lock *os.File
+	log    io.Writer
+	logDir string
+	lock   *os.File
 }
 
 // Manager is the Swarm manager node (node1).
@@ -85,7 +87,7 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{Image: opts.Image, Stack: opts.Stack, Repo: opts.Repo, log: opts.Log}
+	c := &Cluster{Image: opts.Image, Stack: opts.Stack, Repo: opts.Repo, log: opts.Log, logDir: opts.LogDir}
 	lock, err := acquireLock(ctx)
 	if err != nil {
 		return nil, err
@@ -204,6 +206,7 @@ func (c *Cluster) Down(ctx context.Context) error {
 	err := parallel(jobs...)
 	for _, n := range c.Nodes {
 		n.Client.Close()
+		err = errors.Join(err, n.saveLog(c.logDir))
 	}
 	err = errors.Join(err, Cleanup(ctx))
 	releaseLock(c.lock)

@@ -186,6 +186,24 @@ func (n *Node) stopEngine(ctx context.Context, grace time.Duration) error {
 	}
 }
 
+// saveLog copies the engine's log to dir/<name>-dockerd.log; "" skips it.
+func (n *Node) saveLog(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(n.names.Dir, "dockerd.log"))
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, n.Name+"-dockerd.log"), b, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("saving %s's engine log: %w", n.Name, err)
+	}
+	return nil
+}
+
 // LogTail returns the last lines of the node's dockerd log, for errors.
 func (n *Node) LogTail(lines int) string {
 	b, err := os.ReadFile(filepath.Join(n.names.Dir, "dockerd.log"))

@@ -34,7 +34,8 @@ func TestE2E(t *testing.T) {
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	start := time.Now()
-	c, err := cluster.Up(ctx, cluster.Options{Deploy: true, Log: GinkgoWriter})
+	c, err := cluster.Up(ctx, cluster.Options{Deploy: true, Log: GinkgoWriter,
+		LogDir: os.Getenv("SWARMLINK_E2E_LOGS")})
 	Expect(err).NotTo(HaveOccurred())
 	suite = c
 	Expect(c.WaitAgentsHealthy(ctx, 2*time.Minute)).To(Succeed())
