@@ -206,7 +206,12 @@ func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 	m.mu.Unlock()
 	for _, s := range statuses {
 		if m.observe != nil {
-			m.observe(s.Peer, s.Path, s.Path+"-"+mesh.ProbeOneWay, !s.Missing, now)
+			// The engine gets "did anything arrive this interval", not the
+			// tracker's grace-based verdict: the grace would make the inbound
+			// side lag the outbound one by several intervals and turn a dead
+			// host into a one-way alert first. Its hysteresis absorbs an
+			// interval that happened to see no arrival.
+			m.observe(s.Peer, s.Path, s.Path+"-"+mesh.ProbeOneWay, s.Arrived > 0, now)
 		}
 		if err := m.store.Append(ctx, inboundRecord(m.self.Name, s, now)); err != nil && !errors.Is(err, context.Canceled) {
 			m.log.Warn("recording inbound state", zap.Error(err))

@@ -28,7 +28,12 @@ type matrixDoc struct {
 // port 9471) whose only peer is node<peer>, reached through its published
 // port on 127.0.0.<peer>: two hosts talking through published ports.
 func meshAgent(dir string, n, peer int, keyFile string) (*gexec.Session, string) {
-	cfg := writeFile(dir, fmt.Sprintf("node%d.yaml", n), fmt.Sprintf(`agent:
+	return meshAgentCfg(dir, n, peer, keyFile, "")
+}
+
+// meshAgentCfg is meshAgent with extra top-level config appended.
+func meshAgentCfg(dir string, n, peer int, keyFile, extra string) (*gexec.Session, string) {
+	cfg := writeFile(dir, fmt.Sprintf("node%d.yaml", n), extra+fmt.Sprintf(`agent:
   name: node%[1]d
   listen: 127.0.0.%[1]d:19470
 mesh:
