@@ -1,0 +1,48 @@
+package telemetry_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/probes"
+	"github.com/swarmlink/swarmlink/telemetry"
+)
+
+func TestTelemetry(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Telemetry Suite")
+}
+
+var _ = Describe("Metrics", func() {
+	chk := controller.Check{Key: "k", Link: controller.Link{Source: "n1", Destination: "n2", Path: "overlay"},
+		Spec: probes.Spec{Name: "overlay-tcp"}}
+
+	It("exports link up, passed, duration and results by cause; forgets retired checks", func() {
+		reg := prometheus.NewRegistry()
+		m := telemetry.New(reg)
+		m.Record(context.Background(), chk, probes.Result{Reachable: false, Passed: false, Cause: probes.CauseTimeout, Duration: time.Second})
+		m.Record(context.Background(), chk, probes.Result{Reachable: true, Passed: true, Cause: probes.CauseOK, Duration: time.Millisecond})
+		Expect(testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP swarmlink_link_up Whether the link's target answered on the last probe (1) or not (0).
+# TYPE swarmlink_link_up gauge
+swarmlink_link_up{destination="n2",path="overlay",probe="overlay-tcp",source="n1"} 1
+# HELP swarmlink_probe_results_total Probe results by cause.
+# TYPE swarmlink_probe_results_total counter
+swarmlink_probe_results_total{cause="ok",destination="n2",path="overlay",probe="overlay-tcp",source="n1"} 1
+swarmlink_probe_results_total{cause="timeout",destination="n2",path="overlay",probe="overlay-tcp",source="n1"} 1
+`), "swarmlink_link_up", "swarmlink_probe_results_total")).To(Succeed())
+		Expect(testutil.CollectAndCount(reg, "swarmlink_probe_duration_seconds")).To(Equal(1))
+
+		m.Forget(chk)
+		Expect(testutil.CollectAndCount(reg, "swarmlink_link_up", "swarmlink_probe_results_total",
+			"swarmlink_probe_duration_seconds", "swarmlink_check_passed")).To(Equal(0))
+	})
+})
