@@ -23,11 +23,11 @@ type proc struct {
 // which survive a killed shim).
 func harnessProcs() []proc {
 	entries, _ := os.ReadDir("/proc")
-	self := os.Getpid()
+	skip := ancestors()
 	var out []proc
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
+		if err != nil || skip[pid] {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
@@ -40,6 +40,27 @@ func harnessProcs() []proc {
 		if strings.Contains(cmd, StateDir) || strings.Contains(string(cg), "/"+CgroupPrefix) {
 			out = append(out, proc{pid: pid, cmd: cmd})
 		}
+	}
+	return out
+}
+
+// ancestors is this process and its parents: a shell whose command line
+// happens to name StateDir must not be killed under the test's feet.
+func ancestors() map[int]bool {
+	out := map[int]bool{}
+	for pid := os.Getpid(); pid > 1 && !out[pid]; {
+		out[pid] = true
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			break
+		}
+		// Fields after the command, which is in parentheses and may hold spaces.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			break
+		}
+		pid, _ = strconv.Atoi(f[1])
 	}
 	return out
 }
