@@ -20,6 +20,7 @@ import (
 
 	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/internal/clocktest"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -30,52 +31,10 @@ func testLogger() *zap.Logger {
 	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(GinkgoWriter), zap.DebugLevel))
 }
 
-// fakeClock is a manual clock: After channels fire when Advance passes them.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-}
+// fakeClock is the shared manual clock.
+type fakeClock = clocktest.Fake
 
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) After(d time.Duration) <-chan time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- f.now
-		return ch
-	}
-	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), ch: ch})
-	return ch
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-	kept := f.waiters[:0]
-	for _, w := range f.waiters {
-		if !w.at.After(f.now) {
-			w.ch <- f.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	f.waiters = kept
-}
+func newFakeClock(t time.Time) *fakeClock { return clocktest.New(t) }
 
 // memKV is an in-memory alert.KV for specs that do not test durability.
 type memKV struct {
