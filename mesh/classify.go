@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"time"
 
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -120,17 +119,3 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// deadlineCloser is the part of a connection bindConn needs.
-type deadlineCloser interface {
-	io.Closer
-	SetDeadline(t time.Time) error
-}
-
-// bindConn ties c to ctx: c's deadline is ctx's and c is closed when ctx
-// ends. The returned stop undoes the latter.
-func bindConn(ctx context.Context, c deadlineCloser) (stop func() bool) {
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
-	return context.AfterFunc(ctx, func() { _ = c.Close() })
-}

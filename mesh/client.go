@@ -203,7 +203,7 @@ func (p *Prober) roundTrip(ctx context.Context, target string, req Message) (res
 		return Message{}, 0, &opError{"connect " + target, ctxErr(ctx, err)}
 	}
 	defer conn.Close()
-	defer bindConn(ctx, conn)()
+	defer probes.BindConn(ctx, conn)()
 	start := time.Now()
 	if err := WriteFrame(conn, b); err != nil {
 		return Message{}, 0, &opError{"send to " + target, ctxErr(ctx, err)}

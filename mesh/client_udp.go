@@ -20,7 +20,7 @@ func (p *Prober) udpEcho(ctx context.Context, target string, o probes.PeerOption
 		return failure(err), ""
 	}
 	defer conn.Close()
-	defer bindConn(ctx, conn)()
+	defer probes.BindConn(ctx, conn)()
 	run := &udpRun{
 		p: p, conn: conn, target: target, path: o.Path, base: randomSeq(), body: filler(o.Size),
 		sentAt: make([]time.Time, o.Count), got: make([]bool, o.Count), buf: make([]byte, maxDatagram),
@@ -154,7 +154,7 @@ func (p *Prober) beacons(ctx context.Context, target string, o probes.PeerOption
 		return failure(err)
 	}
 	defer conn.Close()
-	defer bindConn(ctx, conn)()
+	defer probes.BindConn(ctx, conn)()
 	body := filler(o.Size)
 	for i := range o.Count {
 		m := NewMessage(TypeBeacon, p.opts.Self, o.Path, time.Now())

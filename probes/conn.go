@@ -22,8 +22,8 @@ func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, defaultWait)
 }
 
-// deadlineCloser is the part of net.Conn and net.PacketConn bindConn needs.
-type deadlineCloser interface {
+// DeadlineCloser is the part of net.Conn and net.PacketConn BindConn needs.
+type DeadlineCloser interface {
 	io.Closer
 	SetDeadline(t time.Time) error
 }
@@ -31,7 +31,7 @@ type deadlineCloser interface {
 // bindConn ties c to ctx: its deadline is ctx's deadline and it is closed
 // when ctx is done, which unblocks any pending read or write without a
 // goroutine of our own. The caller still closes c and calls stop when done.
-func bindConn(ctx context.Context, c deadlineCloser) (stop func() bool) {
+func BindConn(ctx context.Context, c DeadlineCloser) (stop func() bool) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}

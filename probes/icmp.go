@@ -89,7 +89,7 @@ func (p *ICMP) Probe(ctx context.Context, spec Spec) Result {
 		return Result{Cause: CauseError, Message: err.Error()}
 	}
 	defer sock.conn.Close()
-	stop := bindConn(ctx, sock.conn)
+	stop := BindConn(ctx, sock.conn)
 	defer stop()
 
 	st, err := sock.ping(ctx, ip, newPinger(opts))

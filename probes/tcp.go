@@ -30,7 +30,7 @@ func (*TCP) Probe(ctx context.Context, spec Spec) Result {
 		return failure("connect "+spec.Target, ctxErr(ctx, err))
 	}
 	defer conn.Close()
-	stop := bindConn(ctx, conn)
+	stop := BindConn(ctx, conn)
 	defer stop()
 
 	r := Result{Reachable: true, Cause: CauseOK, Message: "connected to " + spec.Target}

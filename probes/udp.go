@@ -52,7 +52,7 @@ func (*UDP) Probe(ctx context.Context, spec Spec) Result {
 		return failure(op, ctxErr(ctx, err))
 	}
 	defer conn.Close()
-	stop := bindConn(ctx, conn)
+	stop := BindConn(ctx, conn)
 	defer stop()
 
 	st, err := udpExchange(ctx, conn, payload, want, max(opts.Count, 1))
