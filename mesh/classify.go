@@ -118,4 +118,3 @@ func ctxErr(ctx context.Context, err error) error {
 	}
 	return err
 }
-
