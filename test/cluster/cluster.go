@@ -50,6 +50,15 @@ func (o *Options) defaults() error {
 	return nil
 }
 
+// ErrDemoRunning is Up's error while a demo cluster (Options.Keep) exists.
+var ErrDemoRunning = errors.New("a demo cluster is running (make demo-down removes it)")
+
+// DemoRunning reports whether a demo cluster is kept on this machine.
+func DemoRunning() bool {
+	_, err := os.Stat(filepath.Join(StateDir, keepMarker))
+	return err == nil
+}
+
 // Cluster is a running multi-host cluster. Nodes[0] is the Swarm manager.
 type Cluster struct {
 	Nodes []*Node
@@ -92,6 +101,10 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if DemoRunning() {
+		releaseLockOnly(lock) // leave the demo, and its lock file, alone
+		return nil, ErrDemoRunning
+	}
 	c.lock = lock
 	if err := c.up(ctx, opts); err != nil {
 		downCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
@@ -102,9 +115,6 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 func (c *Cluster) up(ctx context.Context, opts Options) error {
-	if _, err := os.Stat(filepath.Join(StateDir, keepMarker)); err == nil {
-		return errors.New("a demo cluster is running (make demo-down removes it)")
-	}
 	start := time.Now()
 	if err := Cleanup(ctx); err != nil {
 		return fmt.Errorf("cleaning up an earlier run: %w", err)

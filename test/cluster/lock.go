@@ -40,6 +40,9 @@ func releaseLock(f *os.File) {
 	f.Close()
 }
 
+// releaseLockOnly drops the lock and leaves the file.
+func releaseLockOnly(f *os.File) { f.Close() }
+
 // WithLock runs fn while holding the machine-wide cluster lock, for tools
 // that act on a cluster they did not bring up (demo-down).
 func WithLock(ctx context.Context, fn func() error) error {

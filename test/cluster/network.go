@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 )
 
 // forwardRule lets frames bridged between the namespaces pass the root
@@ -52,4 +54,24 @@ func setupNodeNet(ctx context.Context, n nodeNames) error {
 		}
 	}
 	return nil
+}
+
+// UnderlayUp fails unless the underlay bridge exists with its address. Call
+// it before connecting from the machine to a node address: without the
+// bridge, 10.99.0.x would follow the default route off the machine.
+func UnderlayUp() error {
+	ifc, err := net.InterfaceByName(Bridge)
+	if err != nil {
+		return fmt.Errorf("underlay bridge %s: %w", Bridge, err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return fmt.Errorf("underlay bridge %s: %w", Bridge, err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.String() == BridgeAddr {
+			return nil
+		}
+	}
+	return errors.New("underlay bridge " + Bridge + " has no address " + BridgeAddr)
 }

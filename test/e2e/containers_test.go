@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
+	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/swarmlink/swarmlink/test/cluster"
 )
@@ -124,8 +125,11 @@ func dockerCLI(ctx context.Context, n *cluster.Node, args ...string) error {
 }
 
 // dialFromRoot connects to addr:port from the root namespace (the machine
-// itself) over the underlay bridge.
+// itself) over the underlay bridge, never without it.
 func dialFromRoot(ctx context.Context, addr string, port int) error {
+	if err := cluster.UnderlayUp(); err != nil {
+		Fail(err.Error())
+	}
 	d := net.Dialer{Timeout: 2 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/test/cluster"
 )
 
 // The stack as deployed from charts/swarm/stack.yml.
@@ -24,6 +26,7 @@ var _ = Describe("the deployed stack", Label("e2e"), func() {
 			Expect(ct.Config.Healthcheck.Test).To(Equal([]string{"CMD", "/swarmlink", "healthcheck"}))
 			Expect(ct.Config.Env).To(ContainElement("SWARMLINK_NODE="+n.Name), "the node's hostname reaches the agent")
 
+			Expect(cluster.UnderlayUp()).To(Succeed(), "node addresses are reached over the bridge only")
 			resp, err := client.Get(fmt.Sprintf("http://%s:9470/healthz", n.Addr))
 			Expect(err).NotTo(HaveOccurred(), "node %s", n.Name)
 			body, _ := io.ReadAll(resp.Body)
