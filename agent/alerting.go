@@ -2,7 +2,10 @@ package agent
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/swarmlink/swarmlink/alert"
@@ -17,6 +20,9 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 	if !cfg.Enabled {
 		return nil, nil, nil
 	}
+	if cfg.ExternalURL == "" {
+		cfg.ExternalURL = a.externalURL()
+	}
 	notifiers := alert.NewNotifiers(cfg, alert.HTTPOptions{})
 	opts := alert.Options{Config: cfg, Self: a.cfg.Agent.Name,
 		Queue: a.store.Bucket(alert.QueueBucket), State: a.store.Bucket(alert.StateBucket),
@@ -26,6 +32,17 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 	}
 	e, err := alert.New(opts)
 	return e, notifiers, err
+}
+
+// externalURL is where this agent's UI answers, for alerts' generatorURL
+// when alerting.external_url is not set: its node's underlay address when
+// known (the stack publishes the API in host mode), else its hostname.
+func (a *Agent) externalURL() string {
+	host, _ := os.Hostname()
+	if a.mesh != nil && len(a.mesh.self.UnderlayAddrs) > 0 {
+		host = a.mesh.self.UnderlayAddrs[0]
+	}
+	return fmt.Sprintf("http://%s/", net.JoinHostPort(host, fmt.Sprint(portNumber(a.cfg.Agent.Listen))))
 }
 
 // peerState maps discovery's word for a peer to the alert engine's:

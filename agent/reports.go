@@ -25,18 +25,24 @@ func ReportItems(outcomes map[string]controller.Outcome) []report.Item {
 }
 
 // runAll is a named run: every desired check (user checks and every mesh
-// path, large echoes included) once, recorded like any other result, and a
-// stored report with the difference from the previous one, whose summary
+// path, large echoes included) once, recorded like any other result, then
+// the large-payload ladder on every mesh path, and a stored report with the difference from the previous one, whose summary
 // goes to the notifiers.
 func (a *Agent) runAll(ctx context.Context, name string) {
 	outcomes := a.ctrl.RunAll(ctx)
 	for _, o := range outcomes {
 		a.sink.Record(ctx, o.Check, o.Result)
 	}
+	if ctx.Err() != nil {
+		return
+	}
 	kv := a.store.Bucket(report.Bucket)
 	var prev *report.Report
 	if p, ok, err := report.Latest(kv); err == nil && ok {
 		prev = &p
+	}
+	for key, o := range a.ladder(ctx, outcomes) {
+		outcomes[key] = o // in the report only: the ladder is not a scheduled check
 	}
 	r := report.Build(name, time.Now().UTC(), ReportItems(outcomes), prev)
 	if err := report.Save(kv, r); err != nil {

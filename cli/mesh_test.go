@@ -127,3 +127,36 @@ func historyCauses(url string) func() string {
 		return strings.Join(out, ",")
 	}
 }
+
+var _ = Describe("full verification with the mesh", func() {
+	It("runs the large-payload ladder on every mesh path and reports every rung", func() {
+		dir := GinkgoT().TempDir()
+		key := writeFile(dir, "peer.key", "0123456789abcdef0123456789abcdef\n")
+		_, u2 := meshAgentCfg(dir, 2, 3, key, "schedules: [{name: often, cron: \"*/2 * * * * *\"}]\n")
+		meshAgent(dir, 3, 2, key)
+		var rep struct {
+			Items []struct {
+				Key    string `json:"key"`
+				Passed bool   `json:"passed"`
+			} `json:"items"`
+		}
+		Eventually(func() []string {
+			var list struct {
+				Items []struct{ ID string } `json:"items"`
+			}
+			if getJSON(u2+"/api/v1/reports", &list) != nil || len(list.Items) == 0 {
+				return nil
+			}
+			_ = getJSON(u2+"/api/v1/reports/"+list.Items[0].ID, &rep)
+			var passed []string
+			for _, it := range rep.Items {
+				if it.Passed {
+					passed = append(passed, it.Key)
+				}
+			}
+			return passed
+		}, "15s", "500ms").Should(ContainElements(
+			"mesh/node3/published/large/ladder/00512", "mesh/node3/published/large/ladder/01472",
+			"mesh/node3/published/large/ladder/65536", "mesh/node3/published/tcp"))
+	})
+})
