@@ -77,14 +77,14 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("alerting: %w", err)
 	}
 	if a.alerts != nil {
-		a.sink = append(a.sink, alertSink{a: a, e: a.alerts})
+		a.sink = append(a.sink, a.alerts)
 		if a.mesh != nil {
 			a.mesh.observe = a.alerts.ObserveInbound
 		}
 	}
 	a.ctrl = controller.New(controller.Options{
 		Sources: sources, Probers: registry,
-		Sink: a.sink, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
+		Sink: retiringSink{a: a, sinks: a.sink}, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
 	})
 	if a.opts.ConfigPath != "" {
 		a.watcher = config.NewWatcher(a.opts.ConfigPath, a.cfg, a.log, a.reg, func(*config.Config) { a.ctrl.Trigger() })

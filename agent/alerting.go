@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/swarmlink/swarmlink/alert"
-	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/links"
-	"github.com/swarmlink/swarmlink/probes"
 )
 
 // newAlerting builds the alert engine when alerting is enabled (nil else).
@@ -63,29 +61,6 @@ func (a *Agent) peerState(dest string) string {
 		return "active"
 	}
 	return ""
-}
-
-// alertSink feeds the engine. It forwards Forget only when a link is really
-// retired: in subset mode the controller stops a peer's checks every round
-// the peer is not probed, and that must not resolve (and re-fire) its alerts.
-type alertSink struct {
-	a *Agent
-	e *alert.Engine
-}
-
-func (s alertSink) Record(ctx context.Context, c controller.Check, r probes.Result) {
-	s.e.Record(ctx, c, r)
-}
-
-func (s alertSink) Forget(c controller.Check) {
-	if c.Origin == "mesh" && s.a.mesh != nil {
-		for _, p := range s.a.mesh.source.Peers() {
-			if p.Name == c.Link.Destination {
-				return // rotated out of this round, not retired
-			}
-		}
-	}
-	s.e.Forget(c)
 }
 
 // clusterView gives the engine every agent's link states, for host

@@ -202,8 +202,15 @@ func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 		}
 		next[k] = st
 	}
+	gone := retired(m.inbound, next)
 	m.inbound = next
 	m.mu.Unlock()
+	for _, pp := range gone {
+		series := inboundRecord(m.self.Name, mesh.InboundStatus{Peer: pp.Peer, Path: pp.Path}, now).SeriesKey()
+		if err := m.store.Retire(series, now); err != nil {
+			m.log.Warn("retiring inbound series", zap.Error(err))
+		}
+	}
 	for _, s := range statuses {
 		if m.observe != nil {
 			// The engine gets "did anything arrive this interval", not the
@@ -232,6 +239,27 @@ func inboundRecord(self string, s mesh.InboundStatus, now time.Time) history.Rec
 		}
 	}
 	return r
+}
+
+// retired lists the pairs of prev that next no longer expects.
+func retired(prev, next map[mesh.PeerPath]links.InboundState) []mesh.PeerPath {
+	var out []mesh.PeerPath
+	for pp := range prev {
+		if _, ok := next[pp]; !ok {
+			out = append(out, pp)
+		}
+	}
+	return out
+}
+
+// hasPeer reports whether name is among the peers discovery last found.
+func (m *meshPart) hasPeer(name string) bool {
+	for _, p := range m.source.Peers() {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // inboundStates is the last sweep's inbound knowledge.

@@ -31,6 +31,34 @@ func (h historySink) Record(ctx context.Context, c controller.Check, r probes.Re
 	}
 }
 
+// Forget ends the open outage of a retired check's link.
+func (h historySink) Forget(c controller.Check) {
+	series := ToRecord(c, probes.Result{}, "outbound").SeriesKey()
+	if err := h.store.Retire(series, time.Now()); err != nil {
+		h.log.Warn("retiring history series", zap.String("key", c.Key), zap.Error(err))
+	}
+}
+
+// retiringSink passes results to every sink, but forgets a check only when
+// its link is really retired: in subset mode the controller stops a peer's
+// checks every round that peer is not probed, and that must neither end its
+// outage, nor drop its metric series, nor resolve (and re-fire) its alerts.
+type retiringSink struct {
+	a     *Agent
+	sinks controller.MultiSink
+}
+
+func (s retiringSink) Record(ctx context.Context, c controller.Check, r probes.Result) {
+	s.sinks.Record(ctx, c, r)
+}
+
+func (s retiringSink) Forget(c controller.Check) {
+	if c.Origin == "mesh" && s.a.mesh != nil && s.a.mesh.hasPeer(c.Link.Destination) {
+		return // rotated out of this round, not retired
+	}
+	s.sinks.Forget(c)
+}
+
 // ToRecord converts a check result to a history record.
 func ToRecord(c controller.Check, r probes.Result, direction string) history.Record {
 	rec := history.Record{

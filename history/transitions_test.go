@@ -56,6 +56,21 @@ var _ = Describe("Transitions", func() {
 		Expect(ts[1].End).To(BeNil())
 	})
 
+	It("ends the open outage of a retired series, and only that one", func() {
+		appendAll(s, rec(0, "b", false, "timeout"), rec(1, "c", false, "timeout"))
+		Expect(s.Retire("a|b|direct|tcp|outbound", at(5))).To(Succeed())
+		Expect(s.Retire("a|nothing|direct|tcp|outbound", at(5))).To(Succeed())
+		ts := transitions(s, history.Filter{Destination: "b"})
+		Expect(ts).To(HaveLen(1))
+		Expect(ts[0].End).NotTo(BeNil())
+		Expect(*ts[0].End).To(BeTemporally("==", at(5)))
+		Expect(ts[0].Message).To(HaveSuffix("(link retired)"))
+		Expect(transitions(s, history.Filter{Destination: "c"})[0].End).To(BeNil())
+		By("a later failure opens a new outage")
+		appendAll(s, rec(6, "b", false, "refused"))
+		Expect(transitions(s, history.Filter{Destination: "b"})).To(HaveLen(2))
+	})
+
 	It("opens a new outage after recovery and filters like Query", func() {
 		appendAll(s, rec(0, "b", false, "timeout"), rec(1, "b", true, "ok"),
 			rec(10, "b", false, "refused"), rec(11, "b", true, "ok"),
