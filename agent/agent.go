@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,7 @@ func New(opts Options) (*Agent, error) {
 	if err := a.openStore(); err != nil {
 		return nil, err
 	}
+	a.reg.MustRegister(newStoreCollector(a.store))
 	sources, registry, err := a.sources()
 	if err != nil {
 		a.store.Close()
@@ -87,7 +89,7 @@ func New(opts Options) (*Agent, error) {
 		Sink: retiringSink{a: a, sinks: a.sink}, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,
 	})
 	if a.opts.ConfigPath != "" {
-		a.watcher = config.NewWatcher(a.opts.ConfigPath, a.cfg, a.log, a.reg, func(*config.Config) { a.ctrl.Trigger() })
+		a.watcher = config.NewWatcher(a.opts.ConfigPath, a.cfg, a.log, a.reg, a.reloaded)
 	}
 	a.server = a.newServer()
 	return a, nil
@@ -168,6 +170,25 @@ func (a *Agent) newServer() *api.Server {
 			"GET /api/v1/reports":      http.HandlerFunc(a.reportsHandler),
 			"GET /api/v1/reports/{id}": http.HandlerFunc(a.reportHandler)},
 	})
+}
+
+// reloaded reconciles the checks of a new config at once. The listener,
+// store, mesh and alerting are built at start: a change there is logged as
+// needing a restart.
+func (a *Agent) reloaded(c *config.Config) {
+	a.ctrl.Trigger()
+	old := a.cfg
+	changed := map[string]bool{
+		"agent.listen":   c.Agent.Listen != old.Agent.Listen && a.opts.Listen == "",
+		"agent.data_dir": c.Agent.DataDir != old.Agent.DataDir && a.opts.DataDir == "",
+		"mesh":           !reflect.DeepEqual(c.Mesh, old.Mesh),
+		"alerting":       !reflect.DeepEqual(c.Alerting, old.Alerting),
+	}
+	for section, yes := range changed {
+		if yes {
+			a.log.Warn("config section changed; it takes effect at the next restart", zap.String("section", section))
+		}
+	}
 }
 
 func (a *Agent) ready() error {
