@@ -195,8 +195,15 @@ func (e *Engine) safely(what string, fn func()) {
 	fn()
 }
 
-// Record feeds one outbound result into its link's state machine.
+// Record feeds one outbound result into its link's state machine. The
+// sender's result of one-way beacons is left out: it only says that they
+// were sent (a dropped VXLAN packet leaves no trace at the sender), so it
+// would "pass" while the link is dead and hide a host or data-plane fault.
+// Their arrival is judged by the receiver (ObserveInbound).
 func (e *Engine) Record(_ context.Context, c controller.Check, r probes.Result) {
+	if c.Spec.Peer != nil && c.Spec.Peer.OneWay {
+		return
+	}
 	at := r.Started
 	if at.IsZero() {
 		at = e.clock.Now()

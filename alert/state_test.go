@@ -9,6 +9,7 @@ import (
 
 	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/probes"
 )
 
 func newEngine(cfg alert.Config, clk *fakeClock, notifiers ...alert.Notifier) *alert.Engine {
@@ -212,6 +213,31 @@ var _ = Describe("engine", func() {
 		Expect(names()).To(ConsistOf("SwarmlinkHostUnreachable cluster->b all"))
 		e.Deliver(ctx)
 		Expect(rec.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable b"}))
+	})
+
+	It("ignores the sender's own result of one-way beacons: the overlay data plane down is one data-plane alert", func() {
+		now := t0
+		fireable()
+		oneway := check("b", "overlay", "overlay-oneway")
+		oneway.Spec.Peer = &probes.PeerOptions{Transport: "udp", OneWay: true}
+		for range alert.DefaultFailingAfter {
+			for _, probe := range []string{"overlay-tcp", "overlay-udp", "overlay-large"} {
+				feed(e, check("b", "overlay", probe), 1, false, now)
+			}
+			feed(e, oneway, 1, true, now) // sent, so "passed", though nothing arrives
+			feed(e, check("b", "published", "published-tcp"), 1, true, now)
+			e.ObserveInbound("b", "overlay", "overlay-oneway", false, now)
+			e.ObserveInbound("b", "published", "published-oneway", true, now)
+			now = now.Add(time.Second)
+		}
+		clk.Advance(alert.DefaultSettle)
+		e.Evaluate(ctx)
+		Expect(names()).To(ConsistOf("SwarmlinkOverlayDataPlane a->b overlay"))
+		states, err := e.LinkStates(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		for _, s := range states {
+			Expect(s.Probe + " " + s.Direction).NotTo(Equal("overlay-oneway outbound"))
+		}
 	})
 
 	It("fires a held alert once the settle period is over", func() {
