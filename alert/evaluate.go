@@ -77,7 +77,7 @@ func (e *Engine) reconcile(now time.Time, found []Alert, cluster []LinkState) {
 // to the same peer are still deciding (up to Settle), so that a host going
 // down is one host alert rather than a link alert that turns into one.
 func (e *Engine) mayFire(a Alert, now time.Time) bool {
-	if now.Before(e.started.Add(e.cfg.Grace)) {
+	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) {
 		return false
 	}
 	first, ok := e.held[a.Fingerprint]
@@ -90,6 +90,14 @@ func (e *Engine) mayFire(a Alert, now time.Time) bool {
 	return !slices.ContainsFunc(e.meshLinks(a.Peer), func(l *link) bool {
 		return l.state.Status == LinkPending || l.state.Status == LinkUnknown
 	})
+}
+
+// recovering reports a fault that is going away: every failing link of the
+// evidence passed its last result. Links recover one by one (the small echo
+// before the large one, outbound before inbound), and what the half-healed
+// set looks like on the way (an "MTU", a "one-way") is not a new fault.
+func recovering(a Alert) bool {
+	return !slices.ContainsFunc(a.Evidence, func(s LinkState) bool { return isFailing(s) && s.OKRun == 0 })
 }
 
 // settled reports whether a restored alert may be resolved: its peer is

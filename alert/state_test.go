@@ -240,6 +240,26 @@ var _ = Describe("engine", func() {
 		}
 	})
 
+	It("raises nothing new while a fault heals: links recovering one by one are not an MTU fault", func() {
+		tcp, large := check("b", "overlay", "overlay-tcp"), check("b", "overlay", "overlay-large")
+		fireable()
+		now := clk.Now()
+		feed(e, tcp, 3, false, now)
+		feed(e, large, 3, false, now)
+		e.Evaluate(ctx)
+		Expect(names()).To(ConsistOf("SwarmlinkLinkDown a->b overlay"))
+		feed(e, tcp, 2, true, now.Add(5*time.Second))   // healthy again
+		feed(e, large, 1, true, now.Add(5*time.Second)) // one success: still failing
+		e.Evaluate(ctx)
+		clk.Advance(alert.DefaultSettle)
+		e.Evaluate(ctx)
+		Expect(e.Alerts()).To(BeEmpty(), "large failing while tcp passes looks like MTU, but both are healing")
+		feed(e, large, 1, true, now.Add(7*time.Second))
+		e.Evaluate(ctx)
+		e.Deliver(ctx)
+		Expect(rec.events()).To(Equal([]string{"firing SwarmlinkLinkDown b", "resolved SwarmlinkLinkDown b"}))
+	})
+
 	It("fires a held alert once the settle period is over", func() {
 		ov, pub := check("b", "overlay", "overlay-tcp"), check("b", "published", "published-tcp")
 		fireable()
