@@ -26,7 +26,9 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		Queue: a.store.Bucket(alert.QueueBucket), State: a.store.Bucket(alert.StateBucket),
 		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState}
 	if a.mesh != nil {
-		opts.ClusterView = clusterView{a}
+		// As fresh as the mesh's own results, fetched within a probe timeout.
+		opts.ClusterView = clusterView{a: a, timeout: min(2*time.Second, a.cfg.Mesh.Timeout)}
+		opts.ClusterRefresh = a.cfg.Mesh.Interval
 	}
 	e, err := alert.New(opts)
 	return e, notifiers, err
@@ -65,14 +67,17 @@ func (a *Agent) peerState(dest string) string {
 
 // clusterView gives the engine every agent's link states, for host
 // localisation and to decide which end reports a one-way fault.
-type clusterView struct{ a *Agent }
+type clusterView struct {
+	a       *Agent
+	timeout time.Duration // per peer
+}
 
 func (v clusterView) LinkStates(ctx context.Context) ([]alert.LinkState, error) {
 	own, err := v.a.alerts.LinkStates(ctx)
 	if err != nil {
 		return nil, err
 	}
-	got, _ := links.CollectJSON[[]alert.LinkState](ctx, links.Collector{Timeout: 2 * time.Second},
+	got, _ := links.CollectJSON[[]alert.LinkState](ctx, links.Collector{Timeout: v.timeout},
 		v.a.endpoints(), "/api/v1/alerts/links")
 	for _, states := range got {
 		own = append(own, states...)

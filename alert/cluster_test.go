@@ -74,4 +74,18 @@ var _ = Describe("host alerts with a cluster view", func() {
 		Expect(e.Alerts()).To(HaveLen(1))
 		Expect(e.Alerts()[0].Name).To(Equal(alert.NameLinkDown))
 	})
+
+	It("re-fetches the cluster view once it is older than ClusterRefresh", func() {
+		clk := newFakeClock(t0)
+		fetches := 0
+		view := viewFunc(func(context.Context) ([]alert.LinkState, error) { fetches++; return nil, nil })
+		e, err := alert.New(alert.Options{Self: "c", Queue: newMemKV(), State: newMemKV(), Clock: clk,
+			ClusterView: view, ClusterRefresh: 2 * time.Second})
+		Expect(err).NotTo(HaveOccurred())
+		for range 4 {
+			e.Evaluate(ctx)
+			clk.Advance(time.Second)
+		}
+		Expect(fetches).To(Equal(2), "at 0s and 2s")
+	})
 })

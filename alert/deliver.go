@@ -65,14 +65,14 @@ func (e *Engine) deliver(ctx context.Context, n Notifier) {
 }
 
 // clusterStates returns the cluster view, fetched at most every
-// clusterRefresh; nil when there is none or it failed.
+// Options.ClusterRefresh; nil when there is none or it failed.
 func (e *Engine) clusterStates(ctx context.Context) []LinkState {
 	if e.opts.ClusterView == nil {
 		return nil
 	}
 	e.mu.Lock()
 	now := e.clock.Now()
-	if !e.fetched.IsZero() && now.Sub(e.fetched) < clusterRefresh {
+	if !e.fetched.IsZero() && now.Sub(e.fetched) < e.opts.ClusterRefresh {
 		defer e.mu.Unlock()
 		return e.cluster
 	}

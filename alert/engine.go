@@ -40,10 +40,15 @@ type Options struct {
 	Tick        time.Duration            // evaluation and delivery period; default 1s
 	RetryMin    time.Duration            // first delivery backoff; default 1s
 	RetryMax    time.Duration            // backoff cap; default 5m
+
+	// ClusterRefresh is the oldest the cluster view may be when a link is
+	// judged; default 10s. Give it the mesh interval: the view says whether
+	// a peer still receives our probes, and a stale "yes" holds an alert back.
+	ClusterRefresh time.Duration
 }
 
-// Internal timings. clusterRefresh bounds how often the cluster view is
-// fetched; restoreTimeout is how long an alert restored from the store may
+// Internal timings. clusterRefresh is the default of Options.ClusterRefresh;
+// restoreTimeout is how long an alert restored from the store may
 // wait for its links to report before it is resolved as stale.
 const (
 	clusterRefresh = 10 * time.Second
@@ -140,6 +145,7 @@ func checkOptions(o *Options) error {
 		o.Log = zap.NewNop()
 	}
 	o.Tick = cmp.Or(o.Tick, time.Second)
+	o.ClusterRefresh = cmp.Or(o.ClusterRefresh, clusterRefresh)
 	o.RetryMin = cmp.Or(o.RetryMin, time.Second)
 	o.RetryMax = max(cmp.Or(o.RetryMax, 5*time.Minute), o.RetryMin)
 	return nil
