@@ -1,0 +1,143 @@
+package swarm
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/controller"
+)
+
+// DefaultResolver is Docker's embedded DNS server, as seen from a container.
+const DefaultResolver = "127.0.0.11:53"
+
+// Config configures a Source.
+type Config struct {
+	Self       string              // this agent: the checks' Link.Source
+	Interval   time.Duration       // between runs of a check; default 30s
+	Timeout    time.Duration       // per run; default 5s, at most Interval
+	Resolver   string              // for tasks.<service>; default DefaultResolver
+	LocalAddrs func() []netip.Addr // this agent's addresses; default InterfaceAddrs
+}
+
+func (c Config) withDefaults() Config {
+	c.Interval = cmp.Or(c.Interval, 30*time.Second)
+	c.Timeout = min(cmp.Or(c.Timeout, 5*time.Second), c.Interval)
+	c.Resolver = cmp.Or(c.Resolver, DefaultResolver)
+	if c.LocalAddrs == nil {
+		c.LocalAddrs = InterfaceAddrs
+	}
+	return c
+}
+
+// Source is the controller.Source of the swarm checks. On a manager, for
+// every service with running tasks (unless labelled
+// swarmlink.swarm-checks=false), it returns:
+//
+//   - task: tcp to each task IP at each of the service's TCP target ports
+//     (published ports' targets and swarmlink.port), on every network this
+//     agent shares with the service;
+//   - vip: swarm-vip to the service VIP on each of those networks, compared
+//     with the task IPs (endpoint mode vip only);
+//   - ingress: swarm-ingress to this node's address at each ingress-published
+//     TCP port, compared with the task IPs at the target port;
+//   - host: tcp to each task's node address at its host-mode published port;
+//   - dns: swarm-dns of tasks.<service> on the embedded resolver, compared
+//     with the running tasks' IPs.
+//
+// Keys are "swarm/<service>/<path>/<id>"; the destination is the service.
+// It writes the composite checks' plans into its Catalog. On a worker it
+// returns no checks and no error. Safe for concurrent use.
+type Source struct {
+	api     ClusterReader
+	catalog *Catalog
+	cfg     Config
+	problems
+}
+
+var _ controller.Source = (*Source)(nil)
+
+// NewSource returns the swarm source reading the cluster through api and
+// keeping the plans in catalog (shared with the Prober).
+func NewSource(api ClusterReader, catalog *Catalog, cfg Config, log *zap.Logger) *Source {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Source{api: api, catalog: catalog, cfg: cfg.withDefaults(),
+		problems: problems{log: log.With(zap.String("component", "swarm"), zap.String("source", SourceName))}}
+}
+
+// Name returns "swarm".
+func (s *Source) Name() string { return SourceName }
+
+// Desired reads services, tasks and nodes and returns every swarm check.
+func (s *Source) Desired(ctx context.Context) ([]controller.Check, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	c, err := readCluster(ctx, s.api)
+	if errors.Is(err, ErrNotManager) {
+		s.onWorker("not a swarm manager: the managers' agents make the swarm checks", err)
+		s.catalog.Replace(nil)
+		s.setErrors(nil)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.onManager()
+	b := &builder{cfg: s.cfg, c: c, local: s.cfg.LocalAddrs(), plans: map[PlanKey]Plan{}}
+	for _, svc := range c.services {
+		b.service(svc)
+	}
+	slices.SortFunc(b.checks, func(x, y controller.Check) int { return cmp.Compare(x.Key, y.Key) })
+	s.catalog.Replace(b.plans)
+	s.setErrors(b.errs)
+	return b.checks, nil
+}
+
+// clusterState is what one Desired reads from a manager.
+type clusterState struct {
+	selfAddr string                  // this node's address in the swarm
+	nodes    map[string]swarm.Node   // by ID
+	services []swarm.Service         // sorted by name
+	tasks    map[string][]swarm.Task // running, by service ID
+}
+
+func readCluster(ctx context.Context, api ClusterReader) (clusterState, error) {
+	info, err := api.Info(ctx)
+	if err != nil {
+		return clusterState{}, fmt.Errorf("docker info: %w", err)
+	}
+	if !info.Swarm.ControlAvailable {
+		return clusterState{}, fmt.Errorf("node %s (swarm %s): %w", info.Name, info.Swarm.LocalNodeState, ErrNotManager)
+	}
+	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{})
+	if err != nil {
+		return clusterState{}, notManager("listing services", err)
+	}
+	nodes, err := api.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return clusterState{}, notManager("listing nodes", err)
+	}
+	tasks, err := runningTasks(ctx, api, "")
+	if err != nil {
+		return clusterState{}, err
+	}
+	c := clusterState{selfAddr: info.Swarm.NodeAddr, nodes: map[string]swarm.Node{}, services: services,
+		tasks: map[string][]swarm.Task{}}
+	for _, n := range nodes {
+		c.nodes[n.ID] = n
+	}
+	for _, t := range tasks {
+		c.tasks[t.ServiceID] = append(c.tasks[t.ServiceID], t)
+	}
+	slices.SortFunc(c.services, func(a, b swarm.Service) int { return cmp.Compare(a.Spec.Name, b.Spec.Name) })
+	return c, nil
+}
