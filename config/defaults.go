@@ -24,6 +24,7 @@ const (
 	DefaultUDPCount       = 3
 	DefaultMaxPayload     = 64 << 10
 	DefaultMeshRefresh    = 15 * time.Second
+	DefaultSwarmRefresh   = 15 * time.Second
 	DefaultSystemDataDir  = "/var/lib/swarmlink"
 	EmbeddedDefaultSource = "<embedded default>"
 )
@@ -53,6 +54,7 @@ func (c *Config) ApplyDefaults() {
 		s.Run = firstNonEmpty(s.Run, "all")
 	}
 	c.meshDefaults()
+	c.swarmDefaults()
 	c.Alerting.ApplyDefaults()
 }
 
@@ -99,6 +101,16 @@ func (c *Config) meshDefaults() {
 			m.Static[i].Port = m.PublishedPort
 		}
 	}
+}
+
+// swarmDefaults leaves Labels unset: "on when a Docker engine answers" is
+// decided by the agent, which knows whether one does.
+func (c *Config) swarmDefaults() {
+	s := &c.Swarm
+	s.Interval = orDuration(s.Interval, c.Defaults.Interval)
+	s.Timeout = orDuration(s.Timeout, min(c.Defaults.Timeout, s.Interval))
+	s.Refresh = orDuration(s.Refresh, DefaultSwarmRefresh)
+	s.Resolver = firstNonEmpty(s.Resolver, DefaultResolver)
 }
 
 // DefaultDataDir is /var/lib/swarmlink when it can be written, else a

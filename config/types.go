@@ -22,6 +22,7 @@ type Config struct {
 	Probes    []Probe      `yaml:"probes" json:"probes"`
 	Schedules []Schedule   `yaml:"schedules" json:"schedules"`
 	Mesh      Mesh         `yaml:"mesh" json:"mesh"`
+	Swarm     Swarm        `yaml:"swarm" json:"swarm"`
 	Alerting  alert.Config `yaml:"alerting" json:"alerting"`
 
 	// File is where the config was read from ("<embedded default>" for the
@@ -106,4 +107,18 @@ type StaticPeer struct {
 	Name    string `yaml:"name" json:"name"`
 	Address string `yaml:"address" json:"address"` // host or IP
 	Port    int    `yaml:"port" json:"port,omitempty"`
+}
+
+// Swarm configures the checks read from the Docker API (package swarm):
+// checks defined by swarmlink.check.* labels on services and containers,
+// and the generated checks that tell a broken service VIP, ingress routing
+// mesh or embedded DNS apart from the tasks behind them. Either needs the
+// Docker socket; services are read on managers only.
+type Swarm struct {
+	Labels   *bool         `yaml:"labels" json:"labels"`     // label checks; default (unset): on when a Docker engine answers
+	Checks   bool          `yaml:"checks" json:"checks"`     // generated vip/task/ingress/host/dns checks; default off
+	Interval time.Duration `yaml:"interval" json:"interval"` // of generated checks and of label checks without one; default defaults.interval
+	Timeout  time.Duration `yaml:"timeout" json:"timeout"`   // likewise; default defaults.timeout, at most interval
+	Refresh  time.Duration `yaml:"refresh" json:"refresh"`   // re-read services, tasks and labels; default 15s
+	Resolver string        `yaml:"resolver" json:"resolver"` // for tasks.<service>; default 127.0.0.11:53
 }

@@ -59,6 +59,7 @@ func (v *validator) config(c *Config) {
 		}
 	}
 	v.mesh(&c.Mesh)
+	v.swarm(&c.Swarm)
 	if c.Alerting.Enabled {
 		c.Alerting.Validate(func(path, format string, args ...any) { v.errf(join("alerting", path), format, args...) })
 	}
