@@ -50,6 +50,7 @@ type Agent struct {
 	ctrl    *controller.Controller
 	server  *api.Server
 	mesh    *meshPart     // nil when the mesh is off
+	swarm   *swarmPart    // nil when the swarm section is off
 	alerts  *alert.Engine // nil when alerting is off
 	sink    controller.MultiSink
 	// notifiers also get the verification reports' summaries.
@@ -95,11 +96,16 @@ func New(opts Options) (*Agent, error) {
 	return a, nil
 }
 
-// sources builds the controller's sources and probers: the config file, and
-// the peer mesh when enabled.
+// sources builds the controller's sources and probers: the config file,
+// the Docker API's labels and swarm checks when on, and the peer mesh when
+// enabled.
 func (a *Agent) sources() ([]controller.Source, probes.Registry, error) {
 	sources := []controller.Source{config.Source{Current: a.current}}
 	registry := probes.Default()
+	if a.swarm = newSwarmPart(context.Background(), a); a.swarm != nil {
+		sources = append(sources, a.swarm.sources()...)
+		a.swarm.register(registry)
+	}
 	if !a.cfg.Mesh.Enabled {
 		return sources, registry, nil
 	}
@@ -239,6 +245,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	if a.alerts != nil {
 		g.Go(func() error { return a.alerts.Start(gctx) })
+	}
+	if a.swarm != nil {
+		g.Go(func() error { return a.swarm.Start(gctx, a.ctrl) })
 	}
 	err = g.Wait()
 	if cerr := a.store.Close(); cerr != nil && err == nil {

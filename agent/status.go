@@ -6,6 +6,7 @@ import (
 
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/swarm"
 )
 
 // Status is the /api/v1/status document.
@@ -16,6 +17,7 @@ type Status struct {
 	UptimeSeconds float64             `json:"uptime_seconds"`
 	Config        config.ReloadStatus `json:"config"`
 	SourceErrors  map[string]string   `json:"source_errors,omitempty"`
+	LabelErrors   []swarm.LabelError  `json:"label_errors,omitempty"` // swarmlink.* labels skipped or ignored
 	Checks        CheckCounts         `json:"checks"`
 }
 
@@ -30,6 +32,9 @@ type CheckCounts struct {
 func (a *Agent) status(context.Context) any {
 	s := Status{Name: a.current().Agent.Name, Version: a.opts.Version, Started: a.started,
 		UptimeSeconds: time.Since(a.started).Seconds(), SourceErrors: a.ctrl.SourceErrors()}
+	if a.swarm != nil {
+		s.LabelErrors = a.swarm.labelErrors()
+	}
 	if a.watcher != nil {
 		s.Config = a.watcher.Status()
 	} else {
