@@ -67,3 +67,17 @@ var _ = Describe("process sweep", func() {
 		Expect(a).To(HaveKey(os.Getppid()))
 	})
 })
+
+var _ = Describe("lock", func() {
+	It("is not taken on a lock file that was removed and replaced while waiting", func() {
+		path := filepath.Join(GinkgoT().TempDir(), "lock")
+		Expect(os.WriteFile(path, nil, 0o644)).To(Succeed())
+		f, err := os.Open(path)
+		Expect(err).NotTo(HaveOccurred())
+		defer f.Close()
+		Expect(sameFile(f, path)).To(BeTrue())
+		Expect(os.Remove(path)).To(Succeed())
+		Expect(os.WriteFile(path, nil, 0o644)).To(Succeed())
+		Expect(sameFile(f, path)).To(BeFalse(), "a holder's release removed it; a newcomer made a new one")
+	})
+})
