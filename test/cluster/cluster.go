@@ -19,6 +19,7 @@ type Options struct {
 	Image  string    // image tag to build and load; default swarmlink:dev
 	Stack  string    // stack name for Deploy; default swarmlink
 	Deploy bool      // deploy charts/swarm/stack.yml once the image is loaded
+	Config string    // agent config deployed with the stack instead of charts/swarm/swarmlink.yml (a path)
 	Keep   bool      // mark the cluster as a demo that outlives this process
 	Log    io.Writer // progress lines; default discard
 	LogDir string    // if set, Down copies each engine's log here first
@@ -39,6 +40,16 @@ func (o *Options) defaults() error {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Config != "" {
+		abs, err := filepath.Abs(o.Config)
+		if err != nil {
+			return fmt.Errorf("options: config: %w", err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("options: config: %w", err)
+		}
+		o.Config = abs
 	}
 	if o.Repo == "" {
 		repo, err := FindRepo(".")
@@ -66,6 +77,7 @@ type Cluster struct {
 	Stack string // the stack name
 	Repo  string // the repository the image was built from
 
+	config string // the agent config DeployStack deploys; "" = the chart's own
 	log    io.Writer
 	logDir string
 	lock   *os.File
@@ -96,7 +108,8 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{Image: opts.Image, Stack: opts.Stack, Repo: opts.Repo, log: opts.Log, logDir: opts.LogDir}
+	c := &Cluster{Image: opts.Image, Stack: opts.Stack, Repo: opts.Repo, config: opts.Config,
+		log: opts.Log, logDir: opts.LogDir}
 	lock, err := acquireLock(ctx)
 	if err != nil {
 		return nil, err

@@ -23,9 +23,13 @@ func (c *Cluster) OverlayNetwork() string { return c.Stack + "_swarmlink" }
 
 // DeployStack deploys the stack file as is with `docker stack deploy` on the
 // manager (a CLI feature: it talks to the manager's socket). Image
-// resolution is off: there is no registry to resolve against.
+// resolution is off: there is no registry to resolve against. With
+// Options.Config, the stack's SWARMLINK_CONFIG_FILE names that config.
 func (c *Cluster) DeployStack(ctx context.Context) error {
 	env := []string{"DOCKER_HOST=" + c.Manager().Host, "SWARMLINK_IMAGE=" + c.Image}
+	if c.config != "" {
+		env = append(env, "SWARMLINK_CONFIG_FILE="+c.config)
+	}
 	_, err := runEnv(ctx, env, "docker", "stack", "deploy", "--resolve-image", "never",
 		"-c", filepath.Join(c.Repo, StackFile), c.Stack)
 	if err != nil {
