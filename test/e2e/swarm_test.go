@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/test/cluster"
+)
+
+// The swarm sources against the real Swarm: an agent with the swarm
+// section on, run on the manager with its Docker socket and on the stack's
+// overlay, reads a vip-mode service with two replicas (published through
+// the ingress mesh and in host mode) from the API and makes its checks. On
+// this kernel (no IPVS) the VIP times out and the ingress port is refused
+// while the tasks answer: the checks must say exactly that.
+var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func() {
+	const (
+		svc                   = "slswarm"
+		ingressPort, hostPort = 23180, 23181
+		agentPort             = 29470
+	)
+	labels := map[string]string{
+		"swarmlink.check.health.kind":         "http",
+		"swarmlink.check.health.target":       "http://tasks.slswarm:8080/healthz",
+		"swarmlink.check.health.http.status":  "200",
+		"swarmlink.check.vip.kind":            "tcp",
+		"swarmlink.check.vip.target":          "slswarm:8080",
+		"swarmlink.check.vip.expect":          "unreachable",
+		"swarmlink.check.dns.kind":            "dns",
+		"swarmlink.check.dns.target":          "tasks.slswarm",
+		"swarmlink.check.dns.dns.resolver":    "127.0.0.11:53",
+		"swarmlink.check.dns.dns.min_answers": "2",
+		"swarmlink.check.bad.kind":            "tcp",
+		"swarmlink.check.bad.target":          "slswarm:8080",
+		"swarmlink.check.bad.interval":        "soon",
+	}
+	var (
+		tasks  []cluster.Task
+		ips    []string
+		vip    string
+		agent  swarmAgent
+		checks map[string]swarmCheck
+	)
+	BeforeAll(func(ctx SpecContext) {
+		tasks = createSwarmService(ctx, svc, 2, ingressPort, hostPort, labels)
+		for _, t := range tasks {
+			ips = append(ips, t.IP)
+		}
+		vip = serviceVIP(ctx, svc)
+		agent = startSwarmAgent(ctx, suite.Manager(), agentPort)
+		want := []string{"swarm/slswarm/vip/8080", "swarm/slswarm/ingress/23180", "swarm/slswarm/dns/tasks",
+			"labels/slswarm/health", "labels/slswarm/vip", "labels/slswarm/dns"}
+		for _, t := range tasks {
+			want = append(want, fmt.Sprintf("swarm/slswarm/host/%s-%d", t.Node.Name, hostPort))
+		}
+		// The tasks' own agents may still be starting: wait for passing task checks.
+		Eventually(func(g Gomega) {
+			checks = agent.checks(ctx, svc, append(want, "swarm/slswarm/task/1-8080", "swarm/slswarm/task/2-8080")...)
+			for _, k := range []string{"swarm/slswarm/task/1-8080", "swarm/slswarm/task/2-8080"} {
+				g.Expect(checks[k].Status.LastResult.Passed).To(BeTrue(), "%s: %+v", k, checks[k].Status.LastResult)
+			}
+			g.Expect(checks["swarm/slswarm/vip/8080"].Status.LastResult.Message).To(ContainSubstring("all 2 task IPs answer"))
+		}).WithContext(ctx).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+	}, NodeTimeout(4*time.Minute))
+
+	It("checks every task IP, and explains the VIP that times out while they answer", func() {
+		var targets []string
+		for _, k := range []string{"swarm/slswarm/task/1-8080", "swarm/slswarm/task/2-8080"} {
+			c := checks[k]
+			Expect(c.Spec.Link.Path).To(Equal("task"))
+			Expect(c.Status.LastResult.Passed).To(BeTrue())
+			targets = append(targets, c.Spec.Spec.Target)
+		}
+		Expect(targets).To(ConsistOf(ips[0]+":8080", ips[1]+":8080"))
+
+		c := checks["swarm/slswarm/vip/8080"]
+		Expect(c.Spec.Spec.Kind).To(Equal("swarm-vip"))
+		Expect(c.Spec.Spec.Target).To(Equal(vip + ":8080"))
+		Expect(c.Spec.Link.Path).To(Equal("vip"))
+		r := c.Status.LastResult
+		Expect(r.Passed).To(BeFalse(), "this kernel has no IPVS: %+v", r)
+		Expect(r.Cause).To(Equal("timeout"))
+		Expect(r.Message).To(Equal("service VIP " + vip + ":8080 times out while all 2 task IPs answer: the service " +
+			"load balancer (IPVS) is not working on this node — the kernel may lack IP_VS"))
+	})
+
+	It("explains the ingress port that is refused while the tasks answer; the host-mode ports answer", func() {
+		m := suite.Manager()
+		c := checks["swarm/slswarm/ingress/23180"]
+		Expect(c.Spec.Spec.Target).To(Equal(fmt.Sprintf("%s:%d", m.Addr, ingressPort)))
+		Expect(c.Spec.Link.Path).To(Equal("ingress"))
+		r := c.Status.LastResult
+		Expect(r.Passed).To(BeFalse())
+		Expect(r.Cause).To(Equal("refused"))
+		Expect(r.Message).To(Equal(fmt.Sprintf("ingress routing mesh refuses port %d while the tasks answer: IPVS "+
+			"missing? (%s:%d: refused; all 2 task IPs answer)", ingressPort, m.Addr, ingressPort)))
+
+		for _, t := range tasks {
+			h := checks[fmt.Sprintf("swarm/slswarm/host/%s-%d", t.Node.Name, hostPort)]
+			Expect(h.Spec.Spec.Target).To(Equal(fmt.Sprintf("%s:%d", t.Node.Addr, hostPort)))
+			Expect(h.Status.LastResult.Passed).To(BeTrue(), "host mode on %s: %+v", t.Node.Name, h.Status.LastResult)
+		}
+	})
+
+	It("finds tasks.<service> on the embedded DNS equal to the running tasks' IPs", func() {
+		r := checks["swarm/slswarm/dns/tasks"].Status.LastResult
+		Expect(r.Passed).To(BeTrue(), "%+v", r)
+		Expect(r.Answers).To(ConsistOf(ips))
+		Expect(r.Message).To(HavePrefix("tasks.slswarm lists exactly the running tasks' IPs: "))
+	})
+
+	It("turns the service's swarmlink.check labels into checks, and reports the bad one instead of running it", func(ctx SpecContext) {
+		for key, cause := range map[string]string{"labels/slswarm/health": "ok", "labels/slswarm/vip": "timeout",
+			"labels/slswarm/dns": "ok"} {
+			c := checks[key]
+			Expect(c.Metadata.Origin).To(Equal("labels"))
+			Expect(c.Spec.Link.Path).To(Equal("direct"))
+			Expect(c.Status.LastResult.Passed).To(BeTrue(), "%s: %+v", key, c.Status.LastResult)
+			Expect(c.Status.LastResult.Cause).To(Equal(cause), key)
+		}
+		Expect(checks["labels/slswarm/dns"].Status.LastResult.Answers).To(ConsistOf(ips))
+		Expect(checks).NotTo(HaveKey("labels/slswarm/bad"))
+
+		var st swarmStatus
+		Expect(agent.get(ctx, "/api/v1/status", &st)).To(Succeed())
+		Expect(st.SourceErrors).To(BeEmpty())
+		Expect(st.LabelErrors).To(ContainElement(Equal(struct{ Service, Label, Value, Expected string }{
+			svc, "swarmlink.check.bad.interval", "soon", "a duration greater than zero such as 500ms, 5s or 1m"})))
+	})
+
+	It("on a worker, makes no swarm or service-label checks and reports no error", func(ctx SpecContext) {
+		w := startSwarmAgent(ctx, suite.Nodes[1], agentPort)
+		Consistently(func(g Gomega) {
+			var st swarmStatus
+			g.Expect(w.get(ctx, "/api/v1/status", &st)).To(Succeed())
+			g.Expect(st.SourceErrors).To(BeEmpty())
+			g.Expect(st.LabelErrors).To(BeEmpty())
+			g.Expect(st.Checks.Total).To(BeZero())
+		}).WithContext(ctx).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Succeed())
+	}, SpecTimeout(time.Minute))
+})
