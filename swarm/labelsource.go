@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -110,7 +111,7 @@ func (s *LabelSource) fromContainers(ctx context.Context) ([]controller.Check, [
 	}
 	list, err := s.containers.ContainerList(ctx, container.ListOptions{})
 	if err != nil {
-		return nil, nil, notManager("listing containers", err)
+		return nil, nil, fmt.Errorf("listing containers: %w", err)
 	}
 	var checks []controller.Check
 	var errs []LabelError

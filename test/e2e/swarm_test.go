@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -64,6 +66,10 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 			}
 			g.Expect(checks["swarm/slswarm/vip/8080"].Status.LastResult.Message).To(ContainSubstring("all 2 task IPs answer"))
 		}).WithContext(ctx).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+		for _, k := range slices.Sorted(maps.Keys(checks)) {
+			r := checks[k].Status.LastResult
+			GinkgoWriter.Printf("%s %s passed=%t cause=%s: %s\n", k, checks[k].Spec.Spec.Target, r.Passed, r.Cause, r.Message)
+		}
 	}, NodeTimeout(4*time.Minute))
 
 	It("checks every task IP, and explains the VIP that times out while they answer", func() {
