@@ -51,8 +51,12 @@ func abuse(ctx context.Context, cfg config, target string, st *abuseStats) {
 	var wg sync.WaitGroup
 	if cfg.floodPPS != 0 {
 		const senders = 2
+		pps := cfg.floodPPS / senders
+		if cfg.floodPPS < 0 {
+			pps = -1 // as fast as possible
+		}
 		for range senders {
-			wg.Go(func() { udpFlood(ctx, target, cfg.floodPPS/senders, cfg.floodSize, st) })
+			wg.Go(func() { udpFlood(ctx, target, pps, cfg.floodSize, st) })
 		}
 	}
 	senders := min(4, cfg.badFrames)
