@@ -80,7 +80,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("alerting: %w", err)
 	}
 	if a.alerts != nil {
-		a.sink = append(a.sink, a.alerts)
+		a.sink = append(a.sink, alertFeed{a.alerts})
 		if a.mesh != nil {
 			a.mesh.observe = a.alerts.ObserveInbound
 		}

@@ -9,7 +9,11 @@ import (
 	"time"
 
 	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/links"
+	"github.com/swarmlink/swarmlink/mesh"
+	"github.com/swarmlink/swarmlink/probes"
 )
 
 // newAlerting builds the alert engine when alerting is enabled (nil else).
@@ -63,6 +67,25 @@ func (a *Agent) peerState(dest string) string {
 		return "active"
 	}
 	return ""
+}
+
+// alertFeed feeds the engine. The engine localises faults between agents
+// on mesh paths; every other check (config, labels, swarm) is a check of a
+// target, so it is fed as one (path "direct", which raises
+// SwarmlinkCheckFailed) and never grouped with a peer's links.
+type alertFeed struct{ e *alert.Engine }
+
+func (f alertFeed) Record(ctx context.Context, c controller.Check, r probes.Result) {
+	f.e.Record(ctx, asTargetCheck(c), r)
+}
+
+func (f alertFeed) Forget(c controller.Check) { f.e.Forget(asTargetCheck(c)) }
+
+func asTargetCheck(c controller.Check) controller.Check {
+	if c.Origin != mesh.SourceName {
+		c.Link.Path = config.PathDirect
+	}
+	return c
 }
 
 // clusterView gives the engine every agent's link states, for host

@@ -212,7 +212,9 @@ func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 		}
 	}
 	for _, s := range statuses {
-		if m.observe != nil {
+		// A pair still settling (new peer, or this agent just started) that
+		// saw nothing yet is not evidence of a broken link.
+		if m.observe != nil && (s.Arrived > 0 || !s.Settling) {
 			// The engine gets "did anything arrive this interval", not the
 			// tracker's grace-based verdict: the grace would make the inbound
 			// side lag the outbound one by several intervals and turn a dead
