@@ -56,11 +56,14 @@ func (s *stats) add(o *stats) {
 func newStats() *stats { return &stats{errs: map[string]int64{}, sample: map[string]string{}} }
 
 // drive runs every worker concurrently until d passes, ctx ends or maxOps
-// requests were started, and returns the results per label. With rate > 0
-// the workers together start about rate requests per second; otherwise
-// each starts its next request as soon as the last one ends.
+// requests were started, and returns the results per label. The end of the
+// phase only stops new requests: the ones in flight finish under their own
+// timeout and count, so that no request is cut short by the phase and
+// counted as a failure. With rate > 0 the workers together start about rate
+// requests per second; otherwise each starts its next request as soon as
+// the last one ends.
 func drive(ctx context.Context, d time.Duration, maxOps int64, rate int, workers []worker) map[string]*stats {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	phase, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var (
 		started atomic.Int64
@@ -76,7 +79,7 @@ func drive(ctx context.Context, d time.Duration, maxOps int64, rate int, workers
 	for i, w := range workers {
 		first := begin.Add(every * time.Duration(i) / time.Duration(len(workers))) // staggered
 		wg.Go(func() {
-			s := loop(ctx, w.op, &started, maxOps, first, every)
+			s := loop(ctx, phase, w.op, &started, maxOps, first, every)
 			mu.Lock()
 			defer mu.Unlock()
 			if _, ok := out[w.label]; !ok {
@@ -92,22 +95,24 @@ func drive(ctx context.Context, d time.Duration, maxOps int64, rate int, workers
 	return out
 }
 
-func loop(ctx context.Context, o op, started *atomic.Int64, maxOps int64, next time.Time, every time.Duration) *stats {
+// loop runs o until phase ends; each request runs under ctx (the whole
+// run), not under phase.
+func loop(ctx, phase context.Context, o op, started *atomic.Int64, maxOps int64, next time.Time, every time.Duration) *stats {
 	s := newStats()
-	for ctx.Err() == nil && started.Add(1) <= maxOps {
-		if !pace(ctx, &next, every) {
+	for phase.Err() == nil && started.Add(1) <= maxOps {
+		if !pace(phase, &next, every) {
 			break
 		}
 		t := time.Now()
 		f := o(ctx)
 		if ctx.Err() != nil {
-			break // cut off by the end of the phase: says nothing
+			break // the run was interrupted: says nothing
 		}
 		s.ops++
 		if f != nil {
 			s.errs[f.cause]++
 			if _, ok := s.sample[f.cause]; !ok {
-				s.sample[f.cause] = f.detail
+				s.sample[f.cause] = f.detail + " (after " + time.Since(t).Round(time.Microsecond).String() + ")"
 			}
 			continue
 		}
