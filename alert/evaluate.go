@@ -77,7 +77,7 @@ func (e *Engine) reconcile(now time.Time, found []Alert, cluster []LinkState) {
 // to the same peer are still deciding (up to Settle), so that a host going
 // down is one host alert rather than a link alert that turns into one.
 func (e *Engine) mayFire(a Alert, now time.Time) bool {
-	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) {
+	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) || e.restoredFor(a.Peer) {
 		return false
 	}
 	first, ok := e.held[a.Fingerprint]
@@ -117,7 +117,32 @@ func (e *Engine) settled(a Alert, now time.Time) bool {
 			links = []*link{l}
 		}
 	}
-	return len(links) > 0 && !slices.ContainsFunc(links, func(l *link) bool { return !l.confirmed() })
+	return len(links) > 0 && !slices.ContainsFunc(links, func(l *link) bool { return !l.confirmed() }) &&
+		e.evidenceBack(a)
+}
+
+// restoredFor reports a restored alert about peer whose links have not
+// reported again: it stands for the peer's fault until they do, and what the
+// half-known links look like meanwhile is no new fault.
+func (e *Engine) restoredFor(peer string) bool {
+	for _, t := range e.active {
+		if t.restored && t.Alert.Peer == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// evidenceBack reports whether every link of this agent's that a restored
+// alert rested on reports again: a one-way alert rests on the inbound link
+// too, which after a restart comes back only once the peer finds us again.
+func (e *Engine) evidenceBack(a Alert) bool {
+	for _, s := range a.Evidence {
+		if _, ok := e.links[linkKey(s.Peer, s.Path, s.Probe, s.Direction)]; s.Agent == e.opts.Self && !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // meshLinks returns the mesh links to or from peer ("*": every peer).

@@ -119,4 +119,29 @@ var _ = Describe("durability across restarts", func() {
 		Expect(e.Alerts()).To(BeEmpty())
 		Expect(hk.sent()).To(Equal([2]int{1, 1}))
 	})
+
+	It("keeps a restored one-way alert until its inbound link reports again", func() {
+		out := check("b", "published", "published-tcp")
+		e := restart()
+		pastGrace()
+		for range 3 {
+			feed(e, out, 1, false, clk.Now())
+			e.ObserveInbound("b", "published", "published-oneway", true, clk.Now())
+		}
+		e.Evaluate(ctx)
+		e.Deliver(ctx)
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLinkOneWay)))
+
+		e = restart() // b has not found the restarted agent yet: nothing arrives
+		feed(e, out, 3, false, clk.Now())
+		pastGrace()
+		e.Evaluate(ctx)
+		e.Deliver(ctx)
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLinkOneWay)), "its inbound link is not back")
+		e.ObserveInbound("b", "published", "published-oneway", true, clk.Now())
+		e.Evaluate(ctx)
+		e.Deliver(ctx)
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLinkOneWay)))
+		Expect(hk.sent()).To(Equal([2]int{1, 0}), "one firing message, no resolve in between")
+	})
 })
