@@ -88,4 +88,30 @@ var _ = Describe("host alerts with a cluster view", func() {
 		}
 		Expect(fetches).To(Equal(2), "at 0s and 2s")
 	})
+
+	It("holds a link alert while another agent's links to the same peer are still deciding", func() {
+		clk := newFakeClock(t0)
+		other := "c b overlay overlay-tcp out pending timeout"
+		view := viewFunc(func(context.Context) ([]alert.LinkState, error) { return states(other), nil })
+		e, err := alert.New(alert.Options{Self: "a", Queue: newMemKV(), State: newMemKV(), Clock: clk, ClusterView: view})
+		Expect(err).NotTo(HaveOccurred())
+		clk.Advance(2 * time.Minute)
+		for _, s := range hostBDown {
+			st := ls(s)
+			for range 3 {
+				if st.Direction == alert.DirectionInbound {
+					e.ObserveInbound(st.Peer, st.Path, st.Probe, false, clk.Now())
+				} else {
+					feed(e, check(st.Peer, st.Path, st.Probe), 1, false, clk.Now())
+				}
+			}
+		}
+		e.Evaluate(ctx)
+		Expect(e.Alerts()).To(BeEmpty(), "c has not decided about b yet: host or link?")
+		other = "c b overlay overlay-tcp out failing timeout"
+		clk.Advance(11 * time.Second) // past the view's refresh, within the settle period
+		e.Evaluate(ctx)
+		Expect(e.Alerts()).To(HaveLen(1))
+		Expect(e.Alerts()[0].Name).To(Equal(alert.NameHostUnreachable))
+	})
 })

@@ -67,16 +67,17 @@ func (e *Engine) reconcile(now time.Time, found []Alert, cluster []LinkState) {
 		}
 	}
 	for _, a := range found {
-		if _, firing := e.active[a.Fingerprint]; !firing && e.mayFire(a, now) {
+		if _, firing := e.active[a.Fingerprint]; !firing && e.mayFire(a, now, cluster) {
 			e.fire(a, now, cluster)
 		}
 	}
 }
 
 // mayFire holds a new alert during the grace period, and while other links
-// to the same peer are still deciding (up to Settle), so that a host going
-// down is one host alert rather than a link alert that turns into one.
-func (e *Engine) mayFire(a Alert, now time.Time) bool {
+// to the same peer are still deciding (up to Settle): this agent's, and when
+// all of those fail, the other agents' (in the cluster view), so that a host
+// going down is one host alert rather than a link alert that turns into one.
+func (e *Engine) mayFire(a Alert, now time.Time, cluster []LinkState) bool {
 	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) || e.restoredFor(a.Peer) {
 		return false
 	}
@@ -87,10 +88,19 @@ func (e *Engine) mayFire(a Alert, now time.Time) bool {
 	if a.Path == PathDirect || now.Sub(first) >= e.cfg.Settle {
 		return true
 	}
-	return !slices.ContainsFunc(e.meshLinks(a.Peer), func(l *link) bool {
-		return l.state.Status == LinkPending || l.state.Status == LinkUnknown
-	})
+	local := e.meshLinks(a.Peer)
+	if slices.ContainsFunc(local, func(l *link) bool { return undecided(l.state) }) {
+		return false
+	}
+	// Every link here says the peer is gone: whether that is one host alert
+	// depends on the other agents, so wait until they have decided too.
+	if !slices.ContainsFunc(local, func(l *link) bool { return l.state.Status != LinkFailing }) {
+		return !slices.ContainsFunc(involving(cluster, a.Peer, e.opts.Self), undecided)
+	}
+	return true
 }
+
+func undecided(s LinkState) bool { return s.Status == LinkPending || s.Status == LinkUnknown }
 
 // recovering reports a fault that is going away: every failing link of the
 // evidence passed its last result. Links recover one by one (the small echo
