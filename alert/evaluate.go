@@ -78,7 +78,7 @@ func (e *Engine) reconcile(now time.Time, found []Alert, cluster []LinkState) {
 // all of those fail, the other agents' (in the cluster view), so that a host
 // going down is one host alert rather than a link alert that turns into one.
 func (e *Engine) mayFire(a Alert, now time.Time, cluster []LinkState) bool {
-	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) || e.restoredFor(a.Peer) {
+	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) || staleInbound(a) || e.restoredFor(a.Peer) {
 		return false
 	}
 	first, ok := e.held[a.Fingerprint]
@@ -129,6 +129,23 @@ func (e *Engine) settled(a Alert, now time.Time) bool {
 	}
 	return len(links) > 0 && !slices.ContainsFunc(links, func(l *link) bool { return !l.confirmed() }) &&
 		e.evidenceBack(a)
+}
+
+// staleInbound reports an alert that rests on a healthy inbound link last
+// judged before its newest failing link turned failing. Inbound links are
+// judged once per sweep, outbound ones at every probe: when a whole path
+// dies, the outbound side may fail first, and a one-way verdict must wait
+// for the next sweep to say whether the peer's probes still arrive.
+func staleInbound(a Alert) bool {
+	var turned time.Time
+	for _, s := range a.Evidence {
+		if isFailing(s) && s.Since.After(turned) {
+			turned = s.Since
+		}
+	}
+	return slices.ContainsFunc(a.Evidence, func(s LinkState) bool {
+		return s.Direction == DirectionInbound && isHealthy(s) && s.Last.Before(turned)
+	})
 }
 
 // restoredFor reports a restored alert about peer whose links have not

@@ -260,6 +260,20 @@ var _ = Describe("engine", func() {
 		Expect(rec.events()).To(Equal([]string{"firing SwarmlinkLinkDown b", "resolved SwarmlinkLinkDown b"}))
 	})
 
+	It("gives no one-way verdict on an inbound link judged before the outbound one failed", func() {
+		fireable()
+		now := clk.Now()
+		e.ObserveInbound("b", "overlay", "overlay-oneway", true, now)
+		feed(e, check("b", "overlay", "overlay-tcp"), 3, false, now.Add(time.Second))
+		e.Evaluate(ctx)
+		clk.Advance(alert.DefaultSettle)
+		e.Evaluate(ctx)
+		Expect(e.Alerts()).To(BeEmpty(), "the next sweep says whether b's probes still arrive")
+		e.ObserveInbound("b", "overlay", "overlay-oneway", true, now.Add(4*time.Second))
+		e.Evaluate(ctx)
+		Expect(names()).To(ConsistOf("SwarmlinkLinkOneWay a->b overlay"))
+	})
+
 	It("fires a held alert once the settle period is over", func() {
 		ov, pub := check("b", "overlay", "overlay-tcp"), check("b", "published", "published-tcp")
 		fireable()
