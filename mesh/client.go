@@ -33,7 +33,7 @@ const (
 // drops; with a well-formed request of a sane size that almost always means
 // the two agents hold different keys (a clock skewed beyond the replay window
 // looks the same and is the next suspect).
-var ErrAuthRefused = errors.New("peer refused authentication (wrong key?)")
+var ErrAuthRefused = errors.New("peer refused authentication (wrong key?) or has no free connection slot")
 
 // ClientOptions configure the peer prober. Key and Self are required for
 // probes; zero values of the rest select the defaults.

@@ -20,6 +20,10 @@ const (
 	DefaultListen      = ":9471"
 	DefaultMaxConns    = 256
 	DefaultConnTimeout = 10 * time.Second
+	// DefaultFirstFrame bounds how long a new connection may stay silent: a
+	// prober sends its frame at once, so a client that holds connection
+	// slots without speaking (to exhaust MaxConns) loses them quickly.
+	DefaultFirstFrame = 2 * time.Second
 )
 
 // ResponderOptions configure a Responder. Key and Identity.Name are
@@ -33,6 +37,7 @@ type ResponderOptions struct {
 	NonceCache   int           // remembered nonces; default 16384
 	MaxConns     int           // concurrent TCP connections; default 256
 	ConnTimeout  time.Duration // idle deadline per TCP read and write; default 10 s
+	FirstFrame   time.Duration // deadline for a new connection's first frame; default 2 s
 	Inbound      InboundSink   // told about every authenticated probe; may be nil
 }
 
@@ -107,6 +112,9 @@ func responderDefaults(o ResponderOptions) ResponderOptions {
 	}
 	if o.ConnTimeout <= 0 {
 		o.ConnTimeout = DefaultConnTimeout
+	}
+	if o.FirstFrame <= 0 {
+		o.FirstFrame = min(DefaultFirstFrame, o.ConnTimeout)
 	}
 	return o
 }

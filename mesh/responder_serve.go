@@ -52,8 +52,8 @@ func (r *Responder) serveConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
-	for {
-		_ = c.SetDeadline(time.Now().Add(r.opts.ConnTimeout))
+	for wait := r.opts.FirstFrame; ; wait = r.opts.ConnTimeout {
+		_ = c.SetDeadline(time.Now().Add(wait))
 		b, err := ReadFrame(c, r.maxMsg)
 		if err != nil {
 			r.count("tcp", err)
