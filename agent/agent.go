@@ -82,7 +82,7 @@ func New(opts Options) (*Agent, error) {
 	if a.alerts != nil {
 		a.sink = append(a.sink, alertFeed{a.alerts})
 		if a.mesh != nil {
-			a.mesh.observe = a.alerts.ObserveInbound
+			a.mesh.observe, a.mesh.forget = a.alerts.ObserveInbound, a.alerts.ForgetInbound
 		}
 	}
 	a.ctrl = controller.New(controller.Options{

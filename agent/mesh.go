@@ -33,8 +33,10 @@ type meshPart struct {
 	log       *zap.Logger
 
 	// observe, when set, is told every sweep's verdict per (peer, path):
-	// the alert engine's view of inbound (one-way) probes.
+	// the alert engine's view of inbound (one-way) probes. forget, when set,
+	// is told of every (peer, path) no longer expected.
 	observe func(peer, path, probe string, ok bool, at time.Time)
+	forget  func(peer, path string)
 
 	mu      sync.Mutex
 	inbound map[mesh.PeerPath]links.InboundState // last sweep, with since-when
@@ -210,6 +212,9 @@ func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 		if err := m.store.Retire(series, now); err != nil {
 			m.log.Warn("retiring inbound series", zap.Error(err))
 		}
+		if m.forget != nil {
+			m.forget(pp.Peer, pp.Path)
+		}
 	}
 	for _, s := range statuses {
 		// A pair still settling (new peer, or this agent just started) that
@@ -252,16 +257,6 @@ func retired(prev, next map[mesh.PeerPath]links.InboundState) []mesh.PeerPath {
 		}
 	}
 	return out
-}
-
-// hasPeer reports whether name is among the peers discovery last found.
-func (m *meshPart) hasPeer(name string) bool {
-	for _, p := range m.source.Peers() {
-		if p.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // inboundStates is the last sweep's inbound knowledge.

@@ -40,9 +40,10 @@ func (h historySink) Forget(c controller.Check) {
 }
 
 // retiringSink passes results to every sink, but forgets a check only when
-// its link is really retired: in subset mode the controller stops a peer's
-// checks every round that peer is not probed, and that must neither end its
-// outage, nor drop its metric series, nor resolve (and re-fire) its alerts.
+// its link is really retired (the peer gone or drained, or no longer reached
+// on that path): in subset mode the controller stops a peer's checks every
+// round that peer is not probed, and that must neither end its outage, nor
+// drop its metric series, nor resolve (and re-fire) its alerts.
 type retiringSink struct {
 	a     *Agent
 	sinks controller.MultiSink
@@ -53,7 +54,7 @@ func (s retiringSink) Record(ctx context.Context, c controller.Check, r probes.R
 }
 
 func (s retiringSink) Forget(c controller.Check) {
-	if c.Origin == "mesh" && s.a.mesh != nil && s.a.mesh.hasPeer(c.Link.Destination) {
+	if c.Origin == "mesh" && s.a.mesh != nil && s.a.mesh.source.Probes(c.Link.Destination, c.Link.Path) {
 		return // rotated out of this round, not retired
 	}
 	s.sinks.Forget(c)

@@ -285,6 +285,21 @@ func (e *Engine) Forget(c controller.Check) {
 	e.retired["peer/"+peer] = now
 }
 
+// ForgetInbound retires the inbound links from peer over path, when this
+// agent no longer expects probes there (the peer gone, or no longer reached
+// on that path): their last state would otherwise stand for ever.
+func (e *Engine) ForgetInbound(peer, path string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.clock.Now()
+	for k, l := range e.links {
+		if l.state.Peer == peer && l.state.Path == path && l.state.Direction == DirectionInbound {
+			delete(e.links, k)
+			e.retired[k] = now
+		}
+	}
+}
+
 func linkKey(peer, path, probe, dir string) string {
 	return strings.Join([]string{peer, path, probe, dir}, "|")
 }

@@ -274,6 +274,20 @@ var _ = Describe("engine", func() {
 		Expect(names()).To(ConsistOf("SwarmlinkLinkOneWay a->b overlay"))
 	})
 
+	It("forgets the inbound links of a path no longer expected, and ignores their stragglers", func() {
+		fireable()
+		now := clk.Now()
+		for range 3 {
+			e.ObserveInbound("b", "overlay", "overlay-oneway", false, now)
+			e.ObserveInbound("b", "published", "published-oneway", false, now)
+		}
+		e.ForgetInbound("b", "overlay")
+		e.ObserveInbound("b", "overlay", "overlay-oneway", false, now.Add(-time.Second)) // a straggler
+		states, err := e.LinkStates(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(states).To(ConsistOf(HaveField("Path", "published")))
+	})
+
 	It("fires a held alert once the settle period is over", func() {
 		ov, pub := check("b", "overlay", "overlay-tcp"), check("b", "published", "published-tcp")
 		fireable()

@@ -220,6 +220,13 @@ func (s *Source) ExpectedInbound() []PeerPath {
 	return out
 }
 
+// Probes reports whether peer is probed over path, this round or in
+// another of the subset rotation: it is discovered, not drained, and has an
+// address on path. A check of a (peer, path) it does not probe is retired.
+func (s *Source) Probes(peer, path string) bool {
+	return slices.Contains(s.ExpectedInbound(), PeerPath{Peer: peer, Path: path})
+}
+
 // MaxInboundGap is the longest expected gap between two probes from one
 // peer: Interval times the rounds a full rotation takes. A tracker's grace
 // is typically three of these.

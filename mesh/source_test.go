@@ -94,6 +94,9 @@ var _ = Describe("Source", func() {
 		Expect(checks[0].Spec.Peer.Peer).To(BeEmpty())
 		Expect(src.Peers()).To(HaveLen(2), "drained peers are still discovered")
 		Expect(src.ExpectedInbound()).To(Equal([]mesh.PeerPath{{Peer: "10.0.1.9", Path: "overlay"}}))
+		Expect(src.Probes("10.0.1.9", "overlay")).To(BeTrue())
+		Expect(src.Probes("10.0.1.9", "published")).To(BeFalse(), "no underlay address")
+		Expect(src.Probes("d", "published")).To(BeFalse(), "discovered, but drained: its checks are retired")
 	})
 
 	It("skips ErrNotManager but fails on other discovery errors, keeping the last peers", func() {
