@@ -89,6 +89,34 @@ var _ = Describe("host alerts with a cluster view", func() {
 		Expect(fetches).To(Equal(2), "at 0s and 2s")
 	})
 
+	It("holds a link alert about a peer gone here until a view newer than the alert shows the others", func() {
+		clk := newFakeClock(t0)
+		other := "c b overlay overlay-tcp out healthy"
+		view := viewFunc(func(context.Context) ([]alert.LinkState, error) { return states(other), nil })
+		e, err := alert.New(alert.Options{Self: "a", Queue: newMemKV(), State: newMemKV(), Clock: clk,
+			ClusterView: view, ClusterRefresh: 2 * time.Second})
+		Expect(err).NotTo(HaveOccurred())
+		clk.Advance(2 * time.Minute)
+		e.Evaluate(ctx) // the view is fetched: c still reaches b
+		for _, s := range hostBDown {
+			st := ls(s)
+			for range 3 {
+				if st.Direction == alert.DirectionInbound {
+					e.ObserveInbound(st.Peer, st.Path, st.Probe, false, clk.Now())
+				} else {
+					feed(e, check(st.Peer, st.Path, st.Probe), 1, false, clk.Now())
+				}
+			}
+		}
+		clk.Advance(time.Second)
+		e.Evaluate(ctx)
+		Expect(e.Alerts()).To(BeEmpty(), "the view predates b's links failing here")
+		other = "c b overlay overlay-tcp out failing timeout"
+		clk.Advance(time.Second)
+		e.Evaluate(ctx)
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameHostUnreachable)))
+	})
+
 	It("holds a link alert while another agent's links to the same peer are still deciding", func() {
 		clk := newFakeClock(t0)
 		other := "c b overlay overlay-tcp out pending timeout"

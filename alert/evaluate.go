@@ -93,8 +93,13 @@ func (e *Engine) mayFire(a Alert, now time.Time, cluster []LinkState) bool {
 		return false
 	}
 	// Every link here says the peer is gone: whether that is one host alert
-	// depends on the other agents, so wait until they have decided too.
+	// depends on the other agents, so wait until they have decided too, in
+	// a view fetched after this alert was found (an older one may still
+	// show them healthy).
 	if !slices.ContainsFunc(local, func(l *link) bool { return l.state.Status != LinkFailing }) {
+		if e.opts.ClusterView != nil && !e.fetchErr && e.fetched.Before(first) {
+			return false
+		}
 		return !slices.ContainsFunc(involving(cluster, a.Peer, e.opts.Self), undecided)
 	}
 	return true
