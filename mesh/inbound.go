@@ -21,9 +21,10 @@ type InboundStatus struct {
 	LastSeen time.Time // last arrival; zero if none yet
 	Arrived  int       // arrivals since the previous sweep
 	Missing  bool      // nothing arrived within the grace period
-	// Settling: the pair has been expected for less than the grace period
-	// (a new peer, or a new tracker after a restart). That nothing arrived
-	// yet says nothing: the sender may not have found this agent yet.
+	// Settling: nothing ever arrived for the pair, expected for at most
+	// twice the grace period (a new peer, or a new tracker after a
+	// restart). That nothing arrived yet says nothing: the sender may not
+	// have found this agent yet (after a restart, its new address).
 	Settling bool
 }
 
@@ -118,7 +119,8 @@ func (t *InboundTracker) Sweep(now time.Time) []InboundStatus {
 		}
 		out = append(out, InboundStatus{
 			Peer: pp.Peer, Path: pp.Path, Kind: st.kind, LastSeen: st.lastSeen,
-			Arrived: st.arrived, Missing: now.Sub(ref) > t.grace, Settling: now.Sub(st.since) <= t.grace,
+			Arrived: st.arrived, Missing: now.Sub(ref) > t.grace,
+			Settling: st.lastSeen.IsZero() && now.Sub(st.since) <= 2*t.grace,
 		})
 		st.arrived = 0
 	}

@@ -41,15 +41,15 @@ var _ = Describe("InboundTracker", func() {
 		Expect(status(t0.Add(grace+time.Second), "overlay").Missing).To(BeTrue())
 	})
 
-	It("says a pair is settling while it is younger than the grace period, arrivals or not", func() {
-		s := status(t0.Add(time.Second), "overlay")
+	It("says a new pair is settling until its first arrival, for at most twice the grace period", func() {
+		s := status(t0.Add(grace+time.Second), "overlay")
 		Expect(s.Settling).To(BeTrue(), "no arrival yet says nothing")
-		Expect(s.Arrived).To(BeZero())
-		arrive("b", "overlay", t0.Add(2*time.Second))
-		Expect(status(t0.Add(3*time.Second), "overlay").Settling).To(BeTrue())
-		Expect(status(t0.Add(grace+time.Second), "overlay").Settling).To(BeFalse())
-		tracker.Expect([]mesh.PeerPath{{Peer: "b", Path: "overlay"}, {Peer: "c", Path: "overlay"}}, t0.Add(grace+time.Second))
-		Expect(status(t0.Add(grace+2*time.Second), "overlay").Settling).To(BeFalse(), "still expected: keeps its age")
+		Expect(s.Missing).To(BeTrue())
+		Expect(status(t0.Add(2*grace+time.Second), "overlay").Settling).To(BeFalse(), "a peer that never came")
+		arrive("b", "published", t0.Add(2*time.Second))
+		Expect(status(t0.Add(3*time.Second), "published").Settling).To(BeFalse(), "established by its first arrival")
+		tracker.Expect([]mesh.PeerPath{{Peer: "b", Path: "overlay"}, {Peer: "c", Path: "overlay"}}, t0.Add(grace))
+		Expect(status(t0.Add(2*grace+time.Second), "overlay").Settling).To(BeFalse(), "still expected: keeps its age")
 	})
 
 	It("marks a pair present after an arrival, and missing again once it is older than the grace", func() {
