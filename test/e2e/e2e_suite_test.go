@@ -35,9 +35,10 @@ func TestE2E(t *testing.T) {
 var _ = BeforeSuite(func(ctx SpecContext) {
 	start := time.Now()
 	c, err := cluster.Up(ctx, cluster.Options{Deploy: true, Log: GinkgoWriter,
-		LogDir: os.Getenv("SWARMLINK_E2E_LOGS")})
+		LogDir: os.Getenv("SWARMLINK_E2E_LOGS"), Config: testConfig})
 	Expect(err).NotTo(HaveOccurred())
 	suite = c
+	startReceivers(ctx) // before the agents' first alert
 	Expect(c.WaitAgentsHealthy(ctx, 2*time.Minute)).To(Succeed())
 	GinkgoWriter.Printf("cluster of %d nodes with healthy agents in %s\n", len(c.Nodes), time.Since(start).Round(time.Second))
 }, NodeTimeout(12*time.Minute))
@@ -51,10 +52,15 @@ var _ = AfterSuite(func(ctx SpecContext) {
 		return
 	}
 	if suite != nil {
+		stopReceivers()
 		Expect(suite.Down(ctx)).To(Succeed())
 	}
 	Expect(cluster.LeakCheck(ctx)).To(Succeed())
 }, NodeTimeout(3*time.Minute))
+
+// testConfig is the agent config the stack is deployed with: the chart's
+// shape with short timings, and alerting to the suite's receivers.
+const testConfig = "testdata/swarmlink.yml"
 
 // specTimeout bounds one spec; most take seconds.
 const specTimeout = 3 * time.Minute

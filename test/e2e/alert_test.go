@@ -1,0 +1,323 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/test/cluster"
+)
+
+// The test config's hysteresis (testdata/swarmlink.yml): failing after F of
+// the last 3 results failed.
+const alertF = 2
+
+// alertBudget is how soon an alert must reach Alertmanager after a fault:
+// F failed results, the last one taking the probe timeout, plus 2 s for
+// localising and delivering.
+var alertBudget = alertF*meshInterval + meshTimeout + 2*time.Second
+
+// Alerting (issue 5) on the real cluster, delivered to a real Alertmanager
+// (Debian's prometheus-alertmanager in node1's namespace) and to a signed
+// webhook, both started for the suite (receivers_test.go).
+var _ = Describe("alerting", Label("e2e"), func() {
+	var n1, n3 *cluster.Node
+	BeforeEach(func(ctx SpecContext) {
+		n1, n3 = suite.Nodes[0], suite.Nodes[2]
+		eventuallyMeshHealthy(ctx, 60*time.Second)
+		Eventually(ctx, amActive).WithTimeout(30*time.Second).Should(BeEmpty(), "no alert left from an earlier spec")
+	})
+
+	It("UDP 4789 dropped on node3: SwarmlinkOverlayDataPlane per direction reaches Alertmanager within F×interval+timeout+2s; healed, it resolves", func(ctx SpecContext) {
+		t0 := time.Now()
+		injectAll(ctx, cluster.DropOverlayTo, cluster.DropOverlayFrom)(n3)
+		want := overlayDataPlaneAlerts(n3)
+		arrived := waitForAM(ctx, t0, want, alertBudget+15*time.Second, amMentions(n3.Name))
+		first := time.Hour
+		for _, k := range want {
+			GinkgoWriter.Printf("%s reached Alertmanager %s after the fault (budget %s)\n", k, arrived[k].Round(time.Millisecond), alertBudget)
+			first = min(first, arrived[k])
+			// "Data plane, not one-way" needs the receiving end's verdict
+			// too, which it takes once per interval (its sweep of what
+			// arrived): a direction may wait for one more sweep.
+			Expect(arrived[k]).To(BeNumerically("<=", alertBudget+meshInterval), "%s", k)
+		}
+		Expect(first).To(BeNumerically("<=", alertBudget), "the fault is reported within F×interval+timeout+2s")
+
+		t1 := time.Now()
+		healAll(ctx)
+		Eventually(ctx, amActive).WithTimeout(30 * time.Second).WithPolling(250 * time.Millisecond).
+			ShouldNot(ContainElement(amMentions(n3.Name)))
+		GinkgoWriter.Printf("resolved in Alertmanager %s after healing\n", time.Since(t1).Round(time.Millisecond))
+		expectWebhookLifetimes(ctx, t0, want)
+	}, SpecTimeout(specTimeout))
+
+	It("Alertmanager down during a fault: the alert is delivered once it is back", func(ctx SpecContext) {
+		Expect(am.Stop()).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) {
+			if am.cmd == nil {
+				Expect(am.Start(ctx)).To(Succeed())
+			}
+		})
+		failures := notificationFailures(ctx, n1)
+		injectAll(ctx, cluster.DropOverlayTo, cluster.DropOverlayFrom)(n3)
+		want := overlayDataPlaneAlerts(n3)
+		Eventually(ctx, func(g Gomega) {
+			as, err := agentAlerts(ctx, n1)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(as).To(ContainElement(HaveField("Name", alert.NameOverlayDataPlane)))
+			g.Expect(notificationFailures(ctx, n1)).To(BeNumerically(">", failures), "node1 tried Alertmanager and failed")
+		}).WithTimeout(alertBudget + 10*time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
+
+		up := time.Now()
+		Expect(am.Start(ctx)).To(Succeed())
+		// The agents back off exponentially (1 s doubling) while it is down.
+		arrived := waitForAM(ctx, up, want, 45*time.Second, amMentions(n3.Name))
+		for _, k := range want {
+			GinkgoWriter.Printf("%s delivered %s after Alertmanager came back\n", k, arrived[k].Round(time.Millisecond))
+		}
+		healAll(ctx)
+		Eventually(ctx, amActive).WithTimeout(30 * time.Second).WithPolling(250 * time.Millisecond).
+			ShouldNot(ContainElement(amMentions(n3.Name)))
+	}, SpecTimeout(specTimeout))
+
+	It("an agent restarted while its alert fires sends no second firing message, and the alert resolves after healing", func(ctx SpecContext) {
+		t0 := time.Now()
+		// The published peer port dropped at node3: the overlay still works,
+		// so the restarted agent identifies every peer again at once.
+		injectAll(ctx, func(ctx context.Context, n *cluster.Node) (cluster.Heal, error) {
+			return cluster.DropPublishedPort(ctx, n, "tcp", 9471)
+		}, func(ctx context.Context, n *cluster.Node) (cluster.Heal, error) {
+			return cluster.DropPublishedPort(ctx, n, "udp", 9471)
+		})(n3)
+		var fp string
+		Eventually(ctx, func(g Gomega) {
+			msgs := hook.messages(t0, alert.StatusFiring)
+			for _, m := range msgs {
+				if m.Sender == n1.Name && m.Alert.Destination == n3.Name {
+					fp = m.Alert.Fingerprint
+				}
+			}
+			g.Expect(fp).NotTo(BeEmpty(), "node1's firing message about node3: %+v", msgs)
+		}).WithTimeout(alertBudget + 10*time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
+		Eventually(ctx, amActive).WithTimeout(10 * time.Second).Should(ContainElement(
+			HaveField("Labels", HaveKeyWithValue("destination", n3.Name))))
+
+		old, err := suite.AgentContainer(ctx, n1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(n1.Client.ContainerKill(ctx, old.ID, "KILL")).To(Succeed())
+		Eventually(ctx, func(g Gomega) {
+			ct, err := suite.AgentContainer(ctx, n1)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(ct.ID).NotTo(Equal(old.ID), "Swarm started a new task")
+			g.Expect(ct.State.Health).NotTo(BeNil())
+			g.Expect(ct.State.Health.Status).To(Equal("healthy"))
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+		Eventually(ctx, func(g Gomega) {
+			as, err := agentAlerts(ctx, n1)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(as).To(ContainElement(HaveField("Fingerprint", fp)), "the restarted agent still fires it")
+		}).WithTimeout(30 * time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
+		// Past the restarted engine's grace period and a few rounds.
+		Consistently(ctx, func() int { return firingCount(t0, n1.Name, fp) }).
+			WithTimeout(5*time.Second+3*meshInterval).WithPolling(500*time.Millisecond).
+			Should(Equal(1), func() string { return hook.log(t0) + "\n" + agentLog(ctx, n1, "alert") })
+
+		healAll(ctx)
+		Eventually(ctx, func(g Gomega) {
+			g.Expect(amActive(ctx)).NotTo(ContainElement(amMentions(n3.Name)))
+			g.Expect(resolvedCount(t0, n1.Name, fp)).To(Equal(1))
+		}).WithTimeout(30 * time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
+		Expect(firingCount(t0, n1.Name, fp)).To(Equal(1), "one firing message for the alert's whole lifetime")
+		Expect(hook.rejected()).To(BeEmpty(), "every webhook request carried a valid signature")
+	}, SpecTimeout(4*time.Minute))
+
+	It("a node cut off entirely is one SwarmlinkHostUnreachable in Alertmanager, not one alert per link; healed", func(ctx SpecContext) {
+		t0 := time.Now()
+		injectAll(ctx, cluster.CutNode)(n3)
+		host := alertKey{alert.NameHostUnreachable, alert.SourceCluster, n3.Name, alert.PathAll, alert.CauseHostUnreachable}
+		perLink := func(a AMAlert) bool {
+			l := a.Labels
+			return l["destination"] == n3.Name && (l["alertname"] == alert.NameLinkDown || l["alertname"] == alert.NameOverlayDataPlane)
+		}
+		var seen time.Duration
+		Eventually(ctx, func(g Gomega) {
+			active, err := amActive(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, a := range active {
+				if perLink(a) {
+					StopTrying(fmt.Sprintf("a per-link alert while node3 is cut off: %s (all: %v)\nnode1:\n%s\nnode2:\n%s",
+						a, active, agentLog(ctx, n1, "alert"), agentLog(ctx, suite.Nodes[1], "alert"))).Now()
+				}
+				if keyOf(a) == host && seen == 0 {
+					seen = time.Since(t0)
+				}
+			}
+			g.Expect(seen).NotTo(BeZero(), "active: %v", active)
+		}).WithTimeout(alertBudget + 15*time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
+		// No F×interval budget here: "the host, not its links" is every
+		// agent's verdict, so it waits for the others' links to decide and
+		// for a cluster view fetched after that (one more interval).
+		GinkgoWriter.Printf("%s reached Alertmanager %s after the cut\n", host, seen.Round(time.Millisecond))
+		Consistently(ctx, func() []AMAlert {
+			active, _ := amActive(ctx)
+			var bad []AMAlert
+			for _, a := range active {
+				if perLink(a) {
+					bad = append(bad, a)
+				}
+			}
+			return bad
+		}).WithTimeout(2 * meshInterval).WithPolling(250 * time.Millisecond).Should(BeEmpty())
+
+		healAll(ctx)
+		Eventually(ctx, amActive).WithTimeout(90 * time.Second).WithPolling(250 * time.Millisecond).
+			ShouldNot(ContainElement(amMentions(n3.Name)))
+	}, SpecTimeout(specTimeout))
+})
+
+// alertKey is the label set the specs compare: alertname, source,
+// destination, path, cause.
+type alertKey struct{ Name, Source, Destination, Path, Cause string }
+
+func (k alertKey) String() string {
+	return fmt.Sprintf("%s %s→%s (%s, %s)", k.Name, k.Source, k.Destination, k.Path, k.Cause)
+}
+
+func keyOf(a AMAlert) alertKey {
+	l := a.Labels
+	return alertKey{l["alertname"], l["source"], l["destination"], l["path"], l["cause"]}
+}
+
+// overlayDataPlaneAlerts are the alerts of n's overlay data plane being
+// down in both directions: one per direction, each from its source end.
+func overlayDataPlaneAlerts(n *cluster.Node) []alertKey {
+	var out []alertKey
+	for _, o := range otherNodes(n) {
+		for _, pair := range [][2]string{{o.Name, n.Name}, {n.Name, o.Name}} {
+			out = append(out, alertKey{alert.NameOverlayDataPlane, pair[0], pair[1], alert.PathOverlay, alert.CauseOverlayDataPlane})
+		}
+	}
+	return out
+}
+
+// waitForAM polls Alertmanager until every wanted alert is active and
+// returns how long after t0 each was first seen. Any other active alert
+// matching about fails the spec at once.
+func waitForAM(ctx context.Context, t0 time.Time, want []alertKey, timeout time.Duration, about OmegaMatcher) map[alertKey]time.Duration {
+	GinkgoHelper()
+	seen := map[alertKey]time.Duration{}
+	Eventually(ctx, func(g Gomega) {
+		active, err := amActive(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, a := range active {
+			k := keyOf(a)
+			if !containsKey(want, k) {
+				if ok, _ := about.Match(a); ok {
+					StopTrying(fmt.Sprintf("unexpected alert %s (active: %v)\n%s", a, active, hook.log(t0))).Now()
+				}
+				continue
+			}
+			g.Expect(a.Labels).To(HaveKeyWithValue("severity", alert.SeverityWarning))
+			g.Expect(a.Labels).To(HaveKeyWithValue("cluster", "swarmlink"))
+			if _, ok := seen[k]; !ok {
+				seen[k] = time.Since(t0)
+			}
+		}
+		g.Expect(seen).To(HaveLen(len(want)), "seen %v, active %v", seen, active)
+	}).WithTimeout(timeout).WithPolling(100 * time.Millisecond).Should(Succeed())
+	return seen
+}
+
+func containsKey(keys []alertKey, k alertKey) bool {
+	for _, w := range keys {
+		if w == k {
+			return true
+		}
+	}
+	return false
+}
+
+// expectWebhookLifetimes waits until the webhook got exactly one firing and
+// one resolved message for each wanted alert since t0, from its source.
+func expectWebhookLifetimes(ctx context.Context, t0 time.Time, want []alertKey) {
+	GinkgoHelper()
+	Eventually(ctx, func(g Gomega) {
+		for _, k := range want {
+			for _, status := range []string{alert.StatusFiring, alert.StatusResolved} {
+				n := 0
+				for _, m := range hook.messages(t0, status) {
+					a := m.Alert
+					if a.Name == k.Name && a.Source == k.Source && a.Destination == k.Destination && a.Path == k.Path {
+						g.Expect(m.Sender).To(Equal(k.Source), "the source end sends it")
+						n++
+					}
+				}
+				g.Expect(n).To(Equal(1), "%s messages for %s", status, k)
+			}
+		}
+	}).WithTimeout(15 * time.Second).WithPolling(250 * time.Millisecond).Should(Succeed())
+	Expect(hook.rejected()).To(BeEmpty(), "every webhook request carried a valid signature")
+}
+
+// firingCount and resolvedCount count sender's webhook messages about the
+// alert fp since t0.
+func firingCount(t0 time.Time, sender, fp string) int {
+	return countMessages(t0, alert.StatusFiring, sender, fp)
+}
+
+func resolvedCount(t0 time.Time, sender, fp string) int {
+	return countMessages(t0, alert.StatusResolved, sender, fp)
+}
+
+func countMessages(t0 time.Time, status, sender, fp string) int {
+	n := 0
+	for _, m := range hook.messages(t0, status) {
+		if m.Sender == sender && m.Alert.Fingerprint == fp {
+			n++
+		}
+	}
+	return n
+}
+
+// notificationFailures reads swarmlink_notifications_total for
+// Alertmanager failures on n's agent.
+func notificationFailures(ctx context.Context, n *cluster.Node) float64 {
+	GinkgoHelper()
+	text, err := metricsOf(ctx, agentURL(n))
+	Expect(err).NotTo(HaveOccurred())
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "swarmlink_notifications_total{") &&
+			strings.Contains(line, `notifier="alertmanager"`) && strings.Contains(line, `result="failure"`) {
+			var v float64
+			_, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			Expect(err).NotTo(HaveOccurred(), line)
+			return v
+		}
+	}
+	return 0
+}
+
+// agentLog returns the lines of n's running agent's log that contain word.
+func agentLog(ctx context.Context, n *cluster.Node, word string) string {
+	ct, err := suite.AgentContainer(ctx, n)
+	if err != nil {
+		return err.Error()
+	}
+	stdout, stderr, err := containerLogs(ctx, n, ct.ID)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(stdout)+string(stderr), "\n") {
+		if strings.Contains(line, word) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
