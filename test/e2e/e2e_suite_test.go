@@ -38,8 +38,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		LogDir: os.Getenv("SWARMLINK_E2E_LOGS"), Config: testConfig})
 	Expect(err).NotTo(HaveOccurred())
 	suite = c
+	deployed := time.Now()
 	startReceivers(ctx) // before the agents' first alert
 	Expect(c.WaitAgentsHealthy(ctx, 2*time.Minute)).To(Succeed())
+	measureDeployedMesh(ctx, deployed)
 	GinkgoWriter.Printf("cluster of %d nodes with healthy agents in %s\n", len(c.Nodes), time.Since(start).Round(time.Second))
 }, NodeTimeout(12*time.Minute))
 

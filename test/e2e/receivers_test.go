@@ -35,7 +35,7 @@ const (
 	amPort   = 9093
 	hookPort = 9095
 	// alertSettle is the test config's alerting.settle.
-	alertSettle = 2 * time.Second
+	alertSettle = 4 * time.Second
 )
 
 // Suite-wide receivers (startReceivers, stopReceivers).
