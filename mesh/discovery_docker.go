@@ -3,18 +3,17 @@ package mesh
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"net"
-	"strings"
 
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmlink/swarmlink/internal/dockerx"
 )
 
 // ErrNotManager is returned (wrapped) by DockerNodes when the engine is not
 // a swarm manager: workers cannot list nodes, so the caller falls back to
 // other discoverers.
-var ErrNotManager = errors.New("not a swarm manager")
+var ErrNotManager = dockerx.ErrNotManager
 
 // NodeLister is the one Docker client call DockerNodes needs; the Docker
 // SDK's *client.Client satisfies it.
@@ -36,10 +35,7 @@ var _ Discoverer = DockerNodes{}
 func (d DockerNodes) Peers(ctx context.Context) ([]Peer, error) {
 	nodes, err := d.Client.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "not a swarm manager") {
-			return nil, fmt.Errorf("listing swarm nodes: %w: %w", ErrNotManager, err)
-		}
-		return nil, fmt.Errorf("listing swarm nodes: %w", err)
+		return nil, dockerx.Wrap("listing swarm nodes", err)
 	}
 	out := make([]Peer, 0, len(nodes))
 	for _, n := range nodes {

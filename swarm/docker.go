@@ -2,21 +2,20 @@ package swarm
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
+
+	"github.com/swarmlink/swarmlink/internal/dockerx"
 )
 
 // ErrNotManager is returned (wrapped) when the engine is a worker or is in
 // no swarm: only managers can list services, tasks and nodes.
-var ErrNotManager = errors.New("not a swarm manager")
+var ErrNotManager = dockerx.ErrNotManager
 
 // ServiceLister is the Docker call the label source makes on a manager.
 type ServiceLister interface {
@@ -44,14 +43,8 @@ type ClusterReader interface {
 	NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error)
 }
 
-// notManager wraps err with ErrNotManager when the engine says it is not a
-// manager. The engine gives no typed error for it, only this text.
-func notManager(op string, err error) error {
-	if strings.Contains(strings.ToLower(err.Error()), "not a swarm manager") {
-		return fmt.Errorf("%s: %w: %w", op, ErrNotManager, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
+// notManager is dockerx.Wrap: op's error, recognising a worker's answer.
+var notManager = dockerx.Wrap
 
 // runningTasks lists the tasks of service (all services when "") that are
 // running now.
