@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/api"
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/links"
@@ -113,7 +114,7 @@ func (a *Agent) alertsHandler(w http.ResponseWriter, _ *http.Request) {
 	if a.alerts != nil {
 		items = a.alerts.Alerts()
 	}
-	writeJSON(w, map[string]any{"enabled": a.alerts != nil, "items": items})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"enabled": a.alerts != nil, "items": items})
 }
 
 // alertLinksHandler serves this agent's link states to its peers' engines.
@@ -126,5 +127,5 @@ func (a *Agent) alertLinksHandler(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, states)
+	api.WriteJSON(w, http.StatusOK, states)
 }

@@ -1,12 +1,12 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/swarmlink/swarmlink/api"
 	"github.com/swarmlink/swarmlink/links"
 )
 
@@ -42,7 +42,7 @@ func (a *Agent) endpoints() []links.Endpoint {
 }
 
 func (a *Agent) linksHandler(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, a.view())
+	api.WriteJSON(w, http.StatusOK, a.view())
 }
 
 // matrixHandler fans out to every discovered peer (never to an address a
@@ -56,12 +56,5 @@ func (a *Agent) matrixHandler(w http.ResponseWriter, r *http.Request) {
 	for _, ep := range eps {
 		nodes = append(nodes, ep.Node)
 	}
-	writeJSON(w, links.BuildMatrix(time.Now(), nodes, views, failed))
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v) // the client went away; nothing to do
+	api.WriteJSON(w, http.StatusOK, links.BuildMatrix(time.Now(), nodes, views, failed))
 }

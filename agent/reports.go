@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/api"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/report"
 )
@@ -74,7 +75,7 @@ func (a *Agent) reportsHandler(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	writeJSON(w, map[string]any{"items": metas})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"items": metas})
 }
 
 // reportHandler serves one report as JSON (default), Markdown or HTML

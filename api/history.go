@@ -59,13 +59,13 @@ func (s *Server) outages(w http.ResponseWriter, r *http.Request) {
 func (s *Server) query(w http.ResponseWriter, r *http.Request, q func(context.Context, history.Filter) (any, error)) {
 	f, err := parseFilter(r.URL.Query(), time.Now())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	items, err := q(r.Context(), f)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 }

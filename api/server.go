@@ -74,10 +74,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.opts.Status(r.Context()))
+		WriteJSON(w, http.StatusOK, s.opts.Status(r.Context()))
 	})
 	s.mux.HandleFunc("GET /api/v1/checks", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"items": s.opts.Checks.Checks()})
+		WriteJSON(w, http.StatusOK, map[string]any{"items": s.opts.Checks.Checks()})
 	})
 	s.mux.HandleFunc("GET /api/v1/history", s.history)
 	s.mux.HandleFunc("GET /api/v1/outages", s.outages)
@@ -99,10 +99,10 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
 	if err := s.opts.Reload(); err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"reloaded": false, "error": err.Error()})
+		WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"reloaded": false, "error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reloaded": true})
+	WriteJSON(w, http.StatusOK, map[string]any{"reloaded": true})
 }
 
 // authenticated requires "Authorization: Bearer <token>" matching the
@@ -162,7 +162,9 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// WriteJSON writes v as indented JSON with status code; other handlers of
+// the agent's listener use it too, so every endpoint answers alike.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
