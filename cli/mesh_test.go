@@ -109,7 +109,6 @@ var _ = Describe("peer mesh between two hosts on loopback", Ordered, func() {
 		Expect(getJSON(u2+"/api/v1/matrix", &m)).To(Succeed())
 		Expect(m.Unanswered).To(HaveKey("node3"))
 		Expect(m.Verdict).To(Equal("failing"))
-		Expect(u3).NotTo(BeEmpty())
 	})
 })
 
