@@ -97,7 +97,7 @@ func (v *validator) cron(path, spec, tz string, required bool) {
 		}
 		return
 	}
-	if _, err := controller.CronParser.Parse(spec); err != nil {
+	if _, err := controller.ParseCron(spec); err != nil {
 		v.errf(path, "invalid cron schedule %q: %v", spec, err)
 	}
 	if _, err := time.LoadLocation(tz); err != nil {

@@ -9,11 +9,6 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// CronParser is the cron dialect: five fields with an optional leading
-// seconds field, or a descriptor such as @daily.
-var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
-	cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // Schedule yields a check's run times.
 type Schedule interface {
 	// First is the first run time after the job starts at now.
@@ -30,7 +25,7 @@ func NewSchedule(c Check) (Schedule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check %s: time zone: %w", c.Key, err)
 		}
-		s, err := CronParser.Parse(c.Cron)
+		s, err := ParseCron(c.Cron)
 		if err != nil {
 			return nil, fmt.Errorf("check %s: cron %q: %w", c.Key, c.Cron, err)
 		}
