@@ -190,7 +190,7 @@ func positiveDuration(v string) (time.Duration, bool) {
 }
 
 func cronExpected(v string) string {
-	if _, err := controller.CronParser.Parse(v); err != nil {
+	if _, err := controller.ParseCron(v); err != nil {
 		return fmt.Sprintf("a cron schedule such as \"0 3 * * *\" (%v)", err)
 	}
 	return ""

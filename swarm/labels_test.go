@@ -145,6 +145,16 @@ var _ = Describe("ParseLabels", func() {
 			`service app_web: label swarmlink.check.b.schedule="61 * * * *": expected a cron schedule such as "0 3 * * *" (end of range (61) above maximum (59): 61)`,
 			`service app_web: label swarmlink.check.web.interval="10s": expected no interval on a check with a schedule: choose one`,
 		}),
+		Entry("cron specs robfig/cron panics on are reported and skipped; the good check stays", map[string]string{
+			web + "kind": "tcp", web + "target": "web:80", web + "schedule": "TZ=UTC",
+			"swarmlink.check.b.kind": "tcp", "swarmlink.check.b.target": "web:80", "swarmlink.check.b.schedule": "CRON_TZ=UTC",
+			"swarmlink.check.c.kind": "tcp", "swarmlink.check.c.target": "web:80", "swarmlink.check.c.schedule": "@every -1s",
+			"swarmlink.check.ok.kind": "tcp", "swarmlink.check.ok.target": "web:80", "swarmlink.check.ok.schedule": "@daily",
+		}, []string{"ok"}, []string{
+			`service app_web: label swarmlink.check.b.schedule="CRON_TZ=UTC": expected a cron schedule such as "0 3 * * *" (TZ= and CRON_TZ= prefixes are not supported: set the time_zone field instead)`,
+			`service app_web: label swarmlink.check.c.schedule="@every -1s": expected a cron schedule such as "0 3 * * *" (@every -1s: the duration must be at least 1s)`,
+			`service app_web: label swarmlink.check.web.schedule="TZ=UTC": expected a cron schedule such as "0 3 * * *" (TZ= and CRON_TZ= prefixes are not supported: set the time_zone field instead)`,
+		}),
 	)
 
 	DescribeTable("ParseServiceOptions reads swarmlink.port and swarmlink.swarm-checks",
