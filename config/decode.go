@@ -15,9 +15,26 @@ import (
 // and remembering where each field path was written so that later semantic
 // validation can point at the same line.
 type decoder struct {
-	file  string
-	errs  []FieldError
-	lines map[string]pos
+	file   string
+	errs   []FieldError
+	lines  map[string]pos
+	failed map[string]bool // paths that did not decode; validation stays quiet about them
+}
+
+func newDecoder(file string) *decoder {
+	return &decoder{file: file, lines: map[string]pos{}, failed: map[string]bool{}}
+}
+
+// decodeFailed reports whether path or one of its parents failed to decode:
+// such a value holds a zero or default, and a semantic error about it would
+// only repeat the decoding error.
+func (d *decoder) decodeFailed(path string) bool {
+	for p := path; p != ""; p = parentPath(p) {
+		if d.failed[p] {
+			return true
+		}
+	}
+	return false
 }
 
 type pos struct{ line, col int }
@@ -25,6 +42,7 @@ type pos struct{ line, col int }
 var durationType = reflect.TypeOf(time.Duration(0))
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	d.failed[path] = true
 	d.errs = append(d.errs, FieldError{File: d.file, Line: n.Line, Column: n.Column,
 		Path: path, Msg: fmt.Sprintf(format, args...)})
 }

@@ -24,7 +24,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes, defaults and validates data read from file (a name used in
 // errors only).
 func Parse(file string, data []byte) (*Config, error) {
-	d := &decoder{file: file, lines: map[string]pos{}}
+	d := newDecoder(file)
 	c := &Config{File: file}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -34,11 +34,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	if len(doc.Content) > 0 {
 		d.decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
 	}
-	if len(d.errs) > 0 {
-		// Semantic checks on a half-decoded file would only add noise.
-		sortErrors(d.errs)
-		return nil, &Error{File: file, Errors: d.errs}
-	}
+	// Validate even after decoding errors, so that every problem of the file
+	// is reported at once; the validator is quiet about values that did not
+	// decode (see decodeFailed).
 	c.ApplyDefaults()
 	(&validator{d: d}).config(c)
 	if len(d.errs) > 0 {

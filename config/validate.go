@@ -20,6 +20,9 @@ type validator struct {
 }
 
 func (v *validator) errf(path, format string, args ...any) {
+	if v.d.decodeFailed(path) {
+		return
+	}
 	p, ok := v.d.lines[path]
 	for parent := path; !ok && parent != ""; {
 		parent = parentPath(parent)
