@@ -34,6 +34,24 @@ var _ = Describe("swarmlink config validate", func() {
 		Expect(s.Err).To(gbytesSay(f + `:7:5: probes\[0\].colour: unknown field "colour"`))
 	})
 
+	It("exits 2, without a panic, on the cron schedules robfig/cron panics on", func() {
+		f := writeFile(GinkgoT().TempDir(), "tz.yaml", `probes:
+  - name: web
+    kind: tcp
+    target: 127.0.0.1:8080
+    schedule: "TZ=UTC"
+schedules:
+  - {name: nightly, cron: "CRON_TZ=UTC"}
+  - {name: other, cron: "TZ="}
+`)
+		s := run("config", "validate", f)
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).NotTo(ContainSubstring("panic"))
+		Expect(s.Err).To(gbytesSay(f + `:5:15: probes\[0\].schedule: invalid cron schedule "TZ=UTC": TZ= and CRON_TZ= prefixes are not supported: set the time_zone field instead`))
+		Expect(s.Err).To(gbytesSay(f + `:7:27: schedules\[0\].cron: invalid cron schedule "CRON_TZ=UTC": TZ= and CRON_TZ=`))
+		Expect(s.Err).To(gbytesSay(f + `:8:25: schedules\[1\].cron: invalid cron schedule "TZ=": TZ= and CRON_TZ=`))
+	})
+
 	It("accepts a valid file with exit 0", func() {
 		f := writeFile(GinkgoT().TempDir(), "ok.yaml", "probes:\n  - {name: web, kind: tcp, target: '127.0.0.1:8080'}\n")
 		Expect(run("config", "validate", f).ExitCode()).To(Equal(0))
