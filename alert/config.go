@@ -70,6 +70,9 @@ const (
 	DefaultSettle         = 60 * time.Second
 	DefaultResendInterval = time.Minute
 	DefaultTimeout        = 10 * time.Second
+
+	MaxDelay   = 24 * time.Hour  // grace, settle and resend_interval
+	MaxTimeout = 5 * time.Minute // alertmanager.timeout
 )
 
 // ApplyDefaults fills every zero value with its default. Rules keep their
@@ -93,9 +96,9 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 // after ApplyDefaults.
 func (c *Config) Validate(errf func(path, format string, args ...any)) {
 	validateHysteresis(errf, "", Hysteresis{c.FailingAfter, c.Window, c.RecoverAfter})
-	nonNegative(errf, "grace", c.Grace)
-	nonNegative(errf, "settle", c.Settle)
-	nonNegative(errf, "resend_interval", c.ResendInterval)
+	durationUpTo(errf, "grace", c.Grace, MaxDelay)
+	durationUpTo(errf, "settle", c.Settle, MaxDelay)
+	durationUpTo(errf, "resend_interval", c.ResendInterval, MaxDelay)
 	if c.ExternalURL != "" {
 		validURL(errf, "external_url", c.ExternalURL)
 	}
@@ -108,7 +111,7 @@ func (c *Config) Validate(errf func(path, format string, args ...any)) {
 	}
 	if am := c.Alertmanager; am != nil {
 		validURL(errf, "alertmanager.url", am.URL)
-		nonNegative(errf, "alertmanager.timeout", am.Timeout)
+		durationUpTo(errf, "alertmanager.timeout", am.Timeout, MaxTimeout)
 	}
 	names := map[string]string{}
 	for i, w := range c.Webhooks {
@@ -171,9 +174,13 @@ func validURL(errf func(string, string, ...any), path, s string) {
 	}
 }
 
-func nonNegative(errf func(string, string, ...any), path string, d time.Duration) {
-	if d < 0 {
+// durationUpTo checks 0 <= d <= most.
+func durationUpTo(errf func(string, string, ...any), path string, d, most time.Duration) {
+	switch {
+	case d < 0:
 		errf(path, "invalid duration %s: must not be negative", d)
+	case d > most:
+		errf(path, "duration %s is above the maximum %s", d, most)
 	}
 }
 

@@ -107,6 +107,10 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 		d.fail(n, path, "expected a list, got %s", describe(n))
 		return
 	}
+	if limit := listLimit(path); len(n.Content) > limit {
+		d.fail(n, path, "list of %d entries: at most %d", len(n.Content), limit)
+		return
+	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
 		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
@@ -117,6 +121,10 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode || v.Type().Key().Kind() != reflect.String {
 		d.fail(n, path, "expected a mapping, got %s", describe(n))
+		return
+	}
+	if len(n.Content)/2 > MaxMapEntries {
+		d.fail(n, path, "mapping of %d entries: at most %d", len(n.Content)/2, MaxMapEntries)
 		return
 	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
@@ -145,6 +153,10 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode {
 		d.fail(n, path, "expected a %s, got %s", kindName(v.Kind()), describe(n))
+		return
+	}
+	if len(n.Value) > MaxStringLength {
+		d.fail(n, path, "value of %d bytes: at most %d", len(n.Value), MaxStringLength)
 		return
 	}
 	var err error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 
 	"go.yaml.in/yaml/v3"
@@ -14,16 +13,19 @@ import (
 // Load reads, decodes, defaults and validates the config file at path.
 // A validation failure is returned as *Error listing every problem.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, err
 	}
 	return Parse(path, data)
 }
 
 // Parse decodes, defaults and validates data read from file (a name used in
-// errors only).
+// errors only). Data over MaxFileBytes is rejected unparsed.
 func Parse(file string, data []byte) (*Config, error) {
+	if len(data) > MaxFileBytes {
+		return nil, tooLarge(file, int64(len(data)))
+	}
 	d := newDecoder(file)
 	c := &Config{File: file}
 	var doc yaml.Node

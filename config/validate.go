@@ -43,6 +43,7 @@ func parentPath(p string) string {
 
 func (v *validator) config(c *Config) {
 	v.agent(&c.Agent)
+	v.defaults(c)
 	seen := map[string]int{}
 	for i := range c.Probes {
 		path := fmt.Sprintf("probes[%d]", i)
@@ -78,18 +79,19 @@ func (v *validator) agent(a *Agent) {
 	if _, err := time.LoadLocation(a.TimeZone); err != nil {
 		v.errf("agent.time_zone", "unknown time zone %q: expected an IANA name such as UTC or Europe/Berlin", a.TimeZone)
 	}
-	v.positive("agent.resync_interval", a.ResyncInterval)
+	v.durationIn("agent.resync_interval", a.ResyncInterval, MinRefresh, MaxRefresh)
+}
+
+func (v *validator) defaults(c *Config) {
+	v.durationIn("defaults.interval", c.Defaults.Interval, MinInterval, MaxInterval)
+	v.durationIn("defaults.timeout", c.Defaults.Timeout, MinTimeout, MaxTimeout)
+	v.durationIn("history.retention", c.History.Retention, MinRetention, MaxRetention)
+	v.durationIn("history.flush_interval", c.History.FlushInterval, MinFlushInterval, MaxFlushInterval)
 }
 
 func (v *validator) name(path, name string) {
 	if !nameRE.MatchString(name) {
 		v.errf(path, "invalid name %q: expected 1-63 characters of letters, digits, '_', '.', '-'", name)
-	}
-}
-
-func (v *validator) positive(path string, d time.Duration) {
-	if d <= 0 {
-		v.errf(path, "invalid duration %s: must be greater than zero", d)
 	}
 }
 

@@ -24,8 +24,8 @@ func (v *validator) probe(path string, p *Probe) {
 		v.dnsOptions(path+".dns", p.DNS)
 	case p.ICMP != nil:
 		v.icmpOptions(path+".icmp", p.ICMP)
-	case p.UDP != nil && p.UDP.Count < 0:
-		v.errf(path+".udp.count", "invalid count %d: must be at least 1", p.UDP.Count)
+	case p.UDP != nil:
+		v.intIn(path+".udp.count", p.UDP.Count, 0, MaxProbeCount)
 	}
 }
 
@@ -54,9 +54,9 @@ func (v *validator) schedule(path string, p *Probe) {
 			v.errf(path+".interval", "interval and schedule are both set: choose one")
 		}
 	} else {
-		v.positive(path+".interval", p.Interval)
+		v.durationIn(path+".interval", p.Interval, MinInterval, MaxInterval)
 	}
-	v.positive(path+".timeout", p.Timeout)
+	v.durationIn(path+".timeout", p.Timeout, MinTimeout, MaxTimeout)
 	if p.Interval > 0 && p.Timeout > p.Interval {
 		v.errf(path+".timeout", "timeout %s is longer than interval %s: timeout must be <= interval", p.Timeout, p.Interval)
 	}
@@ -102,14 +102,15 @@ func (v *validator) dnsOptions(path string, o *probes.DNSOptions) {
 	default:
 		v.errf(path+".record", "invalid record type %q: expected A, AAAA, ANY-IP, CNAME, TXT or SRV", o.Record)
 	}
-	if o.MinAnswers < 0 {
-		v.errf(path+".min_answers", "invalid value %d: must be >= 0", o.MinAnswers)
-	}
+	v.intIn(path+".min_answers", o.MinAnswers, 0, MaxMinAnswers)
 }
 
 func (v *validator) icmpOptions(path string, o *probes.ICMPOptions) {
-	if o.Count < 0 || o.Count > 100 {
-		v.errf(path+".count", "invalid count %d: expected 1-100", o.Count)
+	if o.Count < 0 || o.Count > MaxProbeCount {
+		v.errf(path+".count", "invalid count %d: expected 1-%d", o.Count, MaxProbeCount)
+	}
+	if o.Interval != 0 {
+		v.durationIn(path+".interval", o.Interval, MinICMPGap, MaxICMPGap)
 	}
 	if o.Size < 0 || o.Size > 65000 {
 		v.errf(path+".size", "invalid size %d: expected 0-65000 bytes", o.Size)
@@ -128,13 +129,7 @@ func (v *validator) mesh(m *Mesh) {
 	if m.PublishedPort < 1 || m.PublishedPort > 65535 {
 		v.errf("mesh.published_port", "invalid port %d: expected 1-65535", m.PublishedPort)
 	}
-	v.positive("mesh.interval", m.Interval)
-	if m.Timeout > m.Interval {
-		v.errf("mesh.timeout", "timeout %s is longer than interval %s: timeout must be <= interval", m.Timeout, m.Interval)
-	}
-	if m.SubsetK < 0 {
-		v.errf("mesh.subset_k", "invalid value %d: must be >= 0", m.SubsetK)
-	}
+	v.meshNumbers(m)
 	if m.KeyFile == "" {
 		v.errf("mesh.key_file", "missing key_file: peer messages are authenticated with a shared key (a Swarm secret)")
 	}
@@ -147,5 +142,24 @@ func (v *validator) mesh(m *Mesh) {
 		if s.Address == "" {
 			v.errf(path+".address", "missing address")
 		}
+		if s.Port < 1 || s.Port > 65535 {
+			v.errf(path+".port", "invalid port %d: expected 1-65535", s.Port)
+		}
+	}
+}
+
+// meshNumbers bounds the mesh's durations, counts and sizes.
+func (v *validator) meshNumbers(m *Mesh) {
+	v.durationIn("mesh.interval", m.Interval, MinInterval, MaxInterval)
+	v.durationIn("mesh.timeout", m.Timeout, MinTimeout, MaxTimeout)
+	if m.Timeout > m.Interval {
+		v.errf("mesh.timeout", "timeout %s is longer than interval %s: timeout must be <= interval", m.Timeout, m.Interval)
+	}
+	v.durationIn("mesh.refresh", m.Refresh, MinRefresh, MaxRefresh)
+	v.intIn("mesh.udp_count", m.UDPCount, 1, MaxProbeCount)
+	v.intIn("mesh.subset_k", m.SubsetK, 0, MaxSubsetK)
+	v.intIn("mesh.max_payload", m.MaxPayload, MinMaxPayload, MaxPayloadLimit)
+	if most := min(m.MaxPayload, MaxPayloadLimit); m.LargeSize != -1 && (m.LargeSize < 1 || m.LargeSize > most) {
+		v.errf("mesh.large_size", "invalid value %d: expected -1 (off) or 1 to max_payload (%d)", m.LargeSize, most)
 	}
 }

@@ -3,12 +3,12 @@ package config
 // swarm validates the swarm section whether or not it is enabled: its
 // values also apply when labels are on by default.
 func (v *validator) swarm(s *Swarm) {
-	v.positive("swarm.interval", s.Interval)
-	v.positive("swarm.timeout", s.Timeout)
+	v.durationIn("swarm.interval", s.Interval, MinInterval, MaxInterval)
+	v.durationIn("swarm.timeout", s.Timeout, MinTimeout, MaxTimeout)
 	if s.Timeout > s.Interval {
 		v.errf("swarm.timeout", "timeout %s is longer than interval %s: timeout must be <= interval", s.Timeout, s.Interval)
 	}
-	v.positive("swarm.refresh", s.Refresh)
+	v.durationIn("swarm.refresh", s.Refresh, MinRefresh, MaxRefresh)
 	v.hostPort("swarm.resolver", s.Resolver, false)
 }
 

@@ -84,15 +84,13 @@ func (w *Watcher) Status() ReloadStatus {
 // unchanged file is not swapped (force ignores that). It returns the
 // validation error, if any; the previous config stays in force then.
 func (w *Watcher) Reload(force bool) error {
-	data, err := os.ReadFile(w.path)
+	data, err := readFile(w.path)
 	if err == nil && !force && sha256.Sum256(data) == w.digestNow() {
 		return nil
 	}
 	var c *Config
 	if err == nil {
 		c, err = Parse(w.path, data)
-	} else {
-		err = fmt.Errorf("reading config: %w", err)
 	}
 	w.record(c, data, err)
 	if err != nil {
