@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/swarmlink/swarmlink/controller"
 )
 
 // Upper and lower bounds of the schema. A value outside them is rejected at
@@ -17,10 +19,10 @@ const (
 	MaxMapEntries   = 100     // entries of any mapping (labels, http.headers)
 	MaxStringLength = 4096    // bytes of any string value
 
-	MinInterval = 100 * time.Millisecond // probe, defaults, mesh and swarm intervals
-	MaxInterval = 24 * time.Hour
-	MinTimeout  = time.Millisecond
-	MaxTimeout  = time.Hour
+	MinInterval = controller.MinInterval // probe, defaults, mesh and swarm intervals
+	MaxInterval = controller.MaxInterval
+	MinTimeout  = controller.MinTimeout
+	MaxTimeout  = controller.MaxTimeout
 	MinRefresh  = time.Second // agent.resync_interval, mesh.refresh, swarm.refresh
 	MaxRefresh  = 24 * time.Hour
 

@@ -9,6 +9,16 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
+// Bounds of a check's interval and timeout, enforced where checks are
+// declared (config file and service labels): a 1ns interval would spin a CPU,
+// and a week-long one is a typo.
+const (
+	MinInterval = 100 * time.Millisecond
+	MaxInterval = 24 * time.Hour
+	MinTimeout  = time.Millisecond
+	MaxTimeout  = time.Hour
+)
+
 // Schedule yields a check's run times.
 type Schedule interface {
 	// First is the first run time after the job starts at now.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -167,9 +168,11 @@ func (d *draft) generic(option, v string) string {
 		d.spec.Target = v
 		return ""
 	case "interval":
-		d.interval, ok = positiveDuration(v)
+		d.interval, ok = durationIn(v, controller.MinInterval, controller.MaxInterval)
+		return unless(ok, intervalExpected)
 	case "timeout":
-		d.timeout, ok = positiveDuration(v)
+		d.timeout, ok = durationIn(v, controller.MinTimeout, controller.MaxTimeout)
+		return unless(ok, timeoutExpected)
 	case "schedule":
 		d.cron = v
 		return cronExpected(v)
@@ -179,14 +182,9 @@ func (d *draft) generic(option, v string) string {
 			return "reachable or unreachable"
 		}
 		return ""
-	default:
-		return "a known option: kind, target, interval, timeout, schedule, expect, or <kind>.<option> " +
-			"(e.g. http.status, dns.resolver)"
 	}
-	if !ok {
-		return durationExpected
-	}
-	return ""
+	return "a known option: kind, target, interval, timeout, schedule, expect, or <kind>.<option> " +
+		"(e.g. http.status, dns.resolver)"
 }
 
 // finish checks the target, applies the defaults and the rules between

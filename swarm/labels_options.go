@@ -11,7 +11,13 @@ import (
 	"github.com/swarmlink/swarmlink/probes"
 )
 
-const durationExpected = "a duration greater than zero such as 500ms, 5s or 1m"
+// What the duration options expect; the bounds are the controller's (see
+// controller.MinInterval) and the same as in the config file.
+const (
+	intervalExpected = "a duration from 100ms to 24h such as 500ms, 5s or 1m"
+	timeoutExpected  = "a duration from 1ms to 1h such as 500ms, 5s or 1m"
+	icmpGapExpected  = "a duration from 1ms to 10s such as 200ms"
+)
 
 var methodRE = regexp.MustCompile(`^[A-Z]{1,16}$`)
 
@@ -142,8 +148,8 @@ func (d *draft) icmpOption(sub, v string) string {
 		o.Count, ok = intIn(v, 1, 100)
 		return unless(ok, "a whole number 1-100")
 	case "interval":
-		o.Interval, ok = positiveDuration(v)
-		return unless(ok, durationExpected)
+		o.Interval, ok = durationIn(v, time.Millisecond, 10*time.Second)
+		return unless(ok, icmpGapExpected)
 	case "size":
 		o.Size, ok = intIn(v, 0, 65000)
 		return unless(ok, "a whole number of bytes 0-65000")
@@ -184,9 +190,14 @@ func unless(ok bool, expected string) string {
 	return expected
 }
 
-func positiveDuration(v string) (time.Duration, bool) {
+// durationIn parses v and checks lo <= v <= hi; a value that does not fit
+// is returned as 0, so the rules between options do not report it again.
+func durationIn(v string, lo, hi time.Duration) (time.Duration, bool) {
 	d, err := time.ParseDuration(v)
-	return d, err == nil && d > 0
+	if err != nil || d < lo || d > hi {
+		return 0, false
+	}
+	return d, true
 }
 
 func cronExpected(v string) string {

@@ -99,7 +99,7 @@ var _ = Describe("ParseLabels", func() {
 			"swarmlink.check.b.timeout": "2s", "swarmlink.check.ok.kind": "tcp", "swarmlink.check.ok.target": "web:80",
 		}, []string{"ok"}, []string{
 			`service app_web: label swarmlink.check.b.timeout="2s": expected a timeout no longer than the interval 1s`,
-			`service app_web: label swarmlink.check.web.interval="10x": expected a duration greater than zero such as 500ms, 5s or 1m`,
+			`service app_web: label swarmlink.check.web.interval="10x": expected a duration from 100ms to 24h such as 500ms, 5s or 1m`,
 		}),
 		Entry("targets that do not fit the kind", map[string]string{
 			web + "kind": "tcp", web + "target": "web",
@@ -144,6 +144,14 @@ var _ = Describe("ParseLabels", func() {
 		}, []string{}, []string{
 			`service app_web: label swarmlink.check.b.schedule="61 * * * *": expected a cron schedule such as "0 3 * * *" (end of range (61) above maximum (59): 61)`,
 			`service app_web: label swarmlink.check.web.interval="10s": expected no interval on a check with a schedule: choose one`,
+		}),
+		Entry("durations outside their bounds", map[string]string{
+			web + "kind": "icmp", web + "target": "web", web + "interval": "1ns", web + "timeout": "2h",
+			web + "icmp.interval": "1m",
+		}, []string{}, []string{
+			`service app_web: label swarmlink.check.web.icmp.interval="1m": expected a duration from 1ms to 10s such as 200ms`,
+			`service app_web: label swarmlink.check.web.interval="1ns": expected a duration from 100ms to 24h such as 500ms, 5s or 1m`,
+			`service app_web: label swarmlink.check.web.timeout="2h": expected a duration from 1ms to 1h such as 500ms, 5s or 1m`,
 		}),
 		Entry("cron specs robfig/cron panics on are reported and skipped; the good check stays", map[string]string{
 			web + "kind": "tcp", web + "target": "web:80", web + "schedule": "TZ=UTC",

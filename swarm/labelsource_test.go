@@ -61,7 +61,7 @@ var _ = Describe("LabelSource", func() {
 			}), "a task's container is skipped: its service's labels are read from the service")
 		}
 		Expect(src.Errors()).To(Equal([]sw.LabelError{{Service: "app_web", Label: "swarmlink.check.bad.interval",
-			Value: "soon", Expected: "a duration greater than zero such as 500ms, 5s or 1m"}}))
+			Value: "soon", Expected: "a duration from 100ms to 24h such as 500ms, 5s or 1m"}}))
 		Expect(logs.FilterMessageSnippet("invalid swarmlink label").Len()).To(Equal(1))
 	})
 

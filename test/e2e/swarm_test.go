@@ -134,7 +134,7 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 		Expect(agent.get(ctx, "/api/v1/status", &st)).To(Succeed())
 		Expect(st.SourceErrors).To(BeEmpty())
 		Expect(st.LabelErrors).To(ContainElement(Equal(struct{ Service, Label, Value, Expected string }{
-			svc, "swarmlink.check.bad.interval", "soon", "a duration greater than zero such as 500ms, 5s or 1m"})))
+			svc, "swarmlink.check.bad.interval", "soon", "a duration from 100ms to 24h such as 500ms, 5s or 1m"})))
 	})
 
 	It("on a worker, makes no swarm or service-label checks and reports no error", func(ctx SpecContext) {
