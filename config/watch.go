@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/internal/panics"
 )
 
 // ReloadStatus describes the outcome of the last reload attempt.
@@ -23,12 +27,18 @@ type ReloadStatus struct {
 	Error       string       `json:"error,omitempty"`
 	Errors      []FieldError `json:"errors,omitempty"`
 	Generation  int64        `json:"generation"` // increments on every successful swap
+	// PendingRestart lists the sections of the config in force that differ
+	// from the ones the agent started with and take effect only at the next
+	// restart (see SetPendingRestart).
+	PendingRestart []string `json:"pending_restart,omitempty"`
 }
 
 // Watcher owns the live config: it reloads the file when it changes on disk
 // or on demand (SIGHUP), and swaps a new config in only when it is valid. A
 // bad reload keeps the last good config running and is reported in the log,
 // in Status and in the swarmlink_config_last_reload_successful metric.
+// A panic while parsing or in onChange is recovered, logged and counted in
+// swarmlink_panics_total{component="config"}; the watcher keeps running.
 // It is safe for concurrent use.
 type Watcher struct {
 	path     string
@@ -42,6 +52,8 @@ type Watcher struct {
 
 	okGauge prometheus.Gauge
 	reloads *prometheus.CounterVec
+	pending *prometheus.GaugeVec
+	panics  prometheus.Counter
 }
 
 // NewWatcher returns a watcher for path, starting from the already loaded
@@ -53,6 +65,10 @@ func NewWatcher(path string, initial *Config, log *zap.Logger, reg prometheus.Re
 			Help: "Whether the last config reload succeeded (1) or failed and the previous config is still running (0)."}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "swarmlink_config_reloads_total",
 			Help: "Config reload attempts by result."}, []string{"result"}),
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_config_pending_restart",
+			Help: "Whether a config section was changed by a reload and takes effect only at the next restart (1)."},
+			[]string{"section"}),
+		panics: panics.Counter(reg).WithLabelValues("config"),
 	}
 	if data, err := os.ReadFile(path); err == nil {
 		w.digest = sha256.Sum256(data)
@@ -61,7 +77,7 @@ func NewWatcher(path string, initial *Config, log *zap.Logger, reg prometheus.Re
 	w.status = ReloadStatus{File: path, Successful: true, LastAttempt: now, LastSuccess: now, Generation: 1}
 	w.okGauge.Set(1)
 	if reg != nil {
-		reg.MustRegister(w.okGauge, w.reloads)
+		reg.MustRegister(w.okGauge, w.reloads, w.pending)
 	}
 	return w
 }
@@ -81,25 +97,85 @@ func (w *Watcher) Status() ReloadStatus {
 }
 
 // Reload parses and validates the file and swaps it in when valid. An
-// unchanged file is not swapped (force ignores that). It returns the
+// unchanged file is not swapped (force ignores that), but it clears a failure
+// reported before: the file in force is on disk again. It returns the
 // validation error, if any; the previous config stays in force then.
 func (w *Watcher) Reload(force bool) error {
 	data, err := readFile(w.path)
 	if err == nil && !force && sha256.Sum256(data) == w.digestNow() {
+		w.restored()
 		return nil
 	}
 	var c *Config
 	if err == nil {
-		c, err = Parse(w.path, data)
+		c, err = w.parse(data)
 	}
 	w.record(c, data, err)
 	if err != nil {
 		return err
 	}
-	if w.onChange != nil {
-		w.onChange(c)
-	}
+	w.notify(c)
 	return nil
+}
+
+// parse is Parse with any panic turned into an error: a bug in validation
+// must fail one reload, not stop the agent.
+func (w *Watcher) parse(data []byte) (c *Config, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.panics.Inc()
+			w.log.Error("config parser panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			c, err = nil, fmt.Errorf("parsing config %s: internal error (recovered panic: %v)", w.path, p)
+		}
+	}()
+	return Parse(w.path, data)
+}
+
+// notify calls onChange, recovering a panic in it.
+func (w *Watcher) notify(c *Config) {
+	if w.onChange == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			w.panics.Inc()
+			w.log.Error("config change hook panicked; the new config is in force", zap.Any("panic", p),
+				zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	w.onChange(c)
+}
+
+// restored clears a reported failure when the file is the config in force
+// again (such as the last good file written back after a bad edit).
+func (w *Watcher) restored() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.status.Successful {
+		return
+	}
+	now := time.Now()
+	w.status.Successful, w.status.Error, w.status.Errors = true, "", nil
+	w.status.LastAttempt, w.status.LastSuccess = now, now
+	w.okGauge.Set(1)
+	w.reloads.WithLabelValues("success").Inc()
+	w.log.Info("config file is the config in force again; reload failure cleared",
+		zap.Int64("generation", w.status.Generation))
+}
+
+// SetPendingRestart records the sections that changed but take effect only
+// at the next restart (decided by the caller, which knows what it built at
+// start), in Status and in swarmlink_config_pending_restart{section}.
+func (w *Watcher) SetPendingRestart(sections []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range w.status.PendingRestart {
+		w.pending.WithLabelValues(s).Set(0)
+	}
+	w.status.PendingRestart = slices.Sorted(slices.Values(sections))
+	for _, s := range w.status.PendingRestart {
+		w.pending.WithLabelValues(s).Set(1)
+	}
 }
 
 func (w *Watcher) digestNow() [32]byte {
@@ -124,7 +200,8 @@ func (w *Watcher) record(c *Config, data []byte, err error) {
 	}
 	w.current, w.digest = c, sha256.Sum256(data)
 	w.status = ReloadStatus{File: w.path, Successful: true, LastAttempt: w.status.LastAttempt,
-		LastSuccess: w.status.LastAttempt, Generation: w.status.Generation + 1}
+		LastSuccess: w.status.LastAttempt, Generation: w.status.Generation + 1,
+		PendingRestart: w.status.PendingRestart}
 	w.okGauge.Set(1)
 	w.reloads.WithLabelValues("success").Inc()
 	w.log.Info("config reloaded", zap.Int("probes", len(c.Probes)), zap.Int64("generation", w.status.Generation))
