@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
@@ -153,7 +155,7 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 func (c *Controller) desired(ctx context.Context) map[string]Check {
 	out := map[string]Check{}
 	for _, src := range c.opts.Sources {
-		checks, err := src.Desired(ctx)
+		checks, err := c.sourceDesired(ctx, src)
 		c.mu.Lock()
 		if err != nil {
 			c.sourceErrs[src.Name()] = err.Error()
@@ -173,6 +175,21 @@ func (c *Controller) desired(ctx context.Context) map[string]Check {
 		}
 	}
 	return out
+}
+
+// sourceDesired calls src.Desired and turns a panic into an error, so that
+// a bug in one source keeps its last good checks like any other failure
+// instead of stopping the agent.
+func (c *Controller) sourceDesired(ctx context.Context, src Source) (checks []Check, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.m.sourcePanics.Inc()
+			c.log.Error("source panicked", zap.String("source", src.Name()), zap.Any("panic", p),
+				zap.ByteString("stack", debug.Stack()))
+			checks, err = nil, fmt.Errorf("source %s panicked: %v", src.Name(), p)
+		}
+	}()
+	return src.Desired(ctx)
 }
 
 // Checks returns the status of every running check, sorted by key.

@@ -74,6 +74,39 @@ var _ = Describe("Controller", func() {
 		Expect(ctrl.SourceErrors()).To(HaveKeyWithValue("static", "dns down"))
 	})
 
+	It("keeps a panicking source's last good checks, counts the panic and keeps reconciling", func() {
+		bad := &panickySource{}
+		reg = prometheus.NewRegistry()
+		ctrl = controller.New(controller.Options{Sources: []controller.Source{src, bad},
+			Probers: probes.Registry{"fake": prober}, Sink: sink, Clock: clock, Registerer: reg})
+		DeferCleanup(ctrl.Stop)
+		src.set(nil, check("a", time.Minute))
+		bad.set(false, check("b", time.Minute))
+		Expect(ctrl.Reconcile(ctx).Started).To(Equal([]string{"test/a", "test/b"}))
+
+		bad.set(true)
+		var r controller.ReconcileResult
+		Expect(func() { r = ctrl.Reconcile(ctx) }).NotTo(Panic())
+		Expect(r.Stopped).To(BeEmpty())
+		Expect(ctrl.Checks()).To(HaveLen(2))
+		Expect(ctrl.SourceErrors()).To(HaveKeyWithValue("panicky", "source panicky panicked: source bug"))
+		Expect(testutil.ToFloat64(counter(reg, "swarmlink_panics_total"))).To(Equal(1.0))
+
+		By("the loop survives it too, and a later good answer applies")
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- ctrl.Start(runCtx) }()
+		Eventually(func() float64 { return testutil.ToFloat64(counter(reg, "swarmlink_panics_total")) }).
+			Should(BeNumerically(">=", 2))
+		Consistently(done, "100ms").ShouldNot(Receive())
+		bad.set(false)
+		ctrl.Trigger()
+		Eventually(ctrl.SourceErrors).Should(BeEmpty())
+		Expect(ctrl.Checks()).To(HaveLen(2))
+		cancel()
+		Eventually(done).Should(Receive(BeNil()))
+	})
+
 	It("runs an interval check at a spread offset, then every interval, and keeps status", func() {
 		src.set(nil, check("a", 10*time.Second))
 		ctrl.Reconcile(ctx)

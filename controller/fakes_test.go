@@ -36,6 +36,34 @@ func (s *staticSource) set(err error, checks ...controller.Check) {
 	s.checks, s.err = checks, err
 }
 
+// panickySource returns its checks, or panics while told to.
+type panickySource struct {
+	mu     sync.Mutex
+	checks []controller.Check
+	panics bool
+}
+
+func (s *panickySource) Name() string { return "panicky" }
+
+func (s *panickySource) Desired(context.Context) ([]controller.Check, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.panics {
+		panic("source bug")
+	}
+	return append([]controller.Check(nil), s.checks...), nil
+}
+
+// set makes Desired panic (or not) and, when checks are given, return them.
+func (s *panickySource) set(panics bool, checks ...controller.Check) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.panics = panics
+	if checks != nil {
+		s.checks = checks
+	}
+}
+
 // countingProber records how often each check name ran.
 type countingProber struct {
 	mu     sync.Mutex

@@ -1,11 +1,18 @@
 package controller
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/swarmlink/swarmlink/internal/panics"
+)
 
 type metrics struct {
 	reconciles prometheus.Counter
 	jobs       prometheus.Gauge
 	panics     prometheus.Counter
+	// sourcePanics is swarmlink_panics_total{component="source"}: Desired
+	// calls that panicked.
+	sourcePanics prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,6 +24,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		panics: prometheus.NewCounter(prometheus.CounterOpts{Name: "swarmlink_probe_panics_total",
 			Help: "Probe runs that panicked and were recovered."}),
 	}
+	m.sourcePanics = panics.Counter(reg).WithLabelValues("source")
 	if reg != nil {
 		reg.MustRegister(m.reconciles, m.jobs, m.panics)
 	}
