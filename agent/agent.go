@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -178,23 +177,17 @@ func (a *Agent) newServer() *api.Server {
 	})
 }
 
-// reloaded reconciles the checks of a new config at once. The listener,
-// store, mesh and alerting are built at start: a change there is logged as
-// needing a restart.
+// reloaded reconciles the checks of a new config at once. Every section
+// built at start (see liveOnReload) that now differs from the config the
+// agent started with is logged as needing a restart and listed in the
+// reload status (pending_restart).
 func (a *Agent) reloaded(c *config.Config) {
 	a.ctrl.Trigger()
-	old := a.cfg
-	changed := map[string]bool{
-		"agent.listen":   c.Agent.Listen != old.Agent.Listen && a.opts.Listen == "",
-		"agent.data_dir": c.Agent.DataDir != old.Agent.DataDir && a.opts.DataDir == "",
-		"mesh":           !reflect.DeepEqual(c.Mesh, old.Mesh),
-		"alerting":       !reflect.DeepEqual(c.Alerting, old.Alerting),
+	pending := a.restartSections(c)
+	for _, section := range pending {
+		a.log.Warn("config section changed; it takes effect at the next restart", zap.String("section", section))
 	}
-	for section, yes := range changed {
-		if yes {
-			a.log.Warn("config section changed; it takes effect at the next restart", zap.String("section", section))
-		}
-	}
+	a.watcher.SetPendingRestart(pending)
 }
 
 func (a *Agent) ready() error {
