@@ -24,6 +24,14 @@ const (
 
 var checkNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
 
+// Bounds of what one object's labels may declare, the same as in the config
+// file: a label value is at most MaxLabelValue bytes, and an object carries
+// at most MaxChecksPerObject checks (beyond that none of its checks is used).
+const (
+	MaxLabelValue      = 4096
+	MaxChecksPerObject = 100
+)
+
 // LabelError is one label that could not be used: the object that carries
 // it, the label, its value and what was expected instead.
 type LabelError struct {
@@ -64,6 +72,10 @@ type LabelDefaults struct {
 // are read by ParseServiceOptions.
 func ParseLabels(labels map[string]string, def LabelDefaults) ([]LabelCheck, []LabelError) {
 	groups, errs := groupChecks(labels)
+	if len(groups) > MaxChecksPerObject {
+		return nil, append(errs, LabelError{Label: CheckLabelPrefix + "*", Value: strconv.Itoa(len(groups)) + " checks",
+			Expected: fmt.Sprintf("at most %d checks on one service or container", MaxChecksPerObject)})
+	}
 	var out []LabelCheck
 	for _, name := range sortedKeys(groups) {
 		c, cerrs := parseCheck(name, groups[name], def)
@@ -121,6 +133,14 @@ func (d *draft) fail(option, value, expected string) {
 // other option in name order, then the rules that span options.
 func parseCheck(name string, opts map[string]string, def LabelDefaults) (LabelCheck, []LabelError) {
 	d := &draft{spec: probes.Spec{Name: name, Expect: probes.ExpectReachable}}
+	for _, option := range sortedKeys(opts) {
+		if v := opts[option]; len(v) > MaxLabelValue {
+			d.fail(option, v[:32]+"...", fmt.Sprintf("a value of at most %d bytes (got %d)", MaxLabelValue, len(v)))
+		}
+	}
+	if len(d.errs) > 0 {
+		return LabelCheck{}, d.errs
+	}
 	kind, hasKind := opts["kind"]
 	switch probes.Kind(kind) {
 	case probes.KindTCP, probes.KindHTTP, probes.KindDNS, probes.KindUDP, probes.KindICMP:

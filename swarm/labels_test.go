@@ -1,6 +1,8 @@
 package swarm_test
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -153,6 +155,15 @@ var _ = Describe("ParseLabels", func() {
 			`service app_web: label swarmlink.check.web.interval="1ns": expected a duration from 100ms to 24h such as 500ms, 5s or 1m`,
 			`service app_web: label swarmlink.check.web.timeout="2h": expected a duration from 1ms to 1h such as 500ms, 5s or 1m`,
 		}),
+		Entry("an oversized value skips its check", map[string]string{
+			web + "kind": "tcp", web + "target": "web:80", web + "tcp.send": strings.Repeat("x", 4097),
+			"swarmlink.check.ok.kind": "tcp", "swarmlink.check.ok.target": "web:80",
+		}, []string{"ok"}, []string{
+			`service app_web: label swarmlink.check.web.tcp.send="xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...": expected a value of at most 4096 bytes (got 4097)`,
+		}),
+		Entry("more than 100 checks on one object: none is used", manyChecks(101), []string{}, []string{
+			`service app_web: label swarmlink.check.*="101 checks": expected at most 100 checks on one service or container`,
+		}),
 		Entry("cron specs robfig/cron panics on are reported and skipped; the good check stays", map[string]string{
 			web + "kind": "tcp", web + "target": "web:80", web + "schedule": "TZ=UTC",
 			"swarmlink.check.b.kind": "tcp", "swarmlink.check.b.target": "web:80", "swarmlink.check.b.schedule": "CRON_TZ=UTC",
@@ -187,3 +198,13 @@ var _ = Describe("ParseLabels", func() {
 			}),
 	)
 })
+
+// manyChecks is the labels of n good tcp checks.
+func manyChecks(n int) map[string]string {
+	out := map[string]string{}
+	for i := range n {
+		out[fmt.Sprintf("swarmlink.check.c%d.kind", i)] = "tcp"
+		out[fmt.Sprintf("swarmlink.check.c%d.target", i)] = "web:80"
+	}
+	return out
+}
