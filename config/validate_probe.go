@@ -75,7 +75,12 @@ func (v *validator) optionBlocks(path string, p *Probe) {
 	}
 }
 
+var methodRE = regexp.MustCompile(`^[A-Z]{1,16}$`)
+
 func (v *validator) httpOptions(path string, o *probes.HTTPOptions) {
+	if o.Method != "" && !methodRE.MatchString(o.Method) {
+		v.errf(path+".method", "invalid method %q: expected an HTTP method in capitals such as GET or HEAD", o.Method)
+	}
 	for i, s := range o.Status {
 		if s < 100 || s > 599 {
 			v.errf(fmt.Sprintf("%s.status[%d]", path, i), "invalid HTTP status %d: expected 100-599", s)
