@@ -19,8 +19,11 @@ var _ = Describe("fault injection", Label("e2e"), Ordered, func() {
 	var n1, n2, n3 *cluster.Node
 	taskIP := map[string]string{} // node name -> agent task's overlay address
 
-	BeforeAll(func(ctx SpecContext) {
+	// Each spec reads the task addresses afresh: a restarted node's task
+	// has a new one.
+	BeforeEach(func(ctx SpecContext) {
 		n1, n2, n3 = suite.Nodes[0], suite.Nodes[1], suite.Nodes[2]
+		clear(taskIP)
 		for _, t := range agentTasks(ctx) {
 			taskIP[t.Node.Name] = t.IP
 		}
