@@ -29,6 +29,19 @@ const convergeBound = 90 * time.Second
 // before the BeforeAll of an Ordered container (Ginkgo runs setup nodes by
 // nesting level).
 var _ = BeforeEach(func(ctx SpecContext) {
+	took, first := waitConverged(ctx)
+	if first != nil {
+		GinkgoWriter.Printf("converge: cluster whole after %s (bound %s); at first: %v\n", took, convergeBound, first)
+		return
+	}
+	GinkgoWriter.Printf("converge: cluster whole after %s (bound %s)\n", took, convergeBound)
+}, NodeTimeout(convergeBound+30*time.Second))
+
+// waitConverged waits up to convergeBound for converged and fails the spec
+// if it does not hold by then. It returns how long it waited and the first
+// reason the cluster was not whole (nil if it was at once).
+func waitConverged(ctx context.Context) (time.Duration, error) {
+	GinkgoHelper()
 	start := time.Now()
 	var first error
 	err := cluster.Poll(ctx, convergeBound, func() (bool, error) {
@@ -39,13 +52,8 @@ var _ = BeforeEach(func(ctx SpecContext) {
 		return err == nil, err
 	})
 	Expect(err).NotTo(HaveOccurred(), "the cluster did not converge within %s", convergeBound)
-	took := time.Since(start).Round(time.Millisecond)
-	if first != nil {
-		GinkgoWriter.Printf("converge: cluster whole after %s (bound %s); at first: %v\n", took, convergeBound, first)
-		return
-	}
-	GinkgoWriter.Printf("converge: cluster whole after %s (bound %s)\n", took, convergeBound)
-}, NodeTimeout(convergeBound+30*time.Second))
+	return time.Since(start).Round(time.Millisecond), first
+}
 
 // converged says why the cluster is not whole, or nil when every node is
 // Ready and active in the Swarm, the stack's agent service runs exactly one
