@@ -31,7 +31,7 @@ test-unit:
 	$(GO) test -race $$($(GO) list ./... | grep -v '^$(MODULE)/test')
 
 test-e2e: deps
-	$(GO) test ./test/cluster/...
+	$(GO) test ./test/cluster/... ./test/sockproxy/...
 	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=22m
 
 deps:

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,5 +80,22 @@ var _ = Describe("lock", func() {
 		Expect(os.Remove(path)).To(Succeed())
 		Expect(os.WriteFile(path, nil, 0o644)).To(Succeed())
 		Expect(sameFile(f, path)).To(BeFalse(), "a holder's release removed it; a newcomer made a new one")
+	})
+})
+
+var _ = Describe("DialIn", func() {
+	It("connects from inside the namespace it is given, and fails on a path that is none", func(ctx SpecContext) {
+		if os.Geteuid() != 0 {
+			Skip("setns needs root")
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		defer l.Close()
+		c, err := DialIn(ctx, "/proc/self/ns/net", "tcp", l.Addr().String())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.Close()).To(Succeed())
+
+		_, err = DialIn(ctx, GinkgoT().TempDir(), "tcp", l.Addr().String())
+		Expect(err).To(MatchError(ContainSubstring("setns")))
 	})
 })

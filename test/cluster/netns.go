@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -26,35 +27,55 @@ func (n *Node) NetCommand(name string, args ...string) *exec.Cmd {
 // made in; accepting and serving on it may happen on any goroutine. Close it
 // when done (the namespace's deletion does not).
 func (n *Node) Listen(network, addr string) (net.Listener, error) {
-	type result struct {
-		l   net.Listener
-		err error
+	var l net.Listener
+	err := inNetns(netnsPath(n.names.NS), func() (err error) {
+		l, err = net.Listen(network, addr)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s in %s: %w", addr, n.Name, err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		// Never unlocked: the thread that entered the node's namespace
-		// ends with this goroutine, so no other goroutine runs there.
-		runtime.LockOSThread()
-		l, err := listenIn(netnsPath(n.names.NS), network, addr)
-		done <- result{l, err}
-	}()
-	r := <-done
-	if r.err != nil {
-		return nil, fmt.Errorf("listening on %s in %s: %w", addr, n.Name, r.err)
-	}
-	return r.l, nil
+	return l, nil
 }
 
-// listenIn switches the calling (locked) thread to the network namespace
-// pinned at path and listens there.
-func listenIn(path, network, addr string) (net.Listener, error) {
-	f, err := os.Open(path)
+// DialIn dials addr (network "tcp" or "udp", as net.Dial) from inside the
+// network namespace at nsPath: a pinned one or a process's /proc/PID/ns/net,
+// such as a container's. It sees what a program in that namespace sees (a
+// container's embedded DNS at 127.0.0.11, its overlay routes) without
+// starting one. The connection belongs to that namespace; it may be used and
+// closed on any goroutine. ctx bounds the dial only.
+func DialIn(ctx context.Context, nsPath, network, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := inNetns(nsPath, func() (err error) {
+		var d net.Dialer
+		c, err = d.DialContext(ctx, network, addr)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dialing %s from %s: %w", addr, nsPath, err)
 	}
-	defer f.Close()
-	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-		return nil, fmt.Errorf("setns: %w", err)
-	}
-	return net.Listen(network, addr)
+	return c, nil
+}
+
+// inNetns runs fn on a thread switched to the network namespace pinned at
+// path. Sockets fn makes belong to that namespace for their whole life.
+func inNetns(path string, fn func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread that entered the namespace ends with
+		// this goroutine, so no other goroutine runs there.
+		runtime.LockOSThread()
+		f, err := os.Open(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			done <- fmt.Errorf("setns: %w", err)
+			return
+		}
+		done <- fn()
+	}()
+	return <-done
 }

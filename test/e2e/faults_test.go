@@ -19,8 +19,11 @@ var _ = Describe("fault injection", Label("e2e"), Ordered, func() {
 	var n1, n2, n3 *cluster.Node
 	taskIP := map[string]string{} // node name -> agent task's overlay address
 
-	BeforeAll(func(ctx SpecContext) {
+	// Each spec reads the task addresses afresh: a restarted node's task
+	// has a new one.
+	BeforeEach(func(ctx SpecContext) {
 		n1, n2, n3 = suite.Nodes[0], suite.Nodes[1], suite.Nodes[2]
+		clear(taskIP)
 		for _, t := range agentTasks(ctx) {
 			taskIP[t.Node.Name] = t.IP
 		}
@@ -109,6 +112,11 @@ var _ = Describe("fault injection", Label("e2e"), Ordered, func() {
 		Eventually(func() error { return dialFromRoot(ctx, n3.Addr, 9470) }).
 			WithContext(ctx).WithTimeout(30 * time.Second).Should(Succeed())
 		eventuallyPasses(ctx, n1, "bridge", tcp("node1-to-node3", n3.Addr+":9470", "reachable"))
+		// The underlay is back, but the other nodes dropped node3's task
+		// from their overlay state (tasks.agent, routes) while it was cut
+		// off; Swarm restores it on its own, some seconds later.
+		took, first := waitConverged(ctx)
+		GinkgoWriter.Printf("cut node3: the cluster converged %s after the heal was seen (at first: %v)\n", took, first)
 	}, SpecTimeout(specTimeout))
 
 	It("a node's engine stopped takes its agent down; healed, it rejoins and its agent is healthy again", func(ctx SpecContext) {
@@ -127,6 +135,8 @@ var _ = Describe("fault injection", Label("e2e"), Ordered, func() {
 				eventuallyPasses(ctx, n1, suite.OverlayNetwork(), tcp("to-node2", t.IP+":9470", "reachable"))
 			}
 		}
+		took, first := waitConverged(ctx)
+		GinkgoWriter.Printf("engine restarted on node2: the cluster converged %s after its agent was healthy (at first: %v)\n", took, first)
 	}, SpecTimeout(4*time.Minute))
 })
 

@@ -76,21 +76,31 @@ type swarmStatus struct {
 }
 
 // startSwarmAgent runs the agent on n as root (the socket is root's), on
-// the stack's overlay, and waits until it has reconciled.
+// the stack's overlay, with the node's Docker socket, and waits until it
+// has reconciled.
 func startSwarmAgent(ctx context.Context, n *cluster.Node, hostPort int) swarmAgent {
 	GinkgoHelper()
-	dir := filepath.Join(cluster.StateDir, "swarm-agent", n.Name)
+	return startSwarmAgentWith(ctx, n, hostPort, "slswarm-agent-"+n.Name, "/var/run/docker.sock", nil)
+}
+
+// startSwarmAgentWith is startSwarmAgent with the container's name, the
+// socket mounted as its /var/run/docker.sock (a path in the node's mount
+// namespace) and the container's labels.
+func startSwarmAgentWith(ctx context.Context, n *cluster.Node, hostPort int, name, socket string,
+	labels map[string]string) swarmAgent {
+	GinkgoHelper()
+	dir := filepath.Join(cluster.StateDir, "swarm-agent", name)
 	Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
-	cfg := fmt.Sprintf(swarmAgentConfig, "swarm-e2e-"+n.Name)
+	cfg := fmt.Sprintf(swarmAgentConfig, "swarm-e2e-"+name)
 	Expect(os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o644)).To(Succeed())
 	port := nat.Port("9470/tcp")
 	resp, err := n.Client.ContainerCreate(ctx,
 		&container.Config{Image: suite.Image, User: "0", Cmd: []string{"agent", "--config", "/cfg/config.yaml"},
-			ExposedPorts: nat.PortSet{port: {}}},
+			ExposedPorts: nat.PortSet{port: {}}, Labels: labels},
 		&container.HostConfig{NetworkMode: container.NetworkMode(suite.OverlayNetwork()),
-			Binds:        []string{dir + ":/cfg:ro", "/var/run/docker.sock:/var/run/docker.sock:ro"},
+			Binds:        []string{dir + ":/cfg:ro", socket + ":/var/run/docker.sock:ro"},
 			PortBindings: nat.PortMap{port: {{HostPort: fmt.Sprint(hostPort)}}}},
-		&network.NetworkingConfig{}, nil, "slswarm-agent-"+n.Name)
+		&network.NetworkingConfig{}, nil, name)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(removeContainer, n, resp.ID)
 	Expect(n.Client.ContainerStart(ctx, resp.ID, container.StartOptions{})).To(Succeed())
