@@ -12,7 +12,7 @@ import (
 	"github.com/swarmlink/swarmlink/api"
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
-	"github.com/swarmlink/swarmlink/links"
+	links "github.com/swarmlink/swarmlink/internal/oldlinks"
 	"github.com/swarmlink/swarmlink/mesh"
 	"github.com/swarmlink/swarmlink/probes"
 )

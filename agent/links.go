@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/swarmlink/swarmlink/api"
-	"github.com/swarmlink/swarmlink/links"
+	links "github.com/swarmlink/swarmlink/internal/oldlinks"
 )
 
 // view is this agent's link view right now.

@@ -15,7 +15,7 @@ import (
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/history"
-	"github.com/swarmlink/swarmlink/links"
+	links "github.com/swarmlink/swarmlink/internal/oldlinks"
 	"github.com/swarmlink/swarmlink/mesh"
 	"github.com/swarmlink/swarmlink/probes"
 )

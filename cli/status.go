@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/swarmlink/swarmlink/links"
+	links "github.com/swarmlink/swarmlink/internal/oldlinks"
 )
 
 func (g *globals) statusCmd() *cobra.Command {

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -23,6 +24,27 @@ type Link struct {
 	Source      string `json:"source"`      // this agent
 	Destination string `json:"destination"` // peer name or target host
 	Path        string `json:"path"`        // "direct" for user probes; "overlay" or "published" for mesh paths
+
+	// Role says what the probe measures on the link, Direction which way
+	// it looks; empty means a user check (RoleCheck, Outbound).
+	Role      links.Role      `json:"role,omitempty"`
+	Direction links.Direction `json:"direction,omitempty"`
+}
+
+// RoleOrDefault is the link's role, RoleCheck when none is set.
+func (l Link) RoleOrDefault() links.Role {
+	if l.Role == "" {
+		return links.RoleCheck
+	}
+	return l.Role
+}
+
+// DirectionOrDefault is the link's direction, Outbound when none is set.
+func (l Link) DirectionOrDefault() links.Direction {
+	if l.Direction == "" {
+		return links.Outbound
+	}
+	return l.Direction
 }
 
 // Check is one desired, schedulable probe: the unit the controller reconciles.

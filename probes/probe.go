@@ -26,12 +26,22 @@ const (
 	CauseMismatch    Cause = "mismatch"    // an answer came, but not the expected one
 	CauseTLS         Cause = "tls"         // TLS handshake or verification failed
 	CauseMTU         Cause = "mtu"         // small payloads pass, large ones vanish
+	CauseAuth        Cause = "auth"        // a peer refused our key (or we refused its)
+	CauseClockSkew   Cause = "clock-skew"  // a peer's clock is outside the replay window
+	CauseBusy        Cause = "busy"        // a peer's responder had no free slot for us
 	CauseError       Cause = "error"       // anything else (local errors, bad input)
 )
 
 // Causes lists every cause, in a stable order, for metric initialisation.
 var Causes = []Cause{CauseOK, CauseDNS, CauseRefused, CauseTimeout, CauseReset,
-	CauseUnreachable, CauseMismatch, CauseTLS, CauseMTU, CauseError}
+	CauseUnreachable, CauseMismatch, CauseTLS, CauseMTU, CauseAuth, CauseClockSkew, CauseBusy, CauseError}
+
+// Legs of a round trip: which half of an echo was lost. A failed echo that
+// knows sets Result.Leg; "" means it cannot tell.
+const (
+	LegRequest = "request" // the request did not arrive (whole) at the responder
+	LegReply   = "reply"   // the responder answered; the reply did not arrive (whole)
+)
 
 // Expectation says what a probe should observe.
 type Expectation string
@@ -127,6 +137,7 @@ type Result struct {
 	LossPercent float64       `json:"loss_percent,omitempty"` // udp/icmp
 	RTT         time.Duration `json:"rtt,omitempty"`          // udp/icmp: average round trip
 	Status      int           `json:"status,omitempty"`       // http status code
+	Leg         string        `json:"leg,omitempty"`          // peer echoes: the lost half (LegRequest | LegReply)
 }
 
 // Prober runs one kind of probe once. Implementations are safe for

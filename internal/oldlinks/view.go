@@ -1,8 +1,8 @@
-// Package links owns the link view of swarmlink: per peer and path, the
+// Package oldlinks (being replaced by package links) owns the link view of swarmlink: per peer and path, the
 // state of both directions of a link as this agent sees them (outbound from
 // its own probes, inbound from what its responder received or missed), and
 // the cluster matrix assembled from every agent's view.
-package links
+package oldlinks
 
 import (
 	"sort"

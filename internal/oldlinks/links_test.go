@@ -1,4 +1,4 @@
-package links_test
+package oldlinks_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/swarmlink/swarmlink/controller"
-	"github.com/swarmlink/swarmlink/links"
+	links "github.com/swarmlink/swarmlink/internal/oldlinks"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
