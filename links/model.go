@@ -91,6 +91,7 @@ type LinkState struct {
 	Since       time.Time  `json:"since"`             // when Status began
 	Last        time.Time  `json:"last"`              // time of the last result
 	OKRun       int        `json:"ok_run"`            // consecutive successes
+	Confirmed   bool       `json:"confirmed"`         // failing, or healthy after RecoverAfter successes
 	Samples     int        `json:"samples,omitempty"` // results in the window
 }
 
