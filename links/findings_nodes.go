@@ -25,8 +25,8 @@ func (f *finder) cutOff() bool {
 		}
 	}
 	f.add(Finding{Kind: FindingCutOff, Node: self, Cause: FindingCutOff,
-		Summary: fmt.Sprintf("this node (%s) is cut off: it reaches none of its %d peers on any path and no peer's view arrived; what it shows of the others is its own side only", self, len(peers)),
-		Advice:  "check this host's network: its links, firewall and routes; the other nodes see it as down",
+		Summary:  fmt.Sprintf("this node (%s) is cut off: it reaches none of its %d peers on any path and no peer's view arrived; what it shows of the others is its own side only", self, len(peers)),
+		Advice:   "check this host's network: its links, firewall and routes; the other nodes see it as down",
 		Evidence: f.evidence(f.touching(self)...)}, f.touching(self)...)
 	return true
 }

@@ -96,7 +96,9 @@ type LinkState struct {
 }
 
 // Key returns the state's key at its agent.
-func (s LinkState) Key() Key { return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction} }
+func (s LinkState) Key() Key {
+	return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction}
+}
 
 // From and To are the link's ends in the direction its traffic starts:
 // Agent → Peer for outbound states, Peer → Agent for inbound ones.

@@ -157,7 +157,9 @@ func (f fault) input(self string) links.Input {
 // want is one expected finding, by its identifying fields.
 type want struct{ kind, node, from, to, path string }
 
-func (w want) String() string { return fmt.Sprintf("%s node=%s %s→%s %s", w.kind, w.node, w.from, w.to, w.path) }
+func (w want) String() string {
+	return fmt.Sprintf("%s node=%s %s→%s %s", w.kind, w.node, w.from, w.to, w.path)
+}
 
 func wanted(d links.Diagnosis) []want {
 	var out []want

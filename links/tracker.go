@@ -26,7 +26,9 @@ type Sample struct {
 }
 
 // Key of the sample's link.
-func (s Sample) Key() Key { return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction} }
+func (s Sample) Key() Key {
+	return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction}
+}
 
 // TrackerOptions configure a Tracker.
 type TrackerOptions struct {
