@@ -33,7 +33,7 @@ func (x *index) cell(from, to, path string) Cell {
 	case c.Large == Failing:
 		c.State = Failing
 		c.explain(string(probes.CauseMTU), largeEv)
-	case c.Forward == Degraded || (c.Forward == Unknown && c.RoundTrip == Degraded):
+	case c.Forward == Degraded || (c.RoundTrip == Degraded && !measuresLoss(fwd)):
 		c.State = Degraded
 		c.Cause, c.LossPercent = "loss", lossOf(fwd, rt)
 		c.Since = earliest(append(fwd, rt...), Degraded)
@@ -145,6 +145,11 @@ func combine(states []LinkState) State {
 }
 
 var stateRank = map[State]int{Healthy: 0, Pending: 1, Unknown: 2, Degraded: 3, Failing: 4}
+
+// measuresLoss: the arrival record counts this direction's loss itself.
+func measuresLoss(fwd []LinkState) bool {
+	return slices.ContainsFunc(fwd, func(s LinkState) bool { return s.MeasuresLoss })
+}
 
 func failingCause(states []LinkState) string {
 	for _, s := range states {

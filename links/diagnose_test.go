@@ -78,6 +78,9 @@ var _ = Describe("Diagnose", func() {
 			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
 		Entry("loss one direction of one pair", scenario{f: fault{loss: map[dir]float64{{"node1", "node2", ov}: 25}},
 			want: []want{{links.FindingLoss, "", "node1", "node2", ov}}, verdict: links.Degraded}),
+		Entry("30% loss into node2, measured only by round trips", scenario{f: fault{roundTripLossOnly: true,
+			loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "", ov}}, verdict: links.Degraded}),
 		Entry("loss under the degraded threshold is quiet", scenario{f: fault{loss: map[dir]float64{{"node1", "node2", ov}: 5}},
 			verdict: links.Healthy}),
 		Entry("node3's view missing, links fine: partial, not healthy", scenario{f: fault{noView: map[string]bool{"node3": true}},
@@ -164,6 +167,9 @@ func expectTruthfulCells(f fault, self string, d links.Diagnosis) {
 		broken := f.broken(x) || f.large[x] || f.loss[x] >= 10
 		if broken {
 			ExpectWithOffset(1, c.State).NotTo(Equal(links.Healthy), "on %s: broken %+v", self, c)
+		} else if f.loss[x] == 0 && f.roundTripLossOnly {
+			// Round trips cannot say which way their loss went.
+			ExpectWithOffset(1, c.State).NotTo(Equal(links.Failing), "on %s: works %+v", self, c)
 		} else if f.loss[x] == 0 {
 			ExpectWithOffset(1, c.State).NotTo(BeElementOf(links.Failing, links.Degraded), "on %s: works %+v", self, c)
 		}

@@ -70,13 +70,28 @@ func (f *finder) pairs(path string) {
 func (f *finder) loss(path string) {
 	isLoss := func(c Cell) bool { return c.State == Degraded }
 	for _, n := range f.x.nodes {
-		if cells, ok := f.allCells(n, path, true, isLoss); ok {
-			pct := meanLoss(f.cells, cells)
-			f.add(Finding{Kind: FindingLoss, Node: n, To: n, Path: path, Cause: "loss", LossPercent: pct,
-				Summary:  fmt.Sprintf("%.0f%% of packets into %s on the %s path are lost, from every node", pct, n, path),
-				Advice:   fmt.Sprintf("look for congestion, a flapping link or a rate limit on %s's side", n),
-				Evidence: f.evidence(cells...)}, cells...)
+		in, okIn := f.allCells(n, path, true, isLoss)
+		out, okOut := f.allCells(n, path, false, isLoss)
+		fd := Finding{Kind: FindingLoss, Node: n, Path: path, Cause: "loss"}
+		var cells []int
+		switch {
+		case okIn && okOut:
+			cells = append(in, out...)
+			fd.Summary = "%.0f%% of packets to and from %s on the %s path are lost, with every node (direction not measured)"
+		case okIn:
+			cells, fd.To = in, n
+			fd.Summary = "%.0f%% of packets into %s on the %s path are lost, from every node"
+		case okOut:
+			cells, fd.From = out, n
+			fd.Summary = "%.0f%% of packets out of %s on the %s path are lost, to every node"
+		default:
+			continue
 		}
+		fd.LossPercent = meanLoss(f.cells, cells)
+		fd.Summary = fmt.Sprintf(fd.Summary, fd.LossPercent, n, path)
+		fd.Advice = fmt.Sprintf("look for congestion, a flapping link or a rate limit on %s's side", n)
+		fd.Evidence = f.evidence(cells...)
+		f.add(fd, cells...)
 	}
 	for _, i := range f.open(path, isLoss) {
 		c := f.cells[i]

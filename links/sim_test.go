@@ -23,15 +23,16 @@ var (
 type dir struct{ from, to, path string }
 
 type fault struct {
-	drop     map[dir]bool    // every packet from → to on path is lost
-	large    map[dir]bool    // large packets from → to are lost
-	loss     map[dir]float64 // percent of packets from → to lost
-	cut      map[string]bool // nothing reaches or leaves the node
-	down     map[string]bool // Swarm reports the node down; its agent is gone
-	cause    map[dir]string  // a peer-level failure cause of from's probes to
-	noLeg    bool            // probers cannot tell which leg of a large echo was lost
-	measured bool            // views carry measured MTUs
-	noView   map[string]bool // the node's view does not arrive, links fine
+	drop              map[dir]bool    // every packet from → to on path is lost
+	large             map[dir]bool    // large packets from → to are lost
+	loss              map[dir]float64 // percent of packets from → to lost
+	cut               map[string]bool // nothing reaches or leaves the node
+	down              map[string]bool // Swarm reports the node down; its agent is gone
+	cause             map[dir]string  // a peer-level failure cause of from's probes to
+	noLeg             bool            // probers cannot tell which leg of a large echo was lost
+	measured          bool            // views carry measured MTUs
+	noView            map[string]bool // the node's view does not arrive, links fine
+	roundTripLossOnly bool            // arrivals do not count their loss: only UDP echoes measure it
 }
 
 func (f fault) broken(d dir) bool {
@@ -94,8 +95,8 @@ func (f fault) peerStates(n, p, path string) []links.LinkState {
 	}
 	if f.broken(back) {
 		arrival.Status, arrival.Cause = links.Failing, "missing"
-	} else if l := f.loss[back]; l > 0 {
-		arrival.LossPercent = l
+	} else if l := f.loss[back]; l > 0 || !f.roundTripLossOnly {
+		arrival.LossPercent, arrival.MeasuresLoss = l, !f.roundTripLossOnly
 		if l >= 10 {
 			arrival.Status = links.Degraded
 		}

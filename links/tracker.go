@@ -108,7 +108,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) {
 	if !s.Passed {
 		st.Leg = s.Leg
 	}
-	st.LossPercent = mean(l.loss)
+	st.LossPercent, st.MeasuresLoss = mean(l.loss), len(l.loss) > 0
 	if next := l.status(s.Passed, degradedLoss); next != st.Status {
 		st.Status, st.Since = next, s.At
 	}
