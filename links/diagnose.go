@@ -74,6 +74,11 @@ func newIndex(in Input) *index {
 		x.states[node] = m
 		x.mtus = append(x.mtus, v.MTU...)
 	}
+	for n, info := range x.swarm {
+		if info.State == "down" {
+			set[n] = true // a down node stays in the matrix until Swarm forgets it
+		}
+	}
 	for n := range set {
 		if info, ok := x.swarm[n]; ok && info.Planned() {
 			continue // drained on purpose: not part of the matrix
