@@ -13,9 +13,11 @@ import (
 
 // item is a queued record, or a Flush marker when done is non-nil.
 type item struct {
-	rec  Record // identity and state only; Details is nil
-	data []byte // the encoded record as stored
-	done chan error
+	rec    Record // identity and state only; Details is nil
+	data   []byte // the encoded record as stored
+	done   chan error
+	retire string    // a series to retire at retireAt, in order with the records
+	at     time.Time // when the retired series ends
 }
 
 // batch collects records for one write transaction and the Flush calls
@@ -143,6 +145,12 @@ func writeBatch(tx *bolt.Tx, items []item) error {
 		outages: tx.Bucket(bucketOutages),
 	}
 	for _, it := range items {
+		if it.retire != "" {
+			if err := w.retire(it.retire, it.at); err != nil {
+				return err
+			}
+			continue
+		}
 		seq, err := w.results.NextSequence()
 		if err != nil {
 			return fmt.Errorf("sequencing result: %w", err)
