@@ -23,6 +23,15 @@ func (r Report) WriteJSON(w io.Writer) error {
 func (r Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n%s\n", r.Title(), r.Summary())
+	if d := r.Diagnosis; d != nil {
+		fmt.Fprintf(&b, "\n## Diagnosis: %s (asked %s)\n\n", d.Verdict, d.Self)
+		for _, f := range d.Findings {
+			fmt.Fprintf(&b, "- **%s** %s (`%s`, cause %s)\n", f.Severity, f.Summary, f.Kind, f.Cause)
+		}
+		if len(d.Findings) == 0 {
+			b.WriteString("No finding: every link is healthy.\n")
+		}
+	}
 	r.markdownKeys(&b, "New failures", r.Diff.NewFailures)
 	r.markdownKeys(&b, "Fixed", r.Diff.Fixed)
 	r.markdownKeys(&b, "Still broken", r.Diff.StillBroken)
@@ -110,6 +119,16 @@ code { font-size: 0.95em; }
 <body>
 <h1>{{.Title}}</h1>
 <p class="summary">{{.Summary}}</p>
+{{- with .Diagnosis}}
+<h2>Diagnosis: {{.Verdict}} (asked {{.Self}})</h2>
+<ul>
+{{- range .Findings}}
+<li><b>{{.Severity}}</b> {{.Summary}} <code>{{.Kind}}</code>, cause {{.Cause}}{{if .Advice}}<br><small>advice: {{.Advice}}</small>{{end}}</li>
+{{- else}}
+<li>No finding: every link is healthy.</li>
+{{- end}}
+</ul>
+{{- end}}
 {{- $r := .}}
 {{- template "keys" (list "New failures" .Diff.NewFailures $r)}}
 {{- template "keys" (list "Fixed" .Diff.Fixed $r)}}
