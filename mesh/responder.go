@@ -47,6 +47,10 @@ type ResponderOptions struct {
 	FirstFrame   time.Duration // deadline for a new connection's first frame; default 1 s
 	StallTimeout time.Duration // silence allowed inside an authenticated frame; default 1 s
 	Inbound      InboundSink   // told about every authenticated probe; may be nil
+	// View returns the JSON of this agent's links.View, served to peers'
+	// FetchView; nil serves none. Called on serving goroutines: it must be
+	// safe for concurrent use and return quickly.
+	View func() []byte
 }
 
 // Responder answers other agents' probes on one port, over TCP (framed) and
@@ -295,6 +299,8 @@ func (r *Responder) dispatch(m Message, size int, transport string, from net.Add
 		return r.answer(m, TypeEchoResponse, m.Body, transport)
 	case m.Type == TypeIdentityRequest:
 		return r.answer(m, TypeIdentityResponse, r.identity, transport)
+	case m.Type == TypeViewRequest && transport == "tcp":
+		return r.view(m)
 	case m.Type == TypeMTUProbe && transport == "udp":
 		return r.answer(m, TypeMTUAck, binary.BigEndian.AppendUint32(nil, uint32(size)), transport)
 	case m.Type == TypeBeacon:
