@@ -22,7 +22,7 @@ func (p *Prober) udpEcho(ctx context.Context, target string, o probes.PeerOption
 	defer conn.Close()
 	defer probes.BindConn(ctx, conn)()
 	run := &udpRun{
-		p: p, conn: conn, target: target, path: o.Path, base: randomSeq(), body: filler(o.Size),
+		p: p, conn: conn, target: target, peer: o.Peer, path: o.Path, base: randomSeq(), body: filler(o.Size),
 		sentAt: make([]time.Time, o.Count), got: make([]bool, o.Count), buf: make([]byte, maxDatagram),
 	}
 	for i := 0; i < o.Count && ctx.Err() == nil; i++ {
@@ -41,6 +41,7 @@ type udpRun struct {
 	p      *Prober
 	conn   net.Conn
 	target string
+	peer   string // the recipient of requests
 	path   string
 	base   uint64 // Seq of the first request
 	body   []byte
@@ -56,7 +57,7 @@ type udpRun struct {
 
 func (u *udpRun) send(ctx context.Context, i int) error {
 	m := NewMessage(TypeEchoRequest, u.p.opts.Self, u.path, time.Now())
-	m.Seq, m.Body = u.base+uint64(i), u.body
+	m.Recipient, m.Seq, m.Body = u.peer, u.base+uint64(i), u.body
 	b, err := Encode(u.p.opts.Key, m)
 	if err != nil {
 		return &opError{"encode", err}
@@ -99,14 +100,18 @@ func (u *udpRun) done(wait int) bool {
 // claims one of our sequence numbers (a reflected request, another payload)
 // is remembered as a bad answer.
 func (u *udpRun) accept(b []byte) {
-	m, err := u.p.verify(b, u.target)
+	m, err := u.p.open(b, u.p.opts.MaxPayload)
 	if err != nil {
-		u.bad = err
+		u.bad = &opError{"answer from " + u.target, err}
 		return
 	}
 	i := m.Seq - u.base
 	if m.Seq < u.base || i >= uint64(len(u.got)) || u.got[i] {
 		return // a late answer to an earlier run, or a duplicate
+	}
+	if err := u.p.fresh(m, u.sentAt[i], time.Now()); err != nil {
+		u.bad = &opError{"answer from " + u.target, err}
+		return
 	}
 	if err := checkEcho(Message{Type: TypeEchoRequest, Seq: m.Seq, Body: u.body}, m); err != nil {
 		u.bad = err
@@ -158,7 +163,7 @@ func (p *Prober) beacons(ctx context.Context, target string, o probes.PeerOption
 	body := filler(o.Size)
 	for i := range o.Count {
 		m := NewMessage(TypeBeacon, p.opts.Self, o.Path, time.Now())
-		m.Seq, m.Body = p.beacon.Add(1), body
+		m.Recipient, m.Seq, m.Body = o.Peer, p.beacon.Add(1), body
 		b, err := Encode(p.opts.Key, m)
 		if err == nil {
 			_, err = conn.Write(b)

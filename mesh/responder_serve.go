@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/probes"
 )
 
 // maxDatagram is the largest UDP datagram a socket can deliver.
@@ -35,43 +37,102 @@ func (r *Responder) serveTCP(ctx context.Context, ln net.Listener) error {
 		case r.slots <- struct{}{}:
 		default:
 			r.dropped.WithLabelValues("tcp", string(ReasonBusy)).Inc()
+			writeCode(c, codeBusy)
 			_ = c.Close()
 			continue
 		}
 		wg.Go(func() {
 			defer func() { <-r.slots }()
 			defer r.recoverPanic()
-			r.serveConn(ctx, c)
+			r.serveConn(ctx, &peerConn{c: c})
 		})
 	}
 }
 
+// peerConn is the state of one served TCP connection.
+type peerConn struct {
+	c      net.Conn
+	authed bool            // a frame on it has authenticated
+	sender string          // the sender of its frames, once authed
+	path   string          // the path of its last frame
+	last   [NonceSize]byte // nonce of its last authenticated request
+}
+
 // serveConn answers frames on c until the peer closes, a deadline passes,
-// ctx ends or a frame is bad: the first bad frame closes the connection.
-func (r *Responder) serveConn(ctx context.Context, c net.Conn) {
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+// ctx ends or a frame is refused: the first refused frame closes the
+// connection, after the refusal is stated (see refuse).
+func (r *Responder) serveConn(ctx context.Context, pc *peerConn) {
+	defer pc.c.Close()
+	stop := context.AfterFunc(ctx, func() { _ = pc.c.Close() })
 	defer stop()
-	for wait := r.opts.FirstFrame; ; wait = r.opts.ConnTimeout {
-		_ = c.SetDeadline(time.Now().Add(wait))
-		b, err := ReadFrame(c, r.maxMsg)
+	_ = pc.c.SetDeadline(time.Now().Add(r.opts.FirstFrame))
+	for {
+		b, err := r.readFrame(pc)
 		if err != nil {
-			r.count("tcp", err)
+			r.refuse(pc, err, nil)
 			return
 		}
-		reply, err := r.handle(b, "tcp", c.RemoteAddr())
+		m, reply, err := r.handle(b, "tcp", pc.c.RemoteAddr())
 		if err != nil {
-			r.count("tcp", err)
+			r.refuse(pc, err, reply)
 			return
 		}
-		if reply == nil {
-			continue
-		}
-		if err := WriteFrame(c, reply); err != nil {
-			r.log.Debug("writing peer answer", zap.Stringer("remote", c.RemoteAddr()), zap.Error(err))
+		if reply != nil && r.write(pc, reply) != nil {
 			return
 		}
+		pc.authed, pc.sender, pc.path, pc.last = true, m.Sender, m.Path, m.Nonce
 	}
+}
+
+// readFrame reads pc's next frame. Until a frame has authenticated, a
+// frame may announce at most PreAuthPayload bytes and must arrive within
+// the first-frame deadline; after, up to MaxPayload, within ConnTimeout,
+// and a frame that stops arriving part-way is a partialError.
+func (r *Responder) readFrame(pc *peerConn) ([]byte, error) {
+	if !pc.authed {
+		return ReadFrame(pc.c, min(r.maxMsg, MaxMessage(PreAuthPayload)))
+	}
+	_ = pc.c.SetReadDeadline(time.Now().Add(r.opts.ConnTimeout))
+	n, err := readLength(pc.c, r.maxMsg)
+	if err != nil {
+		return nil, err
+	}
+	b, got, err := readBody(stallReader{pc.c, r.opts.StallTimeout}, n)
+	if err != nil && isTimeout(err) {
+		return nil, &partialError{leg: probes.LegRequest, got: got, want: n}
+	}
+	return b, err
+}
+
+// refuse counts why pc's input was refused and tells the sender, where it
+// can: the signed refusal handle made (clock skew, another recipient), a
+// signed partial-frame refusal to an authenticated sender, a refusal code
+// for a tag that does not verify or another version. Other input
+// (malformed, oversized, replayed) is closed on without a word.
+func (r *Responder) refuse(pc *peerConn, err error, signed []byte) {
+	var pe *partialError
+	if errors.As(err, &pe) {
+		r.dropped.WithLabelValues("tcp", string(ReasonPartial)).Inc()
+		signed = r.reject(pc.sender, pc.last, pc.path, rejectPartial, partialDetail(pe.got, pe.want))
+	}
+	r.count("tcp", err)
+	switch {
+	case signed != nil:
+		_ = r.write(pc, signed)
+	case ReasonOf(err) == ReasonBadMAC:
+		writeCode(pc.c, codeAuth)
+	case ReasonOf(err) == ReasonVersion:
+		writeCode(pc.c, codeVersion)
+	}
+}
+
+func (r *Responder) write(pc *peerConn, b []byte) error {
+	_ = pc.c.SetWriteDeadline(time.Now().Add(r.opts.ConnTimeout))
+	err := WriteFrame(pc.c, b)
+	if err != nil {
+		r.log.Debug("writing peer answer", zap.Stringer("remote", pc.c.RemoteAddr()), zap.Error(err))
+	}
+	return err
 }
 
 // serveUDP answers datagrams until conn is closed. Datagrams are handled in
@@ -87,7 +148,7 @@ func (r *Responder) serveUDP(ctx context.Context, conn *net.UDPConn) error {
 			}
 			return fmt.Errorf("responder: reading udp: %w", err)
 		}
-		reply, err := r.handle(buf[:n], "udp", net.UDPAddrFromAddrPort(from))
+		_, reply, err := r.handle(buf[:n], "udp", net.UDPAddrFromAddrPort(from))
 		if err != nil {
 			r.count("udp", err)
 			continue

@@ -24,7 +24,8 @@ const (
 	PathPublished = "published" // the peer's host address, at its published port
 )
 
-// Probes run on each path; a check's Spec.Name is "<path>-<probe>".
+// Probes run on each path; a check's Spec.Name is "<path>-<probe>" and its
+// Link.Role the probe's links.Role (see roles).
 const (
 	ProbeTCP    = "tcp"    // small TCP echo
 	ProbeUDP    = "udp"    // UDPCount small UDP echoes
@@ -191,6 +192,12 @@ func (s *Source) paths(p Peer) []pathTarget {
 	return out
 }
 
+// roles maps each probe to what it measures, so that no consumer parses the
+// role from a check's name.
+var roles = map[string]links.Role{
+	ProbeTCP: links.RoleTCP, ProbeUDP: links.RoleUDP, ProbeLarge: links.RoleLarge, ProbeOneWay: links.RoleOneWay,
+}
+
 func (s *Source) check(p Peer, path pathTarget, probe string, o probes.PeerOptions) controller.Check {
 	o.Path = path.name
 	if net.ParseIP(p.Name) == nil { // a peer named by its address has no name to check
@@ -200,7 +207,7 @@ func (s *Source) check(p Peer, path pathTarget, probe string, o probes.PeerOptio
 		Key:    "mesh/" + p.Name + "/" + path.name + "/" + probe,
 		Origin: SourceName,
 		Link: controller.Link{Source: s.self.Name, Destination: p.Name, Path: path.name,
-			Role: links.Role(probe), Direction: links.Outbound},
+			Role: roles[probe], Direction: links.Outbound},
 		Spec: probes.Spec{
 			Name: path.name + "-" + probe, Kind: probes.KindPeer, Target: path.target,
 			Timeout: s.cfg.Timeout, Expect: probes.ExpectReachable, Peer: &o,

@@ -77,6 +77,12 @@ var _ = Describe("Source", func() {
 				Peer: &probes.PeerOptions{Transport: "tcp", Size: 65536, Path: "overlay", Peer: "b"}},
 			Interval: 10 * time.Second,
 		}))
+		for key, c := range byKey {
+			Expect(c.Link.Direction).To(Equal(links.Outbound), key)
+		}
+		Expect(byKey["mesh/b/overlay/tcp"].Link.Role).To(Equal(links.RoleTCP))
+		Expect(byKey["mesh/c/published/udp"].Link.Role).To(Equal(links.RoleUDP))
+		Expect(byKey["mesh/c/published/oneway"].Link.Role).To(Equal(links.RoleOneWay))
 		Expect(byKey["mesh/c/published/udp"].Spec.Target).To(Equal("192.0.2.3:19471"))
 		Expect(*byKey["mesh/c/published/udp"].Spec.Peer).To(Equal(
 			probes.PeerOptions{Transport: "udp", Size: 64, Count: 3, Path: "published", Peer: "c"}))
