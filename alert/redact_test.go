@@ -60,7 +60,7 @@ var _ = Describe("secrets in delivery failures", func() {
 		clk := newFakeClock(t0)
 		e, err := alert.New(alert.Options{Config: cfg, Self: "a", Queue: newMemKV(), State: newMemKV(),
 			Notifiers: alert.NewNotifiers(cfg, alert.HTTPOptions{Timeout: 2 * time.Second}),
-			Clock: clk, Log: zap.New(core), RetryMin: time.Second, RetryMax: time.Second})
+			Clock:     clk, Log: zap.New(core), RetryMin: time.Second, RetryMax: time.Second})
 		Expect(err).NotTo(HaveOccurred())
 		feed(e, check("db", "direct", "pg"), 3, false, clk.Now())
 		clk.Advance(alert.DefaultGrace + time.Second)
