@@ -12,7 +12,7 @@ import (
 // does not stay "ongoing" forever. Its results stay. A series without an
 // open outage is left alone. It commits in its own transaction.
 func (s *Store) Retire(series string, at time.Time) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(OpRetire, func(tx *bolt.Tx) error {
 		w := txWriter{series: tx.Bucket(bucketSeries), outages: tx.Bucket(bucketOutages)}
 		key := []byte(series)
 		var st seriesState
