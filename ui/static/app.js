@@ -52,7 +52,7 @@ async function refresh(){
     document.getElementById("who").textContent=st.name+" · "+st.version;
     document.getElementById("cfg").textContent="config "+(st.config?.file??"")+(st.config&&!st.config.successful?" — last reload FAILED: "+st.config.error:"");
     const store=(st.conditions??[]).find(c=>c.type==="Storage"&&c.status==="False");
-    if(store)document.getElementById("cfg").textContent+=" — history store FAILING since "+store.since+": "+store.message;
+    if(store)document.getElementById("cfg").textContent+=" — history store FAILING since "+store.lastTransitionTime+": "+store.message;
     renderChecks((await get("/api/v1/checks")).items);
     renderAlerts(await get("/api/v1/alerts"));
     renderReports(await get("/api/v1/reports"));
