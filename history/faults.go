@@ -30,9 +30,9 @@ const faultLogEvery = time.Minute
 // Health is whether the store's writes succeed. It turns bad at the first
 // failed write and good again once every operation that failed has succeeded.
 type Health struct {
-	OK        bool      // every operation's last write succeeded
-	Op        string    // the operation that failed last
-	LastError string    // its error
+	OK        bool   // every operation's last write succeeded
+	Op        string // the operation that failed last
+	LastError string // its error
 	// Since is when the oldest failing operation first failed, or, when
 	// OK, when the last one recovered (zero if no write ever failed); by
 	// Options.Now.

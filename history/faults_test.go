@@ -139,3 +139,20 @@ var _ = Describe("write faults", func() {
 		Expect(lines.All()[2].ContextMap()).To(HaveKeyWithValue("suppressed", int64(10)))
 	})
 })
+
+var _ = Describe("time bounds a store key cannot hold", func() {
+	It("are refused by Query and Transitions instead of wrapping around to everything", func() {
+		s := startStore(dbPath(), history.Options{})
+		appendAll(s, rec(0, "b", false, "timeout"))
+		far := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
+		_, err := s.Query(context.Background(), history.Filter{Since: far})
+		Expect(err).To(MatchError(history.ErrTimeRange))
+		_, err = s.Transitions(context.Background(), history.Filter{Until: far})
+		Expect(err).To(MatchError(history.ErrTimeRange))
+		_, err = s.Query(context.Background(), history.Filter{Until: time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)})
+		Expect(err).To(MatchError(history.ErrTimeRange))
+		got, err := s.Query(context.Background(), history.Filter{Since: t0.Add(-time.Hour)})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got).To(HaveLen(1))
+	})
+})
