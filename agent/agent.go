@@ -25,6 +25,7 @@ import (
 	"github.com/swarmlink/swarmlink/history"
 	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
+	"github.com/swarmlink/swarmlink/report"
 	"github.com/swarmlink/swarmlink/telemetry"
 	"github.com/swarmlink/swarmlink/ui"
 )
@@ -169,7 +170,8 @@ func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
 		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
-		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(),
+		InlineStyles: []string{report.StyleHash},
+		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(), "GET " + ui.AssetsPrefix: ui.Assets(),
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
 			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
 			"GET /api/v1/alerts":       http.HandlerFunc(a.alertsHandler),

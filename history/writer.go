@@ -116,7 +116,7 @@ func (s *Store) drain(b *batch) {
 func (s *Store) commit(b *batch) {
 	var err error
 	if len(b.items) > 0 {
-		err = s.db.Update(func(tx *bolt.Tx) error { return writeBatch(tx, b.items) })
+		err = s.update(OpCommit, func(tx *bolt.Tx) error { return writeBatch(tx, b.items) })
 		s.count(len(b.items), err)
 	}
 	for _, w := range b.waiters {
@@ -129,7 +129,7 @@ func (s *Store) count(n int, err error) {
 	if err != nil {
 		s.stats.commitErrors.Add(1)
 		s.stats.dropped.Add(uint64(n))
-		s.log.Error("committing history batch", zap.Int("records", n), zap.Error(err))
+		s.logFault("committing history batch", OpCommit, err, zap.Int("records", n))
 		return
 	}
 	s.stats.batches.Add(1)
