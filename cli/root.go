@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/telemetry"
 )
 
 // ExitError carries a process exit code.
@@ -31,13 +32,19 @@ type globals struct {
 	logLevel  string
 	logFormat string
 	version   string
+	build     telemetry.Build
 	stdout    io.Writer
 	stderr    io.Writer
 }
 
-// NewRoot returns the root command.
+// NewRoot returns the root command of a build that knows only its version.
 func NewRoot(version string, stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{version: version, stdout: stdout, stderr: stderr}
+	return NewRootBuild(telemetry.ReadBuild(version, ""), stdout, stderr)
+}
+
+// NewRootBuild returns the root command of build b.
+func NewRootBuild(b telemetry.Build, stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{version: b.Version, build: b, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "swarmlink",
 		Short:         "Continuously checks the network links of a Docker Swarm and of Docker hosts",
@@ -100,6 +107,8 @@ func (g *globals) versionCmd() *cobra.Command {
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
-		Run:   func(*cobra.Command, []string) { fmt.Fprintln(g.stdout, "swarmlink", g.version) },
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(g.stdout, "swarmlink %s (revision %s, %s)\n", g.build.Version, g.build.Revision, g.build.GoVersion)
+		},
 	}
 }
