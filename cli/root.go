@@ -1,5 +1,6 @@
 // Package cli owns swarmlink's command line: the agent, one-shot
-// verification, config validation, health checks and the cluster status view.
+// verification, config validation, health checks, the cluster status view
+// and an agent's history and outages of one link or node.
 // Exit codes: 0 success, 1 a check did not match its expectation (or the
 // agent failed), 2 a usage or config error.
 package cli
@@ -56,7 +57,8 @@ func NewRootBuild(b telemetry.Build, stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: json, console, auto (console on a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
-	root.AddCommand(g.agentCmd(), g.verifyCmd(), g.configCmd(), g.versionCmd(), g.healthcheckCmd(), g.statusCmd())
+	root.AddCommand(g.agentCmd(), g.verifyCmd(), g.configCmd(), g.versionCmd(), g.healthcheckCmd(), g.statusCmd(),
+		g.historyCmd(), g.outagesCmd())
 	return root
 }
 
