@@ -36,6 +36,7 @@ type Options struct {
 	Listen     string // overrides agent.listen
 	DataDir    string // overrides agent.data_dir
 	Version    string
+	Revision   string // the commit built; "" = read the toolchain's VCS stamp
 	Log        *zap.Logger
 	Hup        <-chan os.Signal // forced config reloads (SIGHUP)
 }
@@ -65,6 +66,7 @@ type Agent struct {
 func New(opts Options) (*Agent, error) {
 	a := &Agent{opts: opts, log: opts.Log, reg: prometheus.NewRegistry(), started: time.Now()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	telemetry.RegisterBuildInfo(a.reg, telemetry.ReadBuild(opts.Version, opts.Revision))
 	if err := a.loadConfig(); err != nil {
 		return nil, err
 	}

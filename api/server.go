@@ -87,6 +87,7 @@ func (s *Server) routes() {
 	})
 	s.mux.HandleFunc("GET /api/v1/history", s.history)
 	s.mux.HandleFunc("GET /api/v1/outages", s.outages)
+	s.mux.HandleFunc("GET /api/v1/rollups", s.rollups)
 	s.mux.HandleFunc("POST /api/v1/reload", s.authenticated(s.reload))
 	for pattern, h := range s.opts.Extra {
 		s.mux.Handle(pattern, h)
