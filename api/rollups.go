@@ -60,14 +60,14 @@ func parseRollup(q url.Values, now time.Time) (history.Filter, time.Duration, er
 		}
 	}
 	var err error
-	if f.Until, err = parseTime(q.Get("until"), now); err != nil {
-		return f, 0, fmt.Errorf("until: %w", err)
+	if f.Until, err = parseTime("until", q.Get("until"), now); err != nil {
+		return f, 0, err
 	}
 	if f.Until.IsZero() {
 		f.Until = now
 	}
-	if f.Since, err = parseTime(q.Get("since"), now); err != nil {
-		return f, 0, fmt.Errorf("since: %w", err)
+	if f.Since, err = parseTime("since", q.Get("since"), now); err != nil {
+		return f, 0, err
 	}
 	if f.Since.IsZero() {
 		f.Since = f.Until.Add(-defaultRollupRange)
