@@ -110,11 +110,12 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 		self: identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
-		MaxPayload: cfg.MaxPayload, Inbound: m.tracker}, log, a.reg)
+		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON}, log, a.reg)
 	if err != nil {
 		return nil, err
 	}
-	m.prober = mesh.NewProber(mesh.ClientOptions{Key: key, Self: m.self.Name, MaxPayload: cfg.MaxPayload})
+	m.prober = mesh.NewProber(mesh.ClientOptions{Key: key, Self: m.self.Name, MaxPayload: cfg.MaxPayload,
+		Log: log, Registerer: a.reg})
 	m.source = mesh.NewSource(m.self, mesh.SourceConfig{ResponderPort: portNumber(cfg.Listen),
 		PublishedPort: cfg.PublishedPort, Interval: cfg.Interval, Timeout: cfg.Timeout,
 		LargeSize: largeSize(cfg.LargeSize), UDPCount: cfg.UDPCount, SubsetK: cfg.SubsetK, OneWay: *cfg.OneWay},
