@@ -39,10 +39,16 @@ func inboundCheck(self, peer, path string) controller.Check {
 }
 
 // inboundResult is one sweep's verdict on a peer's arrivals: passed when
-// anything arrived since the last sweep.
+// anything arrived since the last sweep; the numbered beacons give this
+// direction's own loss.
 func inboundResult(s mesh.InboundStatus, now time.Time) probes.Result {
 	r := probes.Result{Passed: s.Arrived > 0, Reachable: s.Arrived > 0, Cause: probes.CauseOK, Started: now,
 		Message: fmt.Sprintf("%d probes arrived from %s over %s", s.Arrived, s.Peer, s.Path)}
+	if s.BeaconsExpected > 0 {
+		r.Sent, r.Received = s.BeaconsExpected, min(s.Beacons, s.BeaconsExpected)
+		r.LossPercent = 100 * float64(r.Sent-r.Received) / float64(r.Sent)
+		r.Message += fmt.Sprintf(", %d of %d beacons (%.0f%% lost)", r.Received, r.Sent, r.LossPercent)
+	}
 	if !r.Passed {
 		r.Cause = probes.CauseTimeout
 		r.Message = fmt.Sprintf("no probes from %s arrived over %s", s.Peer, s.Path)

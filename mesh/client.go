@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,10 +48,10 @@ type ClientOptions struct {
 // Prober runs probes.KindPeer probes against other agents' responders. It
 // is safe for concurrent use.
 type Prober struct {
-	opts   ClientOptions
-	guard  *Guard
-	clocks *clocks
-	beacon atomic.Uint64 // last beacon sequence number sent
+	opts    ClientOptions
+	guard   *Guard
+	clocks  *clocks
+	beaconSeq beaconSeqs // last beacon sequence number sent, per target and path
 }
 
 var _ probes.Prober = (*Prober)(nil)

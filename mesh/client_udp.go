@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/swarmlink/swarmlink/probes"
@@ -163,7 +164,7 @@ func (p *Prober) beacons(ctx context.Context, target string, o probes.PeerOption
 	body := filler(o.Size)
 	for i := range o.Count {
 		m := NewMessage(TypeBeacon, p.opts.Self, o.Path, time.Now())
-		m.Recipient, m.Seq, m.Body = o.Peer, p.beacon.Add(1), body
+		m.Recipient, m.Seq, m.Body = o.Peer, p.beaconSeq.next(target, o.Path), body
 		b, err := Encode(p.opts.Key, m)
 		if err == nil {
 			_, err = conn.Write(b)
@@ -187,4 +188,22 @@ func dialUDP(ctx context.Context, target string) (net.Conn, error) {
 		return nil, &opError{"connect " + target, ctxErr(ctx, err)}
 	}
 	return conn, nil
+}
+
+// beaconSeqs numbers beacons per target and path, from 1, so that the
+// receiver counts exactly how many of a run's beacons it missed.
+type beaconSeqs struct {
+	mu   sync.Mutex
+	last map[string]uint64
+}
+
+func (b *beaconSeqs) next(target, path string) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last == nil {
+		b.last = map[string]uint64{}
+	}
+	k := target + "|" + path
+	b.last[k]++
+	return b.last[k]
 }
