@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,9 @@ func TestMakeBuildVersion(t *testing.T) {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not on PATH: cannot check the make build's version", tool)
 		}
+	}
+	if err := exec.Command("git", "rev-parse", "--git-dir").Run(); err != nil {
+		t.Skip("not a git checkout (a source archive): make build has no commit to name")
 	}
 	describe := run(t, "git", "describe", "--tags", "--always", "--dirty")
 	rev := run(t, "git", "rev-parse", "HEAD")
@@ -31,6 +35,13 @@ func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Stderr = os.Stderr
+	// An outer make (make test-unit VERSION=x) must not leak its variables
+	// into the build under test.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains([]string{"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VERSION", "REVISION"}, k) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)

@@ -18,6 +18,8 @@ type Rollups interface {
 	Rollups(ctx context.Context, f history.Filter, step time.Duration) ([]history.Rollup, error)
 }
 
+var _ Rollups = (*history.Store)(nil)
+
 // defaultRollupRange is the window when since is not given.
 const defaultRollupRange = time.Hour
 

@@ -1,7 +1,8 @@
 // Package telemetry owns swarmlink's result metrics: it is a controller sink
 // that turns every probe result into Prometheus series on an injected
 // registry. Label sets are bounded (source, destination, path, probe, cause)
-// and never carry error strings.
+// and never carry error strings. It also owns the build's identity (version,
+// revision, toolchain) and its swarmlink_build_info gauge.
 package telemetry
 
 import (
