@@ -70,12 +70,22 @@ func (p *Prober) QueryIdentity(ctx context.Context, addr string) (Identity, erro
 	if err != nil {
 		return Identity{}, fmt.Errorf("querying identity of %s: %w", addr, err)
 	}
+	id, err := parseIdentity(req, resp)
+	if err != nil {
+		return Identity{}, fmt.Errorf("querying identity of %s: %w", addr, err)
+	}
+	return id, nil
+}
+
+// parseIdentity reads the identity in resp, the answer to req; a nameless
+// identity takes its authenticated sender's name.
+func parseIdentity(req, resp Message) (Identity, error) {
 	if resp.Type != TypeIdentityResponse || resp.Seq != req.Seq {
-		return Identity{}, fmt.Errorf("querying identity of %s: unexpected %s answer", addr, resp.Type)
+		return Identity{}, &opError{"identity", errMismatch("unexpected " + resp.Type.String() + " answer")}
 	}
 	var id Identity
 	if err := json.Unmarshal(resp.Body, &id); err != nil {
-		return Identity{}, fmt.Errorf("querying identity of %s: decoding: %w", addr, err)
+		return Identity{}, &opError{"identity", errMismatch("decoding: " + err.Error())}
 	}
 	if id.Name == "" {
 		id.Name = resp.Sender

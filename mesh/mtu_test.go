@@ -148,18 +148,22 @@ func relayFrames(src, dst net.Conn, mode frameMode) {
 
 // udpSwallower relays datagrams of at most blackHole bytes to upstream and
 // its answers back to the last client.
-func udpSwallower(upstream string) string {
+func udpSwallower(upstream string) string { return udpLimiter(upstream, blackHole, 1<<16) }
+
+// udpLimiter relays datagrams of at most up bytes to upstream, and its
+// answers of at most down bytes back to the last client.
+func udpLimiter(upstream string, up, down int) string {
 	GinkgoHelper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
-	up, err := net.Dial("udp", upstream)
+	upc, err := net.Dial("udp", upstream)
 	Expect(err).NotTo(HaveOccurred())
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		client net.Addr
 	)
-	DeferCleanup(func() { _ = pc.Close(); _ = up.Close(); wg.Wait() })
+	DeferCleanup(func() { _ = pc.Close(); _ = upc.Close(); wg.Wait() })
 	wg.Go(func() {
 		buf := make([]byte, 1<<16)
 		for {
@@ -170,17 +174,20 @@ func udpSwallower(upstream string) string {
 			mu.Lock()
 			client = from
 			mu.Unlock()
-			if n <= blackHole {
-				_, _ = up.Write(buf[:n])
+			if n <= up {
+				_, _ = upc.Write(buf[:n])
 			}
 		}
 	})
 	wg.Go(func() {
 		buf := make([]byte, 1<<16)
 		for {
-			n, err := up.Read(buf)
+			n, err := upc.Read(buf)
 			if err != nil {
 				return
+			}
+			if n > down {
+				continue
 			}
 			mu.Lock()
 			to := client

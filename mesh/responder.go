@@ -18,9 +18,11 @@ import (
 
 // Responder defaults.
 const (
-	DefaultListen      = ":9471"
-	DefaultMaxConns    = 256
-	DefaultConnTimeout = 10 * time.Second
+	DefaultListen   = ":9471"
+	DefaultMaxConns = 256
+	// DefaultMaxUnauthPerIP is the default of MaxUnauthPerIP.
+	DefaultMaxUnauthPerIP = 32
+	DefaultConnTimeout    = 10 * time.Second
 	// DefaultFirstFrame bounds how long a new connection may take to
 	// deliver its first, authenticating frame (its hello): a prober sends
 	// it at once, so a client that holds connection slots without speaking
@@ -43,10 +45,15 @@ type ResponderOptions struct {
 	ReplayWindow time.Duration // accepted clock skew; default ±30 s
 	NonceCache   int           // remembered nonces; default 16384
 	MaxConns     int           // concurrent TCP connections; default 256
-	ConnTimeout  time.Duration // idle deadline per TCP read and write; default 10 s
-	FirstFrame   time.Duration // deadline for a new connection's first frame; default 1 s
-	StallTimeout time.Duration // silence allowed inside an authenticated frame; default 1 s
-	Inbound      InboundSink   // told about every authenticated probe; may be nil
+	// MaxUnauthPerIP bounds the connections one source IP may hold before
+	// they authenticate; default 32. Behind a NAT (the routing mesh of a
+	// published port) peers share an IP, but each is unauthenticated only
+	// for the moment its first frame takes.
+	MaxUnauthPerIP int
+	ConnTimeout    time.Duration // idle deadline per TCP read and write; default 10 s
+	FirstFrame     time.Duration // deadline for a new connection's first frame; default 1 s
+	StallTimeout   time.Duration // silence allowed inside an authenticated frame; default 1 s
+	Inbound        InboundSink   // told about every authenticated probe; may be nil
 	// View returns the JSON of this agent's links.View, served to peers'
 	// FetchView; nil serves none. Called on serving goroutines: it must be
 	// safe for concurrent use and return quickly.
@@ -72,11 +79,12 @@ type Responder struct {
 	guard    *Guard
 	identity []byte // JSON, encoded once
 	maxMsg   int
-	slots    chan struct{}    // one per open TCP connection
+	conns    *connTable
 	clock    func() time.Time // time.Now; tests move it
 
 	messages *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
+	rejected *prometheus.CounterVec
 	panics   prometheus.Counter
 
 	mu  sync.Mutex
@@ -105,7 +113,7 @@ func NewResponder(opts ResponderOptions, log *zap.Logger, reg prometheus.Registe
 		opts: opts, identity: id, maxMsg: MaxMessage(opts.MaxPayload),
 		log:   log.With(zap.String("component", "mesh"), zap.String("part", "responder")),
 		guard: NewGuard(opts.ReplayWindow, opts.NonceCache),
-		slots: make(chan struct{}, opts.MaxConns),
+		conns: newConnTable(opts.MaxConns, opts.MaxUnauthPerIP),
 		clock: time.Now,
 	}
 	if err := r.register(reg); err != nil {
@@ -123,6 +131,9 @@ func responderDefaults(o ResponderOptions) ResponderOptions {
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxUnauthPerIP <= 0 {
+		o.MaxUnauthPerIP = DefaultMaxUnauthPerIP
 	}
 	if o.ConnTimeout <= 0 {
 		o.ConnTimeout = DefaultConnTimeout
@@ -145,6 +156,10 @@ func (r *Responder) register(reg prometheus.Registerer) error {
 		Name: "swarmlink_peer_dropped_total",
 		Help: "Inputs the peer responder dropped unanswered, by transport and reason.",
 	}, []string{"transport", "reason"})
+	r.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "swarmlink_mesh_connections_rejected_total",
+		Help: "TCP connections the peer responder refused or dropped before they authenticated, by reason.",
+	}, []string{"reason"})
 	r.panics = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "swarmlink_peer_panics_total",
 		Help: "Panics recovered while the peer responder handled a message.",
@@ -152,10 +167,13 @@ func (r *Responder) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	for _, c := range []prometheus.Collector{r.messages, r.dropped, r.panics} {
+	for _, c := range []prometheus.Collector{r.messages, r.dropped, r.rejected, r.panics} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("responder: registering metrics: %w", err)
 		}
+	}
+	for _, reason := range ConnReasons() {
+		r.rejected.WithLabelValues(reason)
 	}
 	for _, t := range []string{"tcp", "udp"} {
 		for _, reason := range Reasons() {

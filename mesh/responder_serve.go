@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -16,9 +17,10 @@ import (
 // maxDatagram is the largest UDP datagram a socket can deliver.
 const maxDatagram = 1 << 16
 
-// serveTCP accepts connections until ln is closed. A connection beyond
-// MaxConns is closed at once and counted as busy, so a flood cannot pin
-// goroutines or memory. It waits for its connections before returning.
+// serveTCP accepts connections until ln is closed, admitting each through
+// the connection table (see connTable): a refused connection is told it
+// is busy and closed at once, so a flood cannot pin goroutines or memory.
+// It waits for its connections before returning.
 func (r *Responder) serveTCP(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -33,25 +35,43 @@ func (r *Responder) serveTCP(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("responder: accepting: %w", err)
 		}
-		select {
-		case r.slots <- struct{}{}:
-		default:
-			r.dropped.WithLabelValues("tcp", string(ReasonBusy)).Inc()
-			writeCode(c, codeBusy)
-			_ = c.Close()
+		s, ok := r.admitConn(c)
+		if !ok {
 			continue
 		}
 		wg.Go(func() {
-			defer func() { <-r.slots }()
+			defer r.conns.release(s)
 			defer r.recoverPanic()
-			r.serveConn(ctx, &peerConn{c: c})
+			r.serveConn(ctx, &peerConn{c: c, slot: s})
 		})
 	}
+}
+
+// admitConn takes c into the connection table, closing it or the connection
+// evicted for it as the table says.
+func (r *Responder) admitConn(c net.Conn) (*slot, bool) {
+	s, victim, reason := r.conns.admit(c)
+	if victim != nil {
+		r.rejected.WithLabelValues(ConnEvicted).Inc()
+		writeCode(victim.c, codeBusy)
+		_ = victim.c.Close()
+	}
+	if s == nil {
+		r.rejected.WithLabelValues(reason).Inc()
+		if reason == ConnBusy {
+			r.dropped.WithLabelValues("tcp", string(ReasonBusy)).Inc()
+		}
+		writeCode(c, codeBusy)
+		_ = c.Close()
+		return nil, false
+	}
+	return s, true
 }
 
 // peerConn is the state of one served TCP connection.
 type peerConn struct {
 	c      net.Conn
+	slot   *slot
 	authed bool            // a frame on it has authenticated
 	sender string          // the sender of its frames, once authed
 	path   string          // the path of its last frame
@@ -76,6 +96,9 @@ func (r *Responder) serveConn(ctx context.Context, pc *peerConn) {
 		if err != nil {
 			r.refuse(pc, err, reply)
 			return
+		}
+		if !pc.authed {
+			r.conns.authenticated(pc.slot)
 		}
 		if reply != nil && r.write(pc, reply) != nil {
 			return
@@ -110,6 +133,7 @@ func (r *Responder) readFrame(pc *peerConn) ([]byte, error) {
 // for a tag that does not verify or another version. Other input
 // (malformed, oversized, replayed) is closed on without a word.
 func (r *Responder) refuse(pc *peerConn, err error, signed []byte) {
+	r.countHello(pc, err)
 	var pe *partialError
 	if errors.As(err, &pe) {
 		r.dropped.WithLabelValues("tcp", string(ReasonPartial)).Inc()
@@ -123,6 +147,17 @@ func (r *Responder) refuse(pc *peerConn, err error, signed []byte) {
 		writeCode(pc.c, codeAuth)
 	case ReasonOf(err) == ReasonVersion:
 		writeCode(pc.c, codeVersion)
+	}
+}
+
+// countHello counts a connection that ends before it authenticated.
+func (r *Responder) countHello(pc *peerConn, err error) {
+	switch {
+	case pc.authed || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF):
+	case isTimeout(err):
+		r.rejected.WithLabelValues(ConnHelloTimeout).Inc()
+	default:
+		r.rejected.WithLabelValues(ConnHelloInvalid).Inc()
 	}
 }
 
