@@ -84,6 +84,7 @@ func New(opts Options) (*Agent, error) {
 	if a.mesh != nil {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: a.sink}
+		a.mesh.largeFailing = a.largeFailing
 	}
 	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
 		a.store.Close()

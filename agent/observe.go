@@ -58,3 +58,14 @@ func inboundResult(s mesh.InboundStatus, now time.Time) probes.Result {
 	}
 	return r
 }
+
+// largeFailing says whether this agent's large echo to peer on path fails
+// (or failed its last result): its MTU is then measured again soon.
+func (a *Agent) largeFailing(peer, path string) bool {
+	for _, s := range a.tracker.States() {
+		if s.Peer == peer && s.Path == path && s.Role == links.RoleLarge && s.Direction == links.Outbound {
+			return s.Status == links.Failing || s.Status == links.Pending
+		}
+	}
+	return false
+}
