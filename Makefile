@@ -7,7 +7,6 @@
 #   make test-e2e    the e2e suite: a 3-node Swarm in network namespaces (root, Linux)
 #   make demo        bring up the 3-node demo cluster with the stack; prints the UI URLs
 #   make demo-down   tear the demo cluster down and check nothing is left
-#   make vuln        govulncheck ./... (skipped, not failed, when its database is unreachable)
 
 GO         ?= go
 IMAGE      ?= swarmlink:dev
@@ -16,7 +15,7 @@ BIN        := bin/swarmlink
 E2E_TIMEOUT ?= 25m
 MODULE     := github.com/swarmlink/swarmlink
 
-.PHONY: build image test test-unit test-e2e deps demo demo-down clean vuln
+.PHONY: build image test test-unit test-e2e deps demo demo-down clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
@@ -47,11 +46,14 @@ demo-down:
 clean:
 	rm -rf bin
 
-# govulncheck needs https://vuln.go.dev. Without it (an offline CI machine)
-# the step says "skipped: database unreachable" and succeeds; findings, or
-# any other failure, still fail it. GOVULNCHECK is fetched through the
-# module proxy like any module.
+# make vuln: govulncheck ./... for known vulnerabilities reachable from the
+# code. It needs https://vuln.go.dev: without it (an offline CI machine) it
+# says "skipped: database unreachable" and succeeds, and likewise when the
+# tool cannot be fetched; findings, or any other failure, fail it.
+# GOVULNCHECK is fetched through the module proxy like any module.
 GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@latest
+
+.PHONY: vuln
 
 vuln:
 	@if ! tool=$$($(GO) run $(GOVULNCHECK) -version 2>&1); then \
