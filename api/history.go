@@ -71,12 +71,16 @@ func parseTime(name, s string, now time.Time) (time.Time, error) {
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	s.query(w, r, func(ctx context.Context, f history.Filter) (any, error) { return s.opts.History.Query(ctx, f) })
+	s.query(w, r, func(ctx context.Context, f history.Filter) (any, error) {
+		recs, err := s.opts.History.Query(ctx, f)
+		return redactRecords(recs), err
+	})
 }
 
 func (s *Server) outages(w http.ResponseWriter, r *http.Request) {
 	s.query(w, r, func(ctx context.Context, f history.Filter) (any, error) {
-		return s.opts.History.Transitions(ctx, f)
+		ts, err := s.opts.History.Transitions(ctx, f)
+		return redactTransitions(ts), err
 	})
 }
 

@@ -83,7 +83,7 @@ func (s *Server) routes() {
 		WriteJSON(w, http.StatusOK, s.opts.Status(r.Context()))
 	})
 	s.mux.HandleFunc("GET /api/v1/checks", func(w http.ResponseWriter, _ *http.Request) {
-		WriteJSON(w, http.StatusOK, map[string]any{"items": s.opts.Checks.Checks()})
+		WriteJSON(w, http.StatusOK, map[string]any{"items": redactChecks(s.opts.Checks.Checks())})
 	})
 	s.mux.HandleFunc("GET /api/v1/history", s.history)
 	s.mux.HandleFunc("GET /api/v1/outages", s.outages)

@@ -185,3 +185,41 @@ func URLsIn(text string) string {
 		return URL(trimmed) + m[len(trimmed):]
 	})
 }
+
+// Password returns raw with only its userinfo password replaced by Mark, for
+// URLs whose path and query are worth showing (a probe's target). A string
+// that is not a URL with a password is returned unchanged.
+func Password(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), Mark)
+	return u.String()
+}
+
+// sensitiveHeader matches the names of request headers that carry
+// credentials.
+var sensitiveHeader = regexp.MustCompile(`(?i)^(authorization|proxy-authorization|cookie)$|auth|token|secret|key|password|session`)
+
+// Header returns value, or Mark when the header called name carries a
+// credential (Authorization, Cookie, X-Api-Key, anything with "token",
+// "secret", "auth", "key", "password" or "session" in its name).
+func Header(name, value string) string {
+	if sensitiveHeader.MatchString(name) {
+		return Mark
+	}
+	return value
+}
+
+// passwordInText matches a URL's user:password@ inside free text.
+var passwordInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s/@:"'<>]*):([^\s/@"'<>]+)@`)
+
+// PasswordsIn returns text with the password of every URL in it replaced by
+// Mark (a probe's failure message may quote its target).
+func PasswordsIn(text string) string {
+	return passwordInText.ReplaceAllString(text, "${1}:"+Mark+"@")
+}

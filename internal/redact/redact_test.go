@@ -79,3 +79,29 @@ var _ = Describe("URLsIn", func() {
 		Expect(got).To(HaveSuffix("http://u:REDACTED@h/a/REDACTED."))
 	})
 })
+
+var _ = Describe("Password and Header", func() {
+	DescribeTable("Password hides only the password",
+		func(raw, want string) { Expect(redact.Password(raw)).To(Equal(want)) },
+		Entry("basic auth", "https://u:hunter22@web/health?x=1", "https://u:REDACTED@web/health?x=1"),
+		Entry("no password", "https://u@web/health", "https://u@web/health"),
+		Entry("host:port", "10.0.0.1:80", "10.0.0.1:80"),
+	)
+	DescribeTable("Header hides credentials",
+		func(name, want string) { Expect(redact.Header(name, "v4lue")).To(Equal(want)) },
+		Entry("Authorization", "Authorization", redact.Mark),
+		Entry("Cookie", "cookie", redact.Mark),
+		Entry("an API key", "X-Api-Key", redact.Mark),
+		Entry("a token", "X-Auth-Token", redact.Mark),
+		Entry("Accept", "Accept", "v4lue"),
+		Entry("Host", "Host", "v4lue"),
+	)
+})
+
+var _ = Describe("PasswordsIn", func() {
+	It("hides the password of every URL in a text, and only that", func() {
+		Expect(redact.PasswordsIn(`Get "https://u:hunter22@web/health?x=1": EOF; ftp://a:b@c/d`)).
+			To(Equal(`Get "https://u:REDACTED@web/health?x=1": EOF; ftp://a:REDACTED@c/d`))
+		Expect(redact.PasswordsIn("dial tcp 10.0.0.1:80: refused")).To(Equal("dial tcp 10.0.0.1:80: refused"))
+	})
+})
