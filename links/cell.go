@@ -97,11 +97,15 @@ func (x *index) leg(s LinkState) string {
 	}
 	out, okOut := x.mtu(s.Agent, s.Peer, s.Path)
 	back, okBack := x.mtu(s.Peer, s.Agent, s.Path)
-	if okOut && okBack && back.Largest < out.Largest && out.Largest >= out.Ceiling {
+	if okOut && okBack && back.Largest+mtuSlack < out.Largest && out.Largest+mtuSlack >= out.Ceiling {
 		return probes.LegReply
 	}
 	return ""
 }
+
+// mtuSlack is how far apart two measured sizes must be to differ: twice
+// the bisection's resolution.
+const mtuSlack = 16
 
 func (x *index) mtu(from, to, path string) (MTU, bool) {
 	for _, m := range x.mtus {

@@ -120,7 +120,7 @@ func (f fault) largeState(large *links.LinkState, out, back dir) {
 }
 
 func (f fault) measure(n, p, path string) links.MTU {
-	m := links.MTU{From: n, To: p, Path: path, Largest: 1422, Ceiling: 1422, OverlayMTU: 1450, Probes: 11, Measured: simNow}
+	m := links.MTU{From: n, To: p, Path: path, Largest: 1414, Ceiling: 1422, OverlayMTU: 1450, Probes: 11, Measured: simNow}
 	if f.large[dir{n, p, path}] {
 		m.Largest = 922
 	}
