@@ -252,18 +252,19 @@ func (p *Prober) open(b []byte, maxBody int) (Message, error) {
 	return m, nil
 }
 
-// fresh records the sender's clock offset and checks m against the replay
-// guard. A signed clock-skew refusal skips the guard: the skew is its
-// point, and its binding to our request (see session.verify) keeps it from
-// being replayed.
+// fresh checks m against the replay guard and, once it passes, records
+// the sender's clock offset: an answer the guard refuses may be an old one
+// replayed, and must not move the offset. A signed clock-skew refusal
+// skips the guard (the skew is its point); session.verify checks that it
+// refuses our request, and records its offset then.
 func (p *Prober) fresh(m Message, sentAt, recvAt time.Time) error {
-	off := offset(m, sentAt, recvAt)
-	p.clocks.observe(m.Sender, off)
 	if m.Type == TypeReject && len(m.Body) > 0 && m.Body[0] == rejectClockSkew {
 		return nil
 	}
+	off := offset(m, sentAt, recvAt)
 	switch ReasonOf(p.guard.Check(m, recvAt)) {
 	case "":
+		p.clocks.observe(m.Sender, off)
 		return nil
 	case ReasonClockSkew:
 		return &ClockSkewError{Offset: off, Window: p.guard.Window()}
