@@ -46,6 +46,10 @@ type Options struct {
 	// from the tracker's states alone (this agent's view).
 	Tracker  *links.Tracker
 	Diagnose func(ctx context.Context) links.Diagnosis
+	// Regather, when set, asks for the peers' views to be fetched again
+	// now: a new alert fires once views newer than its first sighting
+	// still show it. It must not block.
+	Regather func()
 }
 
 // restoreTimeout is how long an alert restored from the store may wait for

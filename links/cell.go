@@ -67,6 +67,9 @@ func (x *index) large(from, to, path string) (State, []LinkState) {
 	own := x.about(from, to, path, Outbound, RoleLarge)
 	rev := x.about(to, from, path, Outbound, RoleLarge)
 	var ev []LinkState
+	if len(own) > 0 && x.mtuRuledOut(from, to, path) {
+		return Healthy, nil // large packets cross both ways: a failing large echo is loss or a slow peer
+	}
 	for _, s := range own {
 		if isMTUFailure(s, x.smallWorks(from, to, path)) && x.leg(s) != probes.LegReply {
 			ev = append(ev, s)
@@ -106,6 +109,17 @@ func (x *index) leg(s LinkState) string {
 // mtuSlack is how far apart two measured sizes must be to differ: twice
 // the bisection's resolution.
 const mtuSlack = 16
+
+// mtuRuledOut: both directions were measured to carry full-size packets
+// since the large echoes started failing (or at all), so what fails them
+// is not the MTU.
+func (x *index) mtuRuledOut(a, b, path string) bool {
+	ab, ok1 := x.mtu(a, b, path)
+	ba, ok2 := x.mtu(b, a, path)
+	return ok1 && ok2 && full(ab) && full(ba)
+}
+
+func full(m MTU) bool { return m.Largest+mtuSlack >= m.Ceiling }
 
 func (x *index) mtu(from, to, path string) (MTU, bool) {
 	for _, m := range x.mtus {

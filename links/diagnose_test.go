@@ -67,6 +67,12 @@ var _ = Describe("Diagnose", func() {
 			want: []want{{links.FindingMTUNode, "node2", "node2", "", ov}}}),
 		Entry("MTU black hole one pair, one direction", scenario{f: fault{large: all(nil, dir{"node1", "node3", ov})},
 			want: []want{{links.FindingMTU, "", "node1", "node3", ov}}}),
+		Entry("large echoes timing out while the measured MTU is full both ways: not an MTU black hole", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...), measured: true}, verdict: links.Healthy}),
+		Entry("30% loss into node2 with large echoes timing out: loss, not MTU", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...), measured: true,
+				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
 		Entry("a published port dropped on node2", scenario{f: fault{drop: all(nil, into("node2", pub)...)},
 			want: []want{{links.FindingPublishedPort, "node2", "", "node2", pub}}}),
 		Entry("node3 cut off: the others say host down, node3 says it is cut off", scenario{f: fault{cut: map[string]bool{"node3": true}},
