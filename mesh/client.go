@@ -48,9 +48,9 @@ type ClientOptions struct {
 // Prober runs probes.KindPeer probes against other agents' responders. It
 // is safe for concurrent use.
 type Prober struct {
-	opts    ClientOptions
-	guard   *Guard
-	clocks  *clocks
+	opts      ClientOptions
+	guard     *Guard
+	clocks    *clocks
 	beaconSeq beaconSeqs // last beacon sequence number sent, per target and path
 }
 
