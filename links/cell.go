@@ -19,6 +19,9 @@ func (x *index) cell(from, to, path string) Cell {
 	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
 	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
 	large, largeEv := x.large(from, to, path)
+	if c.Forward == Degraded || c.RoundTrip == Degraded {
+		large, largeEv = Unknown, nil // a lossy direction fails large echoes too: that is the loss, not the MTU
+	}
 	c.Large = large
 	switch {
 	case c.Forward == Failing:
