@@ -85,6 +85,23 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3", "resolved SwarmlinkHostUnreachable node3"}))
 	})
 
+	It("raises nothing about a node for a minute after its host alert resolved: Swarm is still re-adding it", func() {
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty())
+		inbound := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{inbound})
+		Expect(e.Alerts()).To(BeEmpty(), "the overlay towards a returning node converges")
+		for range 20 {
+			diag.Views = views(clk.Now())
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeInbound)), "a fault that outlasts the grace fires")
+	})
+
 	It("fires nothing and resolves nothing while this node is cut off, and nothing after it is back", func() {
 		show([]links.Finding{hostOf3}, "node3")
 		Expect(e.Alerts()).To(HaveLen(1))
