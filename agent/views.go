@@ -25,7 +25,7 @@ func (a *Agent) ownView() links.View {
 	if a.mesh == nil {
 		return v
 	}
-	v.Interval = a.cfg.Mesh.Interval
+	v.Interval, v.DataPathPort = a.cfg.Mesh.Interval, a.mesh.dataPort
 	v.MTU = a.mesh.mtus()
 	v.Offsets = map[string]float64{}
 	for peer, off := range a.mesh.prober.ClockOffsets() {

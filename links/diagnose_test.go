@@ -109,6 +109,18 @@ var _ = Describe("Diagnose", func() {
 		}
 	})
 
+	It("names the Swarm's own data-path port in its explanations", func() {
+		f := fault{drop: all(nil, into("node3", ov)...)}
+		in := f.input("node2")
+		Expect(links.Diagnose(in).Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 4789) into node3"), "the default")
+		v := in.Views["node1"]
+		v.DataPathPort = 7789 // swarm init --data-path-port 7789, as node1's (manager's) engine says
+		in.Views["node1"] = v
+		d := links.Diagnose(in)
+		Expect(d.Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 7789) into node3"))
+		Expect(d.Findings[0].Advice).To(ContainSubstring("allow UDP 7789 into node3"))
+	})
+
 	It("says which view came by which path and which did not come", func() {
 		f := fault{noView: map[string]bool{"node3": true}}
 		in := f.input("node1")
