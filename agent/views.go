@@ -26,6 +26,7 @@ func (a *Agent) ownView() links.View {
 		return v
 	}
 	v.Interval, v.DataPathPort = a.cfg.Mesh.Interval, a.mesh.dataPort
+	v.Host = a.mesh.evidence.get(v.Generated)
 	v.MTU = a.mesh.mtus()
 	v.Offsets = map[string]float64{}
 	for peer, off := range a.mesh.prober.ClockOffsets() {
