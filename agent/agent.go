@@ -169,7 +169,7 @@ func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
 		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
-		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(),
+		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(), "GET " + ui.AssetsPrefix: ui.Assets(),
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
 			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
 			"GET /api/v1/alerts":       http.HandlerFunc(a.alertsHandler),
