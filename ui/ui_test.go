@@ -73,13 +73,15 @@ var _ = Describe("serving the UI", func() {
 		Entry("a page module", "matrix.js", "text/javascript; charset=utf-8"),
 		Entry("the chart module", "chart.js", "text/javascript; charset=utf-8"),
 		Entry("the stylesheet", "app.css", "text/css; charset=utf-8"),
+		Entry("the icon", "icon.svg", "image/svg+xml"),
 	)
 
-	It("serves every embedded file as JavaScript or CSS", func() {
+	It("serves every embedded file as JavaScript, CSS or an SVG image", func() {
 		s := server()
 		for _, name := range assets() {
 			resp, _ := fetch(s.URL + ui.AssetsPrefix + name)
-			Expect(resp.Header.Get("Content-Type")).To(Or(HavePrefix("text/javascript"), HavePrefix("text/css")), name)
+			Expect(resp.Header.Get("Content-Type")).To(Or(HavePrefix("text/javascript"), HavePrefix("text/css"),
+				Equal("image/svg+xml")), name)
 		}
 	})
 
