@@ -83,7 +83,8 @@ func (p *page) text(sel string) func() string {
 // the browser has not laid out (content-visibility).
 func (p *page) cell(sel string) func() string {
 	return func() string {
-		return eval[string](p, `[...(document.querySelector(`+quote(sel)+`)?.children ?? [])].map((c) => c.textContent).join(" / ")`)
+		return eval[string](p, `(() => { const el = document.querySelector(`+quote(sel)+`);
+			return !el ? "" : el.children.length ? [...el.children].map((c) => c.textContent).join(" / ") : el.textContent; })()`)
 	}
 }
 

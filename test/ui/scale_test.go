@@ -120,7 +120,7 @@ var _ = Describe("the UI at 200 nodes", Ordered, func() {
 		fmt.Fprint(os.Stderr, "ui browser tests: "+report)
 		Expect(ms).To(BeNumerically("<", 2000))
 		for _, path := range []string{"overlay", "published"} {
-			Expect(p.count(`.hm[data-path="` + path + `"] .c[data-state]`)()).To(Equal(200*200 - 200))
+			Expect(p.count(`.hm[data-path="` + path + `"] a.c`)()).To(Equal(200*200 - 200))
 			Expect(p.textContent(`.hm[data-path="`+path+`"] .hm-row .rh`)()).To(Equal("db-017"), "the failing node sorts first")
 		}
 		Expect(p.cell(`a.c[href="#/link/db-017/web-001/overlay"]`)()).To(Equal("FAILING / host-down 3m"))
@@ -133,7 +133,7 @@ var _ = Describe("the UI at 200 nodes", Ordered, func() {
 
 	It("filters rows and columns by node name", func() {
 		eval[any](p, `(() => { const i = document.getElementById("mfilter"); i.value = "db-01"; i.dispatchEvent(new Event("input")); })()`)
-		Eventually(p.count(`.hm[data-path="overlay"] .c[data-state]`), "5s").Should(Equal(10*10 - 10))
+		Eventually(p.count(`.hm[data-path="overlay"] a.c`), "5s").Should(Equal(10*10 - 10))
 		Expect(p.count(`.hm[data-path="overlay"] .c.failing`)()).To(Equal(2 * 9))
 		Expect(eval[string](p, "location.hash")).To(Equal("#/matrix?f=db-01"))
 		p.screenshot("scale-200-filtered")
@@ -141,7 +141,7 @@ var _ = Describe("the UI at 200 nodes", Ordered, func() {
 
 	It("groups by name prefix", func() {
 		p.open(s.URL + "/#/matrix?group=1")
-		Eventually(p.count(`.hm[data-path="overlay"] .c[data-state]`), "10s").Should(Equal(3 * 3))
+		Eventually(p.count(`.hm[data-path="overlay"] a.c`), "10s").Should(Equal(3 * 3))
 		Expect(p.cell(`.hm[data-path="overlay"] a.c[href="#/matrix?rows=db&cols=web"]`)()).To(Equal("FAILING / 80/4800 bad"))
 		Expect(p.cell(`.hm[data-path="overlay"] a.c[href="#/matrix?rows=web&cols=cache"]`)()).To(Equal("degraded / 1/4800 bad"))
 		p.screenshot("scale-200-groups")

@@ -7,7 +7,7 @@
 
 import { byId, esc, patch, patchRows } from "./dom.js";
 import { ago, words } from "./time.js";
-import { badness, cellIndex, label, linkHref, nodeHref, prefix } from "./model.js";
+import { badness, label, nodeHref, prefix } from "./model.js";
 
 let last = null; // the latest diagnosis, to re-render on a control's change
 let opts = { f: "", sort: "worst", group: false, rows: "", cols: "" };
@@ -42,7 +42,7 @@ function update(change) {
 export function render(_root, data) {
   last = data;
   const d = data.matrix;
-  const idx = cellIndex(d);
+  const idx = grid(d);
   const nodes = (d.nodes ?? []).filter((n) => !opts.f || n.toLowerCase().includes(opts.f.toLowerCase()));
   const rows = nodes.filter((n) => !opts.rows || prefix(n) === opts.rows);
   const cols = nodes.filter((n) => !opts.cols || prefix(n) === opts.cols);
@@ -57,6 +57,11 @@ export function render(_root, data) {
   if (container.dataset.html) patch(container, "");
   for (const p of paths) {
     const sec = section(container, p);
+    const hm = sec.querySelector(".hm");
+    hm.classList.toggle("groups", opts.group);
+    // Rows get their width from the number of columns, so rows off screen
+    // are skipped whole (content-visibility) yet keep the scroll width.
+    hm.style.setProperty("--cols", String(opts.group ? new Set(cols.map(prefix)).size : cols.length));
     if (opts.group) groups(sec, p, rows, cols, idx);
     else heatmap(sec, p, rows, cols, idx);
   }
@@ -76,16 +81,32 @@ function section(container, path) {
   return sec;
 }
 
+// grid indexes the cells as path → from → to → cell: 80 000 lookups a
+// render, without building a key string for each.
+function grid(d) {
+  const g = new Map();
+  for (const c of d.cells ?? []) {
+    let byFrom = g.get(c.path);
+    if (!byFrom) g.set(c.path, (byFrom = new Map()));
+    let byTo = byFrom.get(c.from);
+    if (!byTo) byFrom.set(c.from, (byTo = new Map()));
+    byTo.set(c.to, c);
+  }
+  return g;
+}
+
 // order sorts nodes worst first (by their worst cells on the path, in or
 // out), then by name; or by name only.
-function order(nodes, path, idx, all) {
+function order(nodes, cells, all) {
   if (opts.sort === "name") return [...nodes].sort();
   const score = new Map(nodes.map((n) => [n, 0]));
-  for (const n of nodes) {
-    for (const m of all) {
-      for (const c of [idx.get(`${path}|${n}|${m}`), idx.get(`${path}|${m}|${n}`)]) {
-        if (c && c.state !== "healthy") score.set(n, score.get(n) + 10 ** (4 - Math.min(badness(c.state), 4)));
-      }
+  const keep = new Set(nodes), other = new Set(all);
+  for (const [from, byTo] of cells) {
+    for (const [to, c] of byTo) {
+      if (c.state === "healthy") continue;
+      const w = 10 ** (4 - Math.min(badness(c.state), 4));
+      if (keep.has(from) && other.has(to)) score.set(from, score.get(from) + w);
+      if (keep.has(to) && other.has(from)) score.set(to, score.get(to) + w);
     }
   }
   return [...nodes].sort((a, b) => score.get(b) - score.get(a) || a.localeCompare(b));
@@ -93,27 +114,36 @@ function order(nodes, path, idx, all) {
 
 // heatmap renders one cell per direction.
 function heatmap(sec, path, rows, cols, idx) {
-  const r = order(rows, path, idx, cols), c = order(cols, path, idx, rows);
+  const cells = idx.get(path) ?? new Map();
+  const r = order(rows, cells, cols), c = order(cols, cells, rows);
+  const enc = new Map(c.map((n) => [n, encodeURIComponent(n)]));
+  const tail = "/" + encodeURIComponent(path);
   const head = `<span class="corner">from \\ to</span>` + c.map((n) => `<a class="ch" href="${nodeHref(n)}" title="${esc(n)}">${esc(n)}</a>`).join("");
   patch(sec.querySelector(".hm-head"), head);
   patchRows(sec.querySelector(".hm-body"), r.map((from) => ({
     key: from, cls: "hm-row",
-    html: `<a class="rh" href="${nodeHref(from)}" title="${esc(from)}">${esc(from)}</a>` + c.map((to) => cell(from, to, path, idx)).join(""),
+    html: `<a class="rh" href="${nodeHref(from)}" title="${esc(from)}">${esc(from)}</a>` + row(from, c, cells.get(from), path, `#/link/${encodeURIComponent(from)}/`, enc, tail),
   })));
+}
+
+// row is the cells of one source, its links' addresses built from names
+// encoded once.
+function row(from, cols, byTo, path, head, enc, tail) {
+  let html = "";
+  for (const to of cols) html += cell(from, to, path, byTo?.get(to), head + enc.get(to) + tail);
+  return html;
 }
 
 // cell is one direction: its state in a word, and when not healthy its
 // cause and for how long.
-function cell(from, to, path, idx) {
+function cell(from, to, path, c, href) {
   if (from === to) return `<span class="c self"></span>`;
-  const c = idx.get(`${path}|${from}|${to}`);
   if (!c) return `<span class="c none">–</span>`;
-  const href = linkHref(from, to, path);
   // A healthy cell says all there is in its word; a tooltip on each of
   // 40 000 of them would only slow the page down.
-  if (c.state === "healthy") return `<a class="c healthy" data-state="healthy" href="${href}"><b>ok</b></a>`;
+  if (c.state === "healthy") return `<a class="c healthy" href="${href}">ok</a>`;
   const tip = `${from} → ${to} over ${path}: ${c.state}${c.cause ? ", " + c.cause : ""}${c.message ? " — " + words(c.message) : ""}`;
-  return `<a class="c ${esc(c.state)}" data-state="${esc(c.state)}" href="${href}" title="${esc(tip)}"><b>${esc(label(c.state))}</b><i>${esc(c.cause || "")} ${esc(ago(c.since))}</i></a>`;
+  return `<a class="c ${esc(c.state)}" href="${href}" title="${esc(tip)}"><b>${esc(label(c.state))}</b><i>${esc(c.cause || "")} ${esc(ago(c.since))}</i></a>`;
 }
 
 // groups folds the heatmap by name prefix: a cell per pair of groups with
@@ -138,7 +168,7 @@ function groupCell(g, from, h, to, path, idx) {
   let worst = "healthy", bad = 0, all = 0;
   for (const f of from) {
     for (const t of to) {
-      const c = idx.get(`${path}|${f}|${t}`);
+      const c = idx.get(path)?.get(f)?.get(t);
       if (!c) continue;
       all++;
       if (c.state !== "healthy") bad++;
@@ -146,6 +176,6 @@ function groupCell(g, from, h, to, path, idx) {
     }
   }
   if (!all) return `<span class="c none">–</span>`;
-  return `<a class="c ${esc(worst)}" data-state="${esc(worst)}" href="#/matrix?rows=${encodeURIComponent(g)}&amp;cols=${encodeURIComponent(h)}"
+  return `<a class="c ${esc(worst)}" href="#/matrix?rows=${encodeURIComponent(g)}&amp;cols=${encodeURIComponent(h)}"
 title="${esc(`${g}* → ${h}*: ${bad} of ${all} directions not healthy`)}"><b>${esc(label(worst))}</b><i>${bad ? `${bad}/${all} bad` : `${all} ok`}</i></a>`;
 }
