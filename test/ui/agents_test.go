@@ -179,6 +179,13 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 		p.screenshot("agents-link-healed")
 	})
 
+	It("shows the source's own probes on the reverse link's page", func() {
+		p.open(u32 + "/#/link/node32/node33/published")
+		Eventually(p.text("#lsrc"), settle).Should(ContainSubstring("published-tcp"))
+		Expect(p.text("#ldst")()).To(ContainSubstring("keeps these records in its own history"))
+		Expect(p.text("#loutages")()).To(ContainSubstring("refused"), "node32's probes were refused while node33 was down")
+	})
+
 	It("renders a node page with its links in and out and its checks", func() {
 		p.open(u32 + "/#/node/node32")
 		Eventually(p.text("#nchecks"), settle).Should(ContainSubstring("published-tcp"))

@@ -71,8 +71,8 @@ func bigDiagnosis(now time.Time) links.Diagnosis {
 }
 
 // fixtureServer serves the embedded UI and a diagnosis as the agent would,
-// under the strict policy.
-func fixtureServer(d links.Diagnosis) *httptest.Server {
+// under the strict policy, with further JSON documents by route.
+func fixtureServer(d links.Diagnosis, docs ...map[string]string) *httptest.Server {
 	matrix, err := json.Marshal(d)
 	Expect(err).NotTo(HaveOccurred())
 	mux := http.NewServeMux()
@@ -86,6 +86,14 @@ func fixtureServer(d links.Diagnosis) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"name":%q,"version":"fixture","config":{"file":"fixture.yaml","successful":true,"generation":1}}`, d.Self)
 	})
+	for _, m := range docs {
+		for route, body := range m {
+			mux.HandleFunc("GET "+route, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, body)
+			})
+		}
+	}
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", strictCSP)
 		mux.ServeHTTP(w, r)
