@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,7 @@ import (
 	"github.com/swarmlink/swarmlink/history"
 	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
+	"github.com/swarmlink/swarmlink/report"
 	"github.com/swarmlink/swarmlink/telemetry"
 	"github.com/swarmlink/swarmlink/ui"
 )
@@ -35,6 +37,7 @@ type Options struct {
 	Listen     string // overrides agent.listen
 	DataDir    string // overrides agent.data_dir
 	Version    string
+	Revision   string // the commit built; "" = read the toolchain's VCS stamp
 	Log        *zap.Logger
 	Hup        <-chan os.Signal // forced config reloads (SIGHUP)
 }
@@ -58,12 +61,23 @@ type Agent struct {
 	// notifiers also get the verification reports' summaries.
 	notifiers []alert.Notifier
 	started   time.Time
+	verifying atomic.Bool // an on-demand verification runs
+	ctx       atomic.Pointer[context.Context]
+}
+
+// runCtx is the context Start runs under (Background before Start).
+func (a *Agent) runCtx() context.Context {
+	if c := a.ctx.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
 }
 
 // New loads the config and opens the store; Start runs everything.
 func New(opts Options) (*Agent, error) {
 	a := &Agent{opts: opts, log: opts.Log, reg: prometheus.NewRegistry(), started: time.Now()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	telemetry.RegisterBuildInfo(a.reg, telemetry.ReadBuild(opts.Version, opts.Revision))
 	if err := a.loadConfig(); err != nil {
 		return nil, err
 	}
@@ -81,6 +95,7 @@ func New(opts Options) (*Agent, error) {
 	if a.mesh != nil {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: a.sink}
+		a.mesh.largeFailing = a.largeFailing
 	}
 	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
 		a.store.Close()
@@ -168,7 +183,8 @@ func (a *Agent) current() *config.Config {
 func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
-		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
+		Status: a.status, Reload: a.reload, Verify: a.verifyNow, Ready: a.ready, Token: a.token, Log: a.log,
+		InlineStyles: []string{report.StyleHash},
 		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(), "GET " + ui.AssetsPrefix: ui.Assets(),
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
 			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
@@ -227,6 +243,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.log.Info("agent started", zap.String("name", a.cfg.Agent.Name), zap.String("listen", addr.String()),
 		zap.String("config", a.cfg.File), zap.String("data_dir", a.cfg.Agent.DataDir))
 	g, gctx := errgroup.WithContext(ctx)
+	a.ctx.Store(&gctx)
 	g.Go(func() error { return a.store.Start(gctx) })
 	g.Go(func() error { return a.ctrl.Start(gctx) })
 	g.Go(func() error { return a.server.Start(gctx) })

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/swarmlink/swarmlink/internal/redact"
 )
 
 // Config is the alerting section of the agent configuration (embedded by
@@ -21,8 +23,8 @@ type Config struct {
 
 	DegradedLossPercent float64 `yaml:"degraded_loss_percent" json:"degraded_loss_percent"` // a link losing this much (mean over the window) is degraded; default 10
 	LossPercent         float64 `yaml:"loss_percent" json:"loss_percent"`                   // a loss finding alerts from this much on; default 20
-	ExternalURL    string        `yaml:"external_url" json:"external_url"`       // the agent's UI, for generatorURL and links
-	Rules          []Rule        `yaml:"rules" json:"rules"`
+	ExternalURL         string  `yaml:"external_url" json:"external_url"`                   // the agent's UI, for generatorURL and links
+	Rules               []Rule  `yaml:"rules" json:"rules"`
 
 	Alertmanager *AlertmanagerConfig `yaml:"alertmanager" json:"alertmanager,omitempty"`
 	Webhooks     []WebhookConfig     `yaml:"webhooks" json:"webhooks,omitempty"`
@@ -183,7 +185,8 @@ func uniqueName(errf func(string, string, ...any), seen map[string]string, path,
 func validURL(errf func(string, string, ...any), path, s string) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errf(path, "invalid URL %q: expected http:// or https:// with a host", s)
+		// The URL is quoted redacted: the error reaches logs and the status API.
+		errf(path, "invalid URL %q: expected http:// or https:// with a host", redact.URL(s))
 	}
 }
 

@@ -97,6 +97,34 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(am.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}), "nothing about node2, nothing about itself")
 	})
 
+	It("holds an alert about a node whose view is missing, unless it is the host alert, for at most 30 s", func() {
+		oneWay := links.Finding{ID: "one-way/node3/node1", Kind: links.FindingOneWay, Severity: links.SeverityWarning,
+			From: "node3", To: "node1", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{oneWay}, "node3")
+		Expect(e.Alerts()).To(BeEmpty(), "node3 may be going down: its half-known links are not the fault")
+		show([]links.Finding{oneWay, hostOf3}, "node3")
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameHostUnreachable)))
+		for range 12 {
+			diag.Views = views(clk.Now(), "node3")
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(HaveLen(2), "held for at most 30 s")
+	})
+
+	It("asks for fresh views the moment a new alert is held", func() {
+		regathered := 0
+		am, hk = &recorder{name: "am", dedup: true}, &recorder{name: "hook"}
+		var err error
+		e, err = alert.New(alert.Options{Config: alert.Config{}, Self: "node1", Queue: newMemKV(), State: newMemKV(),
+			Notifiers: []alert.Notifier{am, hk}, Clock: clk, Log: testLogger(), Regather: func() { regathered++ },
+			Diagnose: func(context.Context) links.Diagnosis { return diag }})
+		Expect(err).NotTo(HaveOccurred())
+		step(2 * time.Minute)
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(regathered).To(Equal(1))
+		Expect(e.Alerts()).To(HaveLen(1))
+	})
+
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
 		show([]links.Finding{hostOf3}, "node2", "node3")
 		Expect(e.Alerts()).To(BeEmpty())

@@ -123,8 +123,12 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 	first, ok := e.held[a.Fingerprint]
 	if !ok {
 		first, e.held[a.Fingerprint] = now, now
+		if e.opts.Regather != nil {
+			e.opts.Regather() // fresh views now, rather than at the next gathering
+		}
 	}
-	if now.Sub(first) < e.cfg.Settle || (undecided(a, d) && now.Sub(first) < maxUndecided) {
+	waiting := undecided(a, d) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
+	if now.Sub(first) < e.cfg.Settle || (waiting && now.Sub(first) < maxUndecided) {
 		return false
 	}
 	for n, v := range d.Views {
@@ -147,6 +151,18 @@ func undecided(a Alert, d links.Diagnosis) bool {
 		return (slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To)) &&
 			(c.Forward == links.Pending || c.RoundTrip == links.Pending)
 	})
+}
+
+// aboutMissing: the alert is about a node whose view is missing. Such a
+// node may be going down: what its half-known links look like is not yet
+// the fault, unless it is the host alert itself.
+func aboutMissing(a Alert, d links.Diagnosis) bool {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
+		if v, ok := d.Views[n]; ok && v.Missing != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // recovering reports a fault that is going away: every failing link of the

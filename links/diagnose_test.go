@@ -67,6 +67,16 @@ var _ = Describe("Diagnose", func() {
 			want: []want{{links.FindingMTUNode, "node2", "node2", "", ov}}}),
 		Entry("MTU black hole one pair, one direction", scenario{f: fault{large: all(nil, dir{"node1", "node3", ov})},
 			want: []want{{links.FindingMTU, "", "node1", "node3", ov}}}),
+		Entry("large echoes timing out while the measured MTU is full both ways: not an MTU black hole", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...), measured: true}, verdict: links.Healthy}),
+		Entry("30% loss into node2 with large echoes timing out: loss, not MTU", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...), measured: true,
+				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
+		Entry("30% loss into node2 with large echoes timing out, MTU not measured: loss, not MTU", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...),
+				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
 		Entry("a published port dropped on node2", scenario{f: fault{drop: all(nil, into("node2", pub)...)},
 			want: []want{{links.FindingPublishedPort, "node2", "", "node2", pub}}}),
 		Entry("node3 cut off: the others say host down, node3 says it is cut off", scenario{f: fault{cut: map[string]bool{"node3": true}},
@@ -141,6 +151,17 @@ var _ = Describe("Diagnose", func() {
 				Expect(c.RoundTrip).To(Equal(links.Healthy), "paused keeps its state: %+v", c)
 			}
 		}
+	})
+
+	It("leaves a node the Swarm removed out, and never calls it down", func() {
+		f := fault{cut: map[string]bool{"node3": true}}
+		in := f.input("node1")
+		v := in.Views["node1"]
+		v.Swarm = []links.NodeInfo{{Name: "node1", State: "ready"}, {Name: "node2", State: "ready"}}
+		in.Views["node1"] = v
+		d := links.Diagnose(in)
+		Expect(d.Nodes).To(Equal([]string{"node1", "node2"}))
+		Expect(d.Findings).To(BeEmpty())
 	})
 
 	It("leaves a drained node out, and never calls it down", func() {
