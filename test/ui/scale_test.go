@@ -128,15 +128,29 @@ var _ = Describe("the UI at 200 nodes", Ordered, func() {
 		fmt.Fprint(os.Stderr, "ui browser tests: "+report)
 		Expect(ms).To(BeNumerically("<", 2000))
 		for _, path := range []string{"overlay", "published"} {
-			Expect(p.count(`.hm[data-path="` + path + `"] a.c`)()).To(Equal(200*200 - 200))
+			hm := `.hm[data-path="` + path + `"]`
+			Expect(eval[string](p, `document.querySelector('`+hm+`').dataset.cells`)).To(Equal(fmt.Sprint(200*200 - 200)))
+			rows := p.count(hm + " .hm-row")()
+			Expect(rows).To(BeNumerically(">=", 20), "the rows in view are drawn")
+			Expect(p.count(hm+" a.c")()).To(Equal(rows*199), "every drawn row has a cell per other node")
 			Expect(p.textContent(`.hm[data-path="`+path+`"] .hm-row .rh`)()).To(Equal("db-017"), "the failing node sorts first")
 		}
 		Expect(p.cell(`a.c[href="#/link/db-017/web-001/overlay"]`)()).To(Equal("FAILING / host-down 3m"))
 		Expect(p.cell(`a.c[href="#/link/web-004/cache-010/overlay"]`)()).To(Equal("degraded / loss 40m"))
-		Expect(p.cell(`a.c[href="#/link/web-002/web-003/overlay"]`)()).To(Equal("ok"))
-		Expect(p.cell(`a.c[href="#/link/web-002/db-017/published"]`)()).To(Equal("FAILING / host-down 3m"))
+		Expect(p.cell(`a.c[href="#/link/cache-001/cache-002/overlay"]`)()).To(Equal("ok"))
+		Expect(p.cell(`a.c[href="#/link/cache-003/db-017/published"]`)()).To(Equal("FAILING / host-down 3m"))
 		Expect(p.text("#banners")()).To(ContainSubstring("the view of db-017 is missing"))
 		p.screenshot("scale-200-matrix")
+	})
+
+	It("draws the rows scrolled to, down to the last node", func() {
+		hm := `.hm[data-path="overlay"]`
+		eval[any](p, `(() => { const h = document.querySelector('`+hm+`'); h.scrollTop = h.scrollHeight; })()`)
+		Eventually(p.count(hm+` .hm-row[data-k="web-080"]`), "5s").Should(Equal(1))
+		Expect(p.cell(hm + ` a.c[href="#/link/web-080/db-017/overlay"]`)()).To(Equal("FAILING / host-down 3m"))
+		Expect(p.cell(hm + ` a.c[href="#/link/web-080/web-079/overlay"]`)()).To(Equal("ok"))
+		Expect(p.count(hm+` .hm-row[data-k="db-017"]`)()).To(Equal(0), "rows scrolled away are dropped")
+		p.screenshot("scale-200-scrolled")
 	})
 
 	It("filters rows and columns by node name", func() {

@@ -13,13 +13,17 @@ export function esc(v) {
 // seg encodes one path segment of a hash route.
 export const seg = encodeURIComponent;
 
+// written is the HTML each patched element was last given (kept here, not
+// in the DOM: a 200-node row's string is long).
+const written = new WeakMap();
+
 // patch replaces el's content with html when it differs from what it holds,
 // keeping the <details> that were open open.
 export function patch(el, html) {
-  if (!el || el.dataset.html === html) return;
+  if (!el || written.get(el) === html) return;
   const open = new Set([...el.querySelectorAll("details[open][data-d]")].map((d) => d.dataset.d));
   el.innerHTML = html;
-  el.dataset.html = html;
+  written.set(el, html);
   for (const d of el.querySelectorAll("details[data-d]")) {
     if (open.has(d.dataset.d)) d.open = true;
   }

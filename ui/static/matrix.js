@@ -3,7 +3,8 @@
 // healthy, its cause and for how long) in text, not only in colour or on
 // hover. At 200 nodes a path has 39 800 cells: rows sort worst first, a
 // filter narrows rows and columns by name, grouping by name prefix folds
-// the matrix into groups, and a refresh rewrites only the rows that changed.
+// the matrix into groups; only the rows in view are in the document, and a
+// refresh rewrites only those that changed.
 
 import { byId, esc, patch, patchRows } from "./dom.js";
 import { ago, words } from "./time.js";
@@ -51,10 +52,10 @@ export function render(_root, data) {
   const container = byId("mpaths");
   const paths = d.paths ?? [];
   if (!paths.length) {
-    patch(container, `<p class="muted">No peer links: this agent runs no mesh, or has no peers yet.</p>`);
+    if (!container.querySelector(":scope > p")) container.innerHTML = `<p class="muted">No peer links: this agent runs no mesh, or has no peers yet.</p>`;
     return;
   }
-  if (container.dataset.html) patch(container, "");
+  if (container.querySelector(":scope > p")) container.innerHTML = "";
   for (const p of paths) {
     const sec = section(container, p);
     const hm = sec.querySelector(".hm");
@@ -76,6 +77,12 @@ function section(container, path) {
     sec.dataset.k = path;
     sec.className = "hm-path";
     sec.innerHTML = `<h3>${esc(path)}</h3><div class="hm" data-path="${esc(path)}"><div class="hm-head"></div><div class="hm-body"></div></div>`;
+    let queued = false;
+    sec.querySelector(".hm").addEventListener("scroll", () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; rowWindow(sec); });
+    }, { passive: true });
     container.append(sec);
   }
   return sec;
@@ -120,10 +127,31 @@ function heatmap(sec, path, rows, cols, idx) {
   const tail = "/" + encodeURIComponent(path);
   const head = `<span class="corner">from \\ to</span>` + c.map((n) => `<a class="ch" href="${nodeHref(n)}" title="${esc(n)}">${esc(n)}</a>`).join("");
   patch(sec.querySelector(".hm-head"), head);
-  patchRows(sec.querySelector(".hm-body"), r.map((from) => ({
-    key: from, cls: "hm-row",
-    html: `<a class="rh" href="${nodeHref(from)}" title="${esc(from)}">${esc(from)}</a>` + row(from, c, cells.get(from), path, `#/link/${encodeURIComponent(from)}/`, enc, tail),
-  })));
+  const self = r.filter((n) => c.includes(n)).length;
+  sec.querySelector(".hm").dataset.cells = String(r.length * c.length - self);
+  sec.view = (from) => `<a class="rh" href="${nodeHref(from)}" title="${esc(from)}">${esc(from)}</a>` +
+    row(from, c, cells.get(from), path, `#/link/${encodeURIComponent(from)}/`, enc, tail);
+  sec.rows = r;
+  rowWindow(sec);
+}
+
+// rowHeight is a heatmap row's height in pixels (app.css .hm-row).
+const rowHeight = 34;
+
+// rowWindow writes only the rows in and near the heatmap's scrolled view:
+// at 200 nodes that is about 40 rows instead of 200, and the body keeps the
+// full height so the scroll bar tells the truth. Scrolling moves the window.
+function rowWindow(sec) {
+  const body = sec.querySelector(".hm-body"), hm = sec.querySelector(".hm");
+  if (!sec.view) return;
+  const first = Math.max(0, Math.floor(hm.scrollTop / rowHeight) - 8);
+  // Before its first rows the heatmap is only as tall as its header: size
+  // the window by the screen then.
+  const view = Math.max(hm.clientHeight, Math.min(window.innerHeight, 1200));
+  const shown = sec.rows.slice(first, first + Math.ceil(view / rowHeight) + 16);
+  body.style.height = `${sec.rows.length * rowHeight}px`;
+  body.style.paddingTop = `${first * rowHeight}px`;
+  patchRows(body, shown.map((from) => ({ key: from, cls: "hm-row", html: sec.view(from) })));
 }
 
 // row is the cells of one source, its links' addresses built from names
@@ -150,6 +178,9 @@ function cell(from, to, path, c, href) {
 // its worst state and how many directions are in it.
 function groups(sec, path, rows, cols, idx) {
   const gr = groupBy(rows), gc = groupBy(cols);
+  const body = sec.querySelector(".hm-body");
+  sec.view = null;
+  body.style.height = body.style.paddingTop = "";
   patch(sec.querySelector(".hm-head"), `<span class="corner">from \\ to</span>` +
     [...gc.keys()].map((g) => `<span class="ch" title="${esc(g)}">${esc(g)}* (${gc.get(g).length})</span>`).join(""));
   patchRows(sec.querySelector(".hm-body"), [...gr].map(([g, members]) => ({

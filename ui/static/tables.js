@@ -45,7 +45,7 @@ export function cellsTable(cells) {
     a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   const rows = sorted.map((c) => `<tr><td><a href="${linkHref(c.from, c.to, c.path)}">${esc(c.from)} → ${esc(c.to)}</a></td>
 <td>${esc(c.path)}</td><td>${badge(c.state)}</td><td>${esc(c.cause ?? "")}</td><td>${when(c.since, sinceVerb(c.state) + " ")}</td>
-<td>${esc(label(c.forward))} / ${esc(label(c.roundtrip))} / ${esc(label(c.large))}</td><td class="msg">${esc(words(c.message))}</td></tr>`);
+<td>${[c.forward, c.roundtrip, c.large].map((st) => esc(label(st) || "–")).join(" / ")}</td><td class="msg">${esc(words(c.message))}</td></tr>`);
   return `<table class="list"><thead><tr><th>direction</th><th>path</th><th>state</th><th>cause</th><th>since</th>
 <th title="arrivals at the destination / round trip from the source / large echoes">arrival / round trip / large</th>
 <th>message</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
