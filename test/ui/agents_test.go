@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,10 +18,11 @@ import (
 // agent runs a real agent node<n> on 127.0.0.<n> (API 19470, mesh 9471)
 // whose only peer is node<peer>, as cli/mesh_test.go does (other
 // addresses, so both suites can run at once). Its data dir survives a
-// restart, so its history does.
-func agent(dir string, n, peer int) (*gexec.Session, string) {
+// restart, so its history does. extra is prepended to its config. The
+// caller stops it.
+func agent(dir string, n, peer int, extra ...string) (*gexec.Session, string) {
 	cfg := filepath.Join(dir, fmt.Sprintf("node%d.yaml", n))
-	Expect(os.WriteFile(cfg, []byte(fmt.Sprintf(`agent:
+	Expect(os.WriteFile(cfg, []byte(strings.Join(extra, "")+fmt.Sprintf(`agent:
   name: node%[1]d
   listen: 127.0.0.%[1]d:19470
 mesh:
@@ -35,7 +37,6 @@ mesh:
 	s, err := gexec.Start(exec.Command(bin, "agent", "--config", cfg, "--data-dir",
 		filepath.Join(dir, fmt.Sprintf("data%d", n)), "--log-format", "json"), GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { s.Kill().Wait("5s") })
 	url := fmt.Sprintf("http://127.0.0.%d:19470", n)
 	Eventually(func() error { return getJSON(url+"/healthz", nil) }, "10s").Should(Succeed())
 	return s, url
@@ -104,12 +105,19 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 	var dir, u32 string
 	var p *page
 	var summary string
+	var running []*gexec.Session // stopped after the last spec
+	start := func(n, peer int, extra ...string) (*gexec.Session, string) {
+		s, url := agent(dir, n, peer, extra...)
+		running = append(running, s)
+		return s, url
+	}
 
 	BeforeAll(func() {
 		dir = GinkgoT().TempDir()
 		Expect(os.WriteFile(filepath.Join(dir, "peer.key"), []byte("0123456789abcdef0123456789abcdef\n"), 0o600)).To(Succeed())
-		_, u32 = agent(dir, 32, 33)
-		s33, u33 := agent(dir, 33, 32)
+		// node32 verifies every 5 s, so that it has reports to list.
+		_, u32 = start(32, 33, "schedules: [{name: often, cron: \"*/5 * * * * *\"}]\n")
+		s33, u33 := start(33, 32)
 		for _, c := range [][3]string{{u32, "node32", "node33"}, {u32, "node33", "node32"}} {
 			Eventually(cellState(c[0], c[1], c[2]), "15s").Should(HavePrefix("healthy"))
 		}
@@ -164,7 +172,7 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 		Expect(p.text("#lsrc")()).To(ContainSubstring("keeps these records in its own history"))
 		p.screenshot("agents-link-failing")
 
-		agent(dir, 33, 32) // the same data dir: it comes back with its history
+		start(33, 32) // the same data dir: it comes back with its history
 		Eventually(healedOutages(u32, "node33", "node32"), "20s").Should(BeNumerically(">", 0))
 		Eventually(p.count("#loutages tr.healed"), settle).Should(BeNumerically(">", 0), "the open page refreshed by itself")
 		Expect(p.text("#loutages tr.healed")()).To(MatchRegexp(`\d\d:\d\d:\d\d`))
@@ -199,13 +207,28 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 		p.open(u32 + "/#/alerts")
 		Eventually(p.text("#anote"), settle).Should(Equal("Alerting is not enabled on this agent."))
 		p.open(u32 + "/#/reports")
-		Eventually(p.text("#rlist"), settle).Should(ContainSubstring("No report yet"))
+		Eventually(p.count(`#rlist a[href$="?format=html"]`), settle).Should(BeNumerically(">", 0))
+		Expect(p.text("#rlist tbody tr")()).To(ContainSubstring("often"))
+		href := eval[string](p, `document.querySelector('#rlist a[href$="?format=html"]').getAttribute("href")`)
+		resp, err := http.Get(u32 + href)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(resp.Header.Get("Content-Type")).To(HavePrefix("text/html"))
+		p.open(u32 + href) // the rendered report, under the agent's CSP
+		Expect(eval[string](p, "document.body.innerText")).NotTo(BeEmpty())
+		p.open(u32 + "/#/reports")
+		Eventually(p.count("#rlist tbody tr"), settle).Should(BeNumerically(">", 0))
+		p.screenshot("agents-reports")
 		p.open(u32 + "/#/agent")
 		Eventually(p.text("#astatus"), settle).Should(ContainSubstring("node32.yaml"))
 		Expect(p.noRawTimes()).To(BeTrue())
 	})
 
 	AfterAll(func() {
+		for _, s := range running {
+			s.Kill().Wait("5s")
+		}
 		if p != nil {
 			Expect(p.Errors()).To(BeEmpty(), "console errors")
 		}

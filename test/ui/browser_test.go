@@ -45,13 +45,15 @@ func newPage() *page {
 }
 
 // Errors are the console's errors so far, but for the 404 of an API the
-// agent may not have (the UI falls back from /api/v1/rollups to history).
+// agent may not have (the UI falls back from /api/v1/rollups to history)
+// and the browser's own /favicon.ico for pages that are not the UI (the
+// rendered report).
 func (p *page) Errors() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
 	for _, e := range p.errors {
-		if !strings.Contains(e, "/api/v1/rollups") {
+		if !strings.Contains(e, "/api/v1/rollups") && !strings.HasSuffix(e, "/favicon.ico") {
 			out = append(out, e)
 		}
 	}
