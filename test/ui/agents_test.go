@@ -178,6 +178,14 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 		Expect(p.text("#loutages tr.healed")()).To(MatchRegexp(`\d\d:\d\d:\d\d`))
 	})
 
+	It("shows the same outages over the last week", func() {
+		eval[any](p, `[...document.querySelectorAll(".windows a")].find((a) => a.textContent === "week").click()`)
+		Eventually(func() string { return eval[string](p, "location.hash") }, "5s").Should(HaveSuffix("?w=168h"))
+		Eventually(p.count("#loutages tr.healed"), settle).Should(BeNumerically(">", 0))
+		Expect(p.text("#updated")()).NotTo(ContainSubstring("failed"))
+		eval[any](p, `[...document.querySelectorAll(".windows a")].find((a) => a.textContent === "hour").click()`)
+	})
+
 	It("charts the round trip as SVG on the link page", func() {
 		Eventually(p.count("#lchart svg.chart circle.pt.p50"), settle).Should(BeNumerically(">", 0))
 		Expect(p.count("#lchart svg.chart polyline.p99")()).To(Equal(1))

@@ -52,7 +52,7 @@ async function tick() {
     measure();
   } catch (e) {
     if (my !== seq) return;
-    patch(byId("updated"), `<span class="fail">agent unreachable: ${esc(e.message)}</span> (retrying)`);
+    patch(byId("updated"), `<span class="fail">refresh failed: ${esc(e.message)}</span> (retrying)`);
   }
   timer = setTimeout(tick, document.hidden ? refreshMs * 4 : refreshMs);
 }

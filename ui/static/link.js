@@ -13,7 +13,9 @@ import { badge, cellIndex, linkHref, nodeLink, sinceVerb } from "./model.js";
 import { chart } from "./chart.js";
 import { when } from "./tables.js";
 
-const windows = { "1h": ["hour", 3600e3], "24h": ["day", 86400e3], "7d": ["week", 7 * 86400e3] };
+// windows are the spans a link page shows, as the API's "duration ago"
+// (Go durations: no "d").
+const windows = { "1h": ["hour", 3600e3], "24h": ["day", 86400e3], "168h": ["week", 7 * 86400e3] };
 
 // mount lays out the page for params.args = [from, to, path].
 export function mount(root, params) {
