@@ -164,6 +164,7 @@ var _ = Describe("the UI at 200 nodes", Ordered, func() {
 	It("groups by name prefix", func() {
 		p.open(s.URL + "/#/matrix?group=1")
 		Eventually(p.count(`.hm[data-path="overlay"] a.c`), "10s").Should(Equal(3 * 3))
+		Expect(p.text(`.hm[data-path="overlay"] .hm-row .rh`)()).To(Equal("db* (60)"), "the failing group first")
 		Expect(p.cell(`.hm[data-path="overlay"] a.c[href="#/matrix?rows=db&cols=web"]`)()).To(Equal("FAILING / 80/4800 bad"))
 		Expect(p.cell(`.hm[data-path="overlay"] a.c[href="#/matrix?rows=web&cols=cache"]`)()).To(Equal("degraded / 1/4800 bad"))
 		p.screenshot("scale-200-groups")

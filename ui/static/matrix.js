@@ -177,7 +177,8 @@ function cell(from, to, path, c, href) {
 // groups folds the heatmap by name prefix: a cell per pair of groups with
 // its worst state and how many directions are in it.
 function groups(sec, path, rows, cols, idx) {
-  const gr = groupBy(rows), gc = groupBy(cols);
+  const cells = idx.get(path) ?? new Map();
+  const gr = groupBy(order(rows, cells, cols)), gc = groupBy(order(cols, cells, rows));
   const body = sec.querySelector(".hm-body");
   sec.view = null;
   body.style.height = body.style.paddingTop = "";
@@ -189,9 +190,14 @@ function groups(sec, path, rows, cols, idx) {
   })));
 }
 
+// groupBy groups nodes by prefix, the groups in the order of their first
+// member (so worst first when the nodes are).
 function groupBy(nodes) {
   const m = new Map();
-  for (const n of [...nodes].sort()) m.set(prefix(n), [...(m.get(prefix(n)) ?? []), n]);
+  for (const n of nodes) {
+    if (!m.has(prefix(n))) m.set(prefix(n), []);
+    m.get(prefix(n)).push(n);
+  }
   return m;
 }
 
