@@ -80,6 +80,16 @@ var _ = Describe("the UI on fixtures", Ordered, func() {
 		Expect(p.noRawTimes()).To(BeTrue())
 	})
 
+	It("falls back to the overview for an address it cannot read, and names a node it does not know", func() {
+		for _, hash := range []string{"#/link/a-1", "#/nope"} {
+			p.open(url + "/" + hash)
+			Eventually(p.count("#findings .finding"), settle).Should(Equal(1), "%s", hash)
+		}
+		p.open(url + "/#/node/%E0%A4%A")
+		Eventually(p.text("#nview"), settle).Should(ContainSubstring("does not know this node"))
+		Expect(p.text("h2")()).To(Equal("Node %E0%A4%A"))
+	})
+
 	AfterAll(func() {
 		Expect(p.Errors()).To(BeEmpty(), "console errors")
 	})

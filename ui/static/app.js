@@ -24,9 +24,19 @@ let measured = false;
 // route parses the hash: #/name/arg/arg?query.
 function route() {
   const [path, q = ""] = location.hash.replace(/^#\/?/, "").split("?");
-  const [name = "", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
-  const page = routes[name] ?? overview;
+  const [name = "", ...args] = path.split("/").filter(Boolean).map(decode);
+  const arity = { link: 3, node: 1 }; // #/link/from/to/path, #/node/name
+  const page = (args.length >= (arity[name] ?? 0) && routes[name]) || overview;
   return { key: location.hash.split("?")[0] + "?" + q, page, name, params: { args, query: new URLSearchParams(q) } };
+}
+
+// decode is decodeURIComponent that keeps a malformed segment as it is.
+function decode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 function navigate() {
