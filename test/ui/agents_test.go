@@ -145,6 +145,7 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 		Expect(p.text("#findings .finding .when")()).To(MatchRegexp(`^failing \d+(s|m)`))
 		Expect(p.text("#banners")()).To(And(ContainSubstring("Partial view"), ContainSubstring("node33")))
 		Expect(p.text("#verdict")()).To(Equal("FAILING"))
+		Expect(p.text("#broken summary")()).To(MatchRegexp(`^[12] directions? explained by the findings above$`))
 		Expect(p.noRawTimes()).To(BeTrue())
 		p.screenshot("agents-overview")
 	})

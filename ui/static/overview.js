@@ -1,6 +1,6 @@
 // overview.js: the page an operator opens first. The diagnosis's findings
 // come above everything, in its own words; then the links that are not
-// healthy, and a count of the rest.
+// healthy (those no finding explains first), and a count of the rest.
 
 import { byId, esc, patch, patchRows } from "./dom.js";
 import { badge, badness, label } from "./model.js";
@@ -18,12 +18,25 @@ export function render(_root, { matrix: d }) {
   const findings = d.findings ?? [];
   patchRows(byId("findings"), findings.map((f) => ({ key: f.id, cls: `finding ${f.severity}`, html: findingItem(f) })), "li");
   patch(byId("nofindings"), findings.length ? "" : "No findings: the diagnosis names no fault.");
-  const broken = (d.cells ?? []).filter((c) => c.state !== "healthy");
-  const shown = broken.sort((a, b) => badness(a.state) - badness(b.state)).slice(0, 50);
-  patch(byId("broken"), broken.length ? cellsTable(shown) +
-    (broken.length > shown.length ? `<p><a href="#/matrix">and ${broken.length - shown.length} more in the matrix</a></p>` : "")
-    : `<p class="muted">Every direction of every path is healthy.</p>`);
+  patch(byId("broken"), broken(d));
   patch(byId("summary"), summary(d));
+}
+
+// broken lists the directions that are not healthy: those no finding
+// explains first, then, folded, those the findings above explain.
+function broken(d) {
+  const ids = new Set((d.findings ?? []).map((f) => f.id));
+  const bad = (d.cells ?? []).filter((c) => c.state !== "healthy").sort((a, b) => badness(a.state) - badness(b.state));
+  if (!bad.length) return `<p class="muted">Every direction of every path is healthy.</p>`;
+  const loose = bad.filter((c) => !ids.has(c.finding)), explained = bad.filter((c) => ids.has(c.finding));
+  return (loose.length ? list(loose) : `<p class="muted">Every one is explained by a finding above.</p>`) +
+    (explained.length ? `<details data-d="explained"><summary>${explained.length} direction${explained.length === 1 ? "" : "s"} explained by the findings above</summary>${list(explained)}</details>` : "");
+}
+
+// list is at most 50 cells, and how many more the matrix has.
+function list(cells) {
+  const more = cells.length - 50;
+  return cellsTable(cells.slice(0, 50)) + (more > 0 ? `<p><a href="#/matrix">and ${more} more in the matrix</a></p>` : "");
 }
 
 // summary counts the cells of each path by state.
