@@ -85,6 +85,23 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3", "resolved SwarmlinkHostUnreachable node3"}))
 	})
 
+	It("raises nothing about a node for a minute after its host alert resolved: Swarm is still re-adding it", func() {
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty())
+		inbound := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{inbound})
+		Expect(e.Alerts()).To(BeEmpty(), "the overlay towards a returning node converges")
+		for range 20 {
+			diag.Views = views(clk.Now())
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeInbound)), "a fault that outlasts the grace fires")
+	})
+
 	It("fires nothing and resolves nothing while this node is cut off, and nothing after it is back", func() {
 		show([]links.Finding{hostOf3}, "node3")
 		Expect(e.Alerts()).To(HaveLen(1))
@@ -143,6 +160,23 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 				Expect(hk.events()).To(BeEmpty(), "node1 sends it")
 			}
 		}
+	})
+
+	It("describes the alert with the finding's advice, its evidence and the named hosts' interfaces and routes", func() {
+		f := links.Finding{ID: "mtu-node/node2", Kind: links.FindingMTUNode, Severity: links.SeverityWarning, Node: "node2",
+			To: "node2", Path: links.PathOverlay, Cause: "mtu", Summary: "MTU black hole into node2 on the overlay path",
+			Advice: "set com.docker.network.driver.mtu ≤ 950",
+			Evidence: []links.LinkState{{Agent: "node1", Peer: "node2", Path: links.PathOverlay, Probe: "overlay-large",
+				Role: links.RoleLarge, Direction: links.Outbound, Status: links.Failing, Cause: "mtu", Message: "large echo timed out"}},
+			Hosts: map[string]links.HostEvidence{"node2": {
+				Interfaces: []links.Interface{{Name: "eth0", MTU: 1450, Addrs: []string{"10.0.1.3/24"}}},
+				Routes:     []links.Route{{Destination: "0.0.0.0/0", Gateway: "172.18.0.1", Interface: "eth1"}}}}}
+		show([]links.Finding{f})
+		Expect(e.Alerts()).To(HaveLen(1))
+		desc := e.Alerts()[0].Description
+		Expect(desc).To(ContainSubstring("Advice: set com.docker.network.driver.mtu ≤ 950."))
+		Expect(desc).To(ContainSubstring("- node1 -> node2 overlay-large (outbound, seen by node1): FAILING, cause mtu: large echo timed out"))
+		Expect(desc).To(ContainSubstring("Host node2:\ninterfaces: eth0 mtu 1450 10.0.1.3/24\nroutes: 0.0.0.0/0 via 172.18.0.1 dev eth1"))
 	})
 
 	It("raises loss only past the configured loss percent", func() {

@@ -68,11 +68,12 @@ type Engine struct {
 	q     *queue
 	kicks map[string]chan struct{} // per notifier: something was queued
 
-	mu      sync.Mutex
-	started time.Time
-	active  map[string]*tracked  // firing alerts by fingerprint
-	held    map[string]time.Time // new alerts waiting to settle: when first seen
-	last    links.Diagnosis      // the last diagnosis evaluated
+	mu       sync.Mutex
+	started  time.Time
+	active   map[string]*tracked  // firing alerts by fingerprint
+	held     map[string]time.Time // new alerts waiting to settle: when first seen
+	rejoined map[string]time.Time // node → when its host alert resolved
+	last     links.Diagnosis      // the last diagnosis evaluated
 }
 
 var (
@@ -95,7 +96,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{opts: opts, cfg: opts.Config, log: opts.Log.With(zap.String("component", "alert")),
 		clock: opts.Clock, m: newMetrics(opts.Registerer, names), kicks: map[string]chan struct{}{},
-		active: map[string]*tracked{}, held: map[string]time.Time{}}
+		active: map[string]*tracked{}, held: map[string]time.Time{}, rejoined: map[string]time.Time{}}
 	for _, n := range names {
 		e.kicks[n] = make(chan struct{}, 1)
 	}

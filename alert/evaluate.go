@@ -95,6 +95,7 @@ func (e *Engine) reconcile(now time.Time, found []Alert, d links.Diagnosis) {
 	for fp, t := range e.active {
 		if a, ok := byFP[fp]; ok {
 			t.Alert.Evidence, t.Alert.Summary, t.Alert.Advice, t.restored = a.Evidence, a.Summary, a.Advice, false
+			t.Alert.Hosts = a.Hosts
 			t.Alert.Description = describe(t.Alert)
 		} else if !t.restored || e.settled(t.Alert, now, d) {
 			e.resolve(t, now)
@@ -127,6 +128,9 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 			e.opts.Regather() // fresh views now, rather than at the next gathering
 		}
 	}
+	if e.rejoining(a, now) {
+		return false
+	}
 	waiting := undecided(a, d) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
 	if now.Sub(first) < e.cfg.Settle || (waiting && now.Sub(first) < maxUndecided) {
 		return false
@@ -151,6 +155,26 @@ func undecided(a Alert, d links.Diagnosis) bool {
 		return (slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To)) &&
 			(c.Forward == links.Pending || c.RoundTrip == links.Pending)
 	})
+}
+
+// rejoinGrace is how long alerts about a node wait after its host alert
+// resolved: Swarm re-adds a returning node's tasks to the others' overlay
+// state only some seconds after a long cut (test/README: 17–38 s), and
+// that convergence is not a new fault.
+const rejoinGrace = 60 * time.Second
+
+// rejoining reports an alert about a node whose host alert resolved within
+// rejoinGrace. e.mu is held.
+func (e *Engine) rejoining(a Alert, now time.Time) bool {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
+		if at, ok := e.rejoined[n]; ok {
+			if now.Sub(at) < rejoinGrace {
+				return true
+			}
+			delete(e.rejoined, n)
+		}
+	}
+	return false
 }
 
 // aboutMissing: the alert is about a node whose view is missing. Such a
@@ -264,6 +288,9 @@ func (e *Engine) resolve(t *tracked, now time.Time) {
 		}
 	}
 	delete(e.active, t.Alert.Fingerprint)
+	if t.Alert.Name == NameHostUnreachable {
+		e.rejoined[t.Alert.Node] = now
+	}
 	if err := e.opts.State.Delete(t.Alert.Fingerprint); err != nil {
 		e.log.Error("deleting resolved alert state", zap.Error(err))
 	}

@@ -109,6 +109,35 @@ var _ = Describe("Diagnose", func() {
 		}
 	})
 
+	It("attaches the named nodes' host evidence from their views, bounded", func() {
+		f := fault{drop: all(nil, into("node3", ov)...)}
+		in := f.input("node1")
+		v := in.Views["node3"]
+		ev := links.HostEvidence{Interfaces: []links.Interface{{Name: "eth0", MTU: 1450}}}
+		for range 100 {
+			ev.Routes = append(ev.Routes, links.Route{Destination: "10.0.0.0/24", Interface: "eth0"})
+		}
+		v.Host = &ev
+		in.Views["node3"] = v
+		d := links.Diagnose(in)
+		Expect(d.Findings).To(HaveLen(1))
+		Expect(d.Findings[0].Hosts).To(HaveKey("node3"))
+		Expect(d.Findings[0].Hosts["node3"].Interfaces).To(HaveLen(1))
+		Expect(len(d.Findings[0].Hosts["node3"].Routes)).To(BeNumerically("<=", 32))
+	})
+
+	It("names the Swarm's own data-path port in its explanations", func() {
+		f := fault{drop: all(nil, into("node3", ov)...)}
+		in := f.input("node2")
+		Expect(links.Diagnose(in).Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 4789) into node3"), "the default")
+		v := in.Views["node1"]
+		v.DataPathPort = 7789 // swarm init --data-path-port 7789, as node1's (manager's) engine says
+		in.Views["node1"] = v
+		d := links.Diagnose(in)
+		Expect(d.Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 7789) into node3"))
+		Expect(d.Findings[0].Advice).To(ContainSubstring("allow UDP 7789 into node3"))
+	})
+
 	It("says which view came by which path and which did not come", func() {
 		f := fault{noView: map[string]bool{"node3": true}}
 		in := f.input("node1")
