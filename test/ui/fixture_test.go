@@ -42,7 +42,8 @@ const alertsDoc = `{"enabled":true,"items":[{"fingerprint":"f1","alertname":"Swa
 "destination":"a-2","path":"overlay","cause":"host-down","severity":"critical","summary":"a-2 is down","description":"no path reaches a-2",
 "advice":"check a-2's host","starts_at":"2026-01-02T03:04:05.123456789Z","evidence":[{"agent":"a-1","peer":"a-2","path":"overlay",
 "probe":"overlay-tcp","role":"tcp","direction":"outbound","status":"failing","cause":"timeout","message":"no answer",
-"since":"2026-01-02T03:04:05.123456789Z","last":"2026-01-02T03:05:05.5Z"}]}]}`
+"since":"2026-01-02T03:04:05.123456789Z","last":"2026-01-02T03:05:05.5Z"}],
+"hosts":{"a-2":{"interfaces":[{"name":"eth0","mtu":1450,"addrs":["10.0.0.2/24"]}],"routes":[{"destination":"0.0.0.0/0","gateway":"10.0.0.1","interface":"eth0"}]}}}]}`
 
 var _ = Describe("the UI on fixtures", Ordered, func() {
 	var p *page
@@ -77,6 +78,9 @@ var _ = Describe("the UI on fixtures", Ordered, func() {
 		Eventually(p.text("#alist .summary"), settle).Should(Equal("a-2 is down"))
 		eval[any](p, `document.querySelector("#alist details").open = true`)
 		Expect(p.text("#alist details table")()).To(ContainSubstring("overlay-tcp"))
+		Expect(p.text("#alist details:last-of-type summary")()).To(Equal("host evidence (a-2)"))
+		eval[any](p, `document.querySelector("#alist details:last-of-type").open = true`)
+		Expect(p.text("#alist details:last-of-type")()).To(And(ContainSubstring("eth0\t1450\t10.0.0.2/24"), ContainSubstring("0.0.0.0/0\t10.0.0.1\teth0")))
 		Expect(p.noRawTimes()).To(BeTrue())
 	})
 

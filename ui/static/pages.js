@@ -3,7 +3,7 @@
 import { get } from "./api.js";
 import { esc, patch, patchRows, seg, byId } from "./dom.js";
 import { linkHref, nodeLink } from "./model.js";
-import { statesTable, when } from "./tables.js";
+import { hostsDetails, statesTable, when } from "./tables.js";
 import { span, words } from "./time.js";
 import { checksTable } from "./node.js";
 
@@ -28,7 +28,8 @@ function alertItem(x) {
 <span class="summary">${esc(words(x.summary))}</span> ${when(x.starts_at, "firing ")}</div>
 ${x.description ? `<div>${esc(words(x.description))}</div>` : ""}${x.advice ? `<div class="advice">${esc(words(x.advice))}</div>` : ""}
 <div class="where muted">${where.join(" · ")}</div>
-<details data-d="${esc(x.fingerprint)}"><summary>evidence (${(x.evidence ?? []).length})</summary>${statesTable(x.evidence)}</details>`;
+<details data-d="${esc(x.fingerprint)}"><summary>evidence (${(x.evidence ?? []).length})</summary>${statesTable(x.evidence)}</details>
+${hostsDetails(x.hosts, x.fingerprint)}`;
 }
 
 // reports lists the stored verification reports, newest first, each linking

@@ -31,8 +31,9 @@ export function findingItem(f) {
   if (f.cause) where.push(`cause ${esc(f.cause)}`);
   if (f.loss_percent) where.push(`${esc(f.loss_percent.toFixed(1))}% loss`);
   if (f.largest) where.push(`largest payload ${esc(f.largest)} B`);
-  const ev = f.evidence?.length
-    ? `<details data-d="${esc(f.id)}"><summary>evidence (${f.evidence.length})</summary>${statesTable(f.evidence)}</details>` : "";
+  const ev = (f.evidence?.length
+    ? `<details data-d="${esc(f.id)}"><summary>evidence (${f.evidence.length})</summary>${statesTable(f.evidence)}</details>` : "") +
+    hostsDetails(f.hosts, f.id);
   return `<div class="fhead"><span class="sev ${esc(f.severity)}">${esc(f.severity)}</span>
 <span class="summary">${esc(words(f.summary))}</span> ${when(f.since, sinceVerb(findingState(f)) + " ")}</div>
 ${f.advice ? `<div class="advice">${esc(words(f.advice))}</div>` : ""}<div class="where muted">${where.join(" · ")}</div>${ev}`;
@@ -49,4 +50,19 @@ export function cellsTable(cells) {
   return `<table class="list"><thead><tr><th>direction</th><th>path</th><th>state</th><th>cause</th><th>since</th>
 <th title="arrivals at the destination / round trip from the source / large echoes">arrival / round trip / large</th>
 <th>message</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+// hostsDetails folds the named nodes' host evidence (interfaces with their
+// MTUs and addresses, routes) under one <details>.
+export function hostsDetails(hosts, id) {
+  const names = Object.keys(hosts ?? {}).sort();
+  if (!names.length) return "";
+  const one = (n) => {
+    const h = hosts[n];
+    const ifs = (h.interfaces ?? []).map((i) => `<tr><td>${esc(i.name)}</td><td>${esc(i.mtu)}</td><td>${esc((i.addrs ?? []).join(", "))}</td></tr>`);
+    const rs = (h.routes ?? []).map((r) => `<tr><td>${esc(r.destination)}</td><td>${esc(r.gateway || "–")}</td><td>${esc(r.interface)}</td></tr>`);
+    return `<h4>${esc(n)}</h4><table class="list"><thead><tr><th>interface</th><th>MTU</th><th>addresses</th></tr></thead><tbody>${ifs.join("")}</tbody></table>
+<table class="list"><thead><tr><th>route to</th><th>via</th><th>interface</th></tr></thead><tbody>${rs.join("")}</tbody></table>`;
+  };
+  return `<details data-d="${esc(id)}/hosts"><summary>host evidence (${esc(names.join(", "))})</summary>${names.map(one).join("")}</details>`;
 }
