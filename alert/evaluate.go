@@ -129,7 +129,7 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 			e.opts.Regather() // fresh views now, rather than at the next gathering
 		}
 	}
-	if e.rejoining(a, now) {
+	if e.rejoining(a, now) || freshAgent(a, d, now) {
 		return false
 	}
 	waiting := undecided(a, d) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
@@ -185,6 +185,18 @@ func (e *Engine) rejoining(a Alert, now time.Time) bool {
 				return true
 			}
 			delete(e.rejoined, n)
+		}
+	}
+	return false
+}
+
+// freshAgent reports an alert about a node whose agent started within
+// rejoinGrace: its arrivals have no window yet, and its peers are still
+// finding its new task address.
+func freshAgent(a Alert, d links.Diagnosis, now time.Time) bool {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
+		if v, ok := d.Views[n]; ok && !v.Started.IsZero() && now.Sub(v.Started) < rejoinGrace {
+			return true
 		}
 	}
 	return false

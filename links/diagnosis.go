@@ -71,6 +71,7 @@ type Cell struct {
 type ViewInfo struct {
 	Via       string    `json:"via,omitempty"` // self | published | overlay
 	Generated time.Time `json:"generated,omitzero"`
+	Started   time.Time `json:"started,omitzero"`  // when that node's agent started
 	Missing   string    `json:"missing,omitempty"` // why no view came
 }
 
