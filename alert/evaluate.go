@@ -190,12 +190,13 @@ func (e *Engine) rejoining(a Alert, now time.Time) bool {
 	return false
 }
 
-// freshAgent reports an alert about a node whose agent started within
-// rejoinGrace: its arrivals have no window yet, and its peers are still
-// finding its new task address.
+// freshAgent reports an alert about a node whose agent started within ten
+// of its mesh intervals (at least 20 s): its arrivals have no window yet
+// (they settle for six), and its peers are still finding its new task.
 func freshAgent(a Alert, d links.Diagnosis, now time.Time) bool {
 	for _, n := range []string{a.Node, a.Source, a.Destination} {
-		if v, ok := d.Views[n]; ok && !v.Started.IsZero() && now.Sub(v.Started) < rejoinGrace {
+		v, ok := d.Views[n]
+		if ok && !v.Started.IsZero() && now.Sub(v.Started) < max(10*v.Interval, 20*time.Second) {
 			return true
 		}
 	}
