@@ -59,7 +59,7 @@ var _ = Describe("MeasureMTU", func() {
 		c, _ := mesh.Classify(err)
 		Expect(c).To(Equal(probes.CauseTimeout))
 		Expect(res.Largest).To(BeZero())
-		Expect(res.Probes).To(Equal(2))
+		Expect(res.Probes).To(Equal(3), "three tries of the smallest size")
 	})
 
 	It("fails at once against a closed port", func() {
