@@ -13,7 +13,7 @@ import (
 // MTU measurement bounds.
 const (
 	// MaxMTUProbes bounds the datagrams one MeasureMTU sends.
-	MaxMTUProbes = 24
+	MaxMTUProbes = 32
 	// MTUResolution is the precision MeasureMTU bisects to, in bytes.
 	MTUResolution = 8
 	maxUDPPayload = 65507
