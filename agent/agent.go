@@ -62,6 +62,7 @@ type Agent struct {
 	notifiers []alert.Notifier
 	started   time.Time
 	verifying atomic.Bool // an on-demand verification runs
+	diag      diagCache
 	ctx       atomic.Pointer[context.Context]
 }
 

@@ -127,12 +127,8 @@ func (x *index) mtuRuledOut(a, b, path string) bool {
 func full(m MTU) bool { return m.Largest+mtuSlack >= m.Ceiling }
 
 func (x *index) mtu(from, to, path string) (MTU, bool) {
-	for _, m := range x.mtus {
-		if m.From == from && m.To == to && m.Path == path {
-			return m, true
-		}
-	}
-	return MTU{}, false
+	m, ok := x.mtuBy[[3]string{from, to, path}]
+	return m, ok
 }
 
 // isMTUFailure: a large echo failing with cause mtu, or failing while the
