@@ -1,0 +1,112 @@
+package scale
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scrape is what one GET /metrics says.
+type Scrape struct {
+	Series int     // sample lines (not comments)
+	Probes float64 // sum of swarmlink_probe_results_total
+}
+
+// scrape reads an agent's /metrics.
+func scrape(ctx context.Context, base string) (Scrape, error) {
+	body, _, err := fetch(ctx, base+"/metrics")
+	if err != nil {
+		return Scrape{}, err
+	}
+	var s Scrape
+	sc := bufio.NewScanner(strings.NewReader(string(body)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		s.Series++
+		if strings.HasPrefix(line, "swarmlink_probe_results_total{") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			s.Probes += v
+		}
+	}
+	return s, sc.Err()
+}
+
+// fetch GETs url and returns its body and how long the whole answer took.
+func fetch(ctx context.Context, url string) ([]byte, time.Duration, error) {
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	took := time.Since(start)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return body, took, err
+}
+
+// Finding is one diagnosis finding of GET /api/v1/matrix.
+type Finding struct {
+	Kind  string `json:"kind"`
+	Node  string `json:"node,omitempty"`
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+	Cause string `json:"cause,omitempty"`
+}
+
+// Matrix is the part of GET /api/v1/matrix the harness reads.
+type Matrix struct {
+	Verdict  string     `json:"verdict"`
+	Cells    []struct{} `json:"cells"`
+	Findings []Finding  `json:"findings"`
+}
+
+// matrix GETs an agent's matrix, with its latency and size.
+func matrix(ctx context.Context, base string) (Matrix, time.Duration, int, error) {
+	body, took, err := fetch(ctx, base+"/api/v1/matrix")
+	if err != nil {
+		return Matrix{}, took, 0, err
+	}
+	var m Matrix
+	if err := json.Unmarshal(body, &m); err != nil {
+		return Matrix{}, took, len(body), fmt.Errorf("decoding matrix: %w", err)
+	}
+	return m, took, len(body), nil
+}
+
+// snapshot is every agent's process and metrics figures at one moment.
+type snapshot struct {
+	at     time.Time
+	procs  []ProcStat
+	scrape []Scrape
+}
+
+func takeSnapshot(ctx context.Context, agents []*Agent) (snapshot, error) {
+	s := snapshot{at: time.Now()}
+	for _, a := range agents {
+		p, err := readProcStat(a.Cmd.Process.Pid)
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", nodeName(a.I), err)
+		}
+		m, err := scrape(ctx, a.URL)
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", nodeName(a.I), err)
+		}
+		s.procs, s.scrape = append(s.procs, p), append(s.scrape, m)
+	}
+	return s, nil
+}

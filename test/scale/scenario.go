@@ -1,0 +1,162 @@
+package scale
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Run brings up o.K agents, measures them, injects the faults and tears
+// everything down, whatever happens. It returns the summary; measurement
+// errors are recorded in it, not returned.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	r := &Result{K: o.K, Mode: "full", SubsetK: o.SubsetK, IntervalS: o.Interval.Seconds(),
+		TimeoutS: o.Timeout.Seconds(), Machine: machine(), StartedAt: start.UTC().Format(time.RFC3339)}
+	if o.SubsetK > 0 {
+		r.Mode = "subset"
+	}
+	if err := os.MkdirAll(filepath.Join(o.Results, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	if err := Cleanup(ctx); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// Teardown runs on a fresh context: ctx may be cancelled already.
+		bg := context.Background()
+		_ = Cleanup(bg)
+		r.Leftovers = Leftovers(bg)
+		_ = os.RemoveAll(StateDir)
+		r.TotalS = time.Since(start).Seconds()
+	}()
+	if err := Up(ctx, o.K); err != nil {
+		return r, err
+	}
+	agents, err := StartAgents(o)
+	defer StopAgents(agents)
+	if err != nil {
+		return r, err
+	}
+	hook, err := StartHook()
+	if err != nil {
+		return r, err
+	}
+	defer hook.Close()
+	if err := measure(ctx, o, r, agents, hook, start); err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	return r, nil
+}
+
+// measure is the run proper: ready, healthy, steady window, matrix latency,
+// screenshot, then the faults one after another.
+func measure(ctx context.Context, o Options, r *Result, agents []*Agent, hook *Hook, start time.Time) error {
+	if err := WaitReady(ctx, agents, 60*time.Second); err != nil {
+		return err
+	}
+	r.ReadyS = time.Since(start).Seconds()
+	r.HealthyS = -1
+	if waitVerdict(ctx, agents[0].URL, "healthy", 6*o.Interval+30*time.Second) {
+		r.HealthyS = time.Since(start).Seconds()
+	}
+	if err := steady(ctx, o, r, agents); err != nil {
+		r.Errors = append(r.Errors, "steady: "+err.Error())
+	}
+	for _, a := range []*Agent{agents[0], agents[len(agents)/2], agents[len(agents)-1]} {
+		r.Matrix = append(r.Matrix, timeMatrix(ctx, a))
+	}
+	r.Screenshot = screenshot(ctx, agents[0].URL, filepath.Join(o.Results, "matrix.png"))
+	faults(ctx, o, r, agents, hook)
+	got, bad := hook.Received()
+	r.Alerts, r.BadSigs = map[string]int{}, bad
+	for _, g := range got {
+		r.Alerts[g.Alert.Name+"/"+g.Alert.Status]++
+	}
+	return ctx.Err()
+}
+
+// waitVerdict polls base's matrix each second until its verdict is want.
+func waitVerdict(ctx context.Context, base, want string, bound time.Duration) bool {
+	end := time.Now().Add(bound)
+	for time.Now().Before(end) {
+		if m, _, _, err := matrix(ctx, base); err == nil && m.Verdict == want {
+			return true
+		}
+		if !pause(ctx, time.Second) {
+			return false
+		}
+	}
+	return false
+}
+
+// pause waits d or until ctx is done; false when ctx is done.
+func pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// steady measures every agent over o.Window: CPU per probe, RSS, probes/s,
+// metric series.
+func steady(ctx context.Context, o Options, r *Result, agents []*Agent) error {
+	a, err := takeSnapshot(ctx, agents)
+	if err != nil {
+		return err
+	}
+	pause(ctx, o.Window)
+	b, err := takeSnapshot(ctx, agents)
+	if err != nil {
+		return err
+	}
+	secs := b.at.Sub(a.at).Seconds()
+	r.WindowS = secs
+	var cpuPer, rss, rate, series []float64
+	var probes, cpu float64
+	for i := range agents {
+		dp := b.scrape[i].Probes - a.scrape[i].Probes
+		dc := b.procs[i].CPUSeconds - a.procs[i].CPUSeconds
+		probes, cpu = probes+dp, cpu+dc
+		if dp > 0 {
+			cpuPer = append(cpuPer, 1000*dc/dp)
+		}
+		rss = append(rss, float64(b.procs[i].RSSBytes)/(1<<20))
+		rate = append(rate, dp/secs)
+		series = append(series, float64(b.scrape[i].Series))
+	}
+	r.ProbesPerS, r.CPUCores = probes/secs, cpu/secs
+	r.PerAgent = Spread{spread(cpuPer), spread(rss), spread(rate), spread(series)}
+	return nil
+}
+
+// timeMatrix GETs a's matrix three times.
+func timeMatrix(ctx context.Context, a *Agent) MatrixTiming {
+	t := MatrixTiming{Node: nodeName(a.I)}
+	for range 3 {
+		m, took, n, err := matrix(ctx, a.URL)
+		if err != nil {
+			t.Error = err.Error()
+			return t
+		}
+		t.MillisS = append(t.MillisS, float64(took.Microseconds())/1000)
+		t.Bytes, t.Cells, t.Verdict = n, len(m.Cells), m.Verdict
+	}
+	return t
+}
+
+func machine() Machine {
+	m := Machine{NProc: runtime.NumCPU()}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		m.MemTotal = strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "MemTotal:"))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m.Load1 = strings.Fields(string(b))[0]
+	}
+	return m
+}
