@@ -18,6 +18,7 @@ type Options struct {
 	Interval time.Duration // mesh.interval
 	Timeout  time.Duration // mesh.timeout
 	Window   time.Duration // steady-state measurement window
+	MaxWait  time.Duration // longest wait for a fault's finding or alert
 	Binary   string        // the swarmlink binary to run
 	Results  string        // results directory
 }

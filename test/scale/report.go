@@ -45,6 +45,7 @@ func Table(w io.Writer, r *Result) {
 	}
 	fmt.Fprintf(w, "| K=%d (%s, interval %gs, timeout %gs) | value |\n|---|---|\n", r.K, mode, r.IntervalS, r.TimeoutS)
 	row := func(k, v string, a ...any) { fmt.Fprintf(w, "| %s | %s |\n", k, fmt.Sprintf(v, a...)) }
+	row("fault bound", "%.0f s", r.FaultBoundS)
 	row("machine", "%d cores, %s, load %s at start", r.Machine.NProc, r.Machine.MemTotal, r.Machine.Load1)
 	row("all ready / matrix healthy", "%.1f s / %.1f s", r.ReadyS, r.HealthyS)
 	row("cluster probes/s (window)", "%.1f (%.0f s)", r.ProbesPerS, r.WindowS)
@@ -85,4 +86,12 @@ func findings(fs []Finding) string {
 		s = append(s, x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// writeJSON writes v indented to file, best effort: it is evidence, not the
+// summary.
+func writeJSON(file string, v any) {
+	if b, err := json.MarshalIndent(v, "", "  "); err == nil {
+		_ = os.WriteFile(file, append(b, '\n'), 0o644)
+	}
 }

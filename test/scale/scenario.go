@@ -15,7 +15,7 @@ import (
 func Run(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	r := &Result{K: o.K, Mode: "full", SubsetK: o.SubsetK, IntervalS: o.Interval.Seconds(),
-		TimeoutS: o.Timeout.Seconds(), Machine: machine(), StartedAt: start.UTC().Format(time.RFC3339)}
+		TimeoutS: o.Timeout.Seconds(), FaultBoundS: faultBound(o).Seconds(), Machine: machine(), StartedAt: start.UTC().Format(time.RFC3339)}
 	if o.SubsetK > 0 {
 		r.Mode = "subset"
 	}
@@ -72,6 +72,7 @@ func measure(ctx context.Context, o Options, r *Result, agents []*Agent, hook *H
 	r.Screenshot = screenshot(ctx, agents[0].URL, filepath.Join(o.Results, "matrix.png"))
 	faults(ctx, o, r, agents, hook)
 	got, bad := hook.Received()
+	writeJSON(filepath.Join(o.Results, "webhook.json"), got)
 	r.Alerts, r.BadSigs = map[string]int{}, bad
 	for _, g := range got {
 		r.Alerts[g.Alert.Name+"/"+g.Alert.Status]++

@@ -59,6 +59,14 @@ func batch(ctx context.Context, ns, cmds string) error {
 func Cleanup(ctx context.Context) error {
 	var errs []string
 	killStateProcs()
+	// Deleting a veth removes both ends at once; a namespace's deletion
+	// frees its veths later, in the background, and Leftovers would see them.
+	links, _ := exec.CommandContext(ctx, "ip", "-o", "link").Output()
+	for _, l := range linkNames(string(links)) {
+		if strings.HasPrefix(l, vethPrefix) {
+			_ = run(ctx, "ip", "link", "del", l)
+		}
+	}
 	out, _ := exec.CommandContext(ctx, "ip", "netns", "list").Output()
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
@@ -94,9 +102,9 @@ func Leftovers(ctx context.Context) []string {
 		}
 	}
 	out, _ = exec.CommandContext(ctx, "ip", "-o", "link").Output()
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], "scl-") {
-			left = append(left, "link "+strings.TrimSuffix(f[1], ":"))
+	for _, l := range linkNames(string(out)) {
+		if strings.HasPrefix(l, "scl-") {
+			left = append(left, "link "+l)
 		}
 	}
 	if run(ctx, "iptables", append([]string{"-C"}, forwardRule...)...) == nil {
@@ -106,4 +114,16 @@ func Leftovers(ctx context.Context) []string {
 		left = append(left, fmt.Sprintf("process %d", pid))
 	}
 	return left
+}
+
+// linkNames returns the interface names of ip -o link output ("scl-v1" of
+// "5: scl-v1@if2: <...>").
+func linkNames(out string) []string {
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			names = append(names, strings.SplitN(strings.TrimSuffix(f[1], ":"), "@", 2)[0])
+		}
+	}
+	return names
 }
