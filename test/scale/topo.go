@@ -3,6 +3,7 @@ package scale
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -18,6 +19,9 @@ var forwardRule = []string{"FORWARD", "-i", Bridge, "-o", Bridge, "-m", "comment
 func Up(ctx context.Context, k int) error {
 	if k < 2 || k > MaxK {
 		return fmt.Errorf("k %d: expected 2 to %d", k, MaxK)
+	}
+	if err := raiseNeigh(k); err != nil {
+		return err
 	}
 	var root strings.Builder
 	fmt.Fprintf(&root, "link add %s type bridge\naddr add %s/16 dev %s\nlink set %s up\n", Bridge, BridgeAddr, Bridge, Bridge)
@@ -86,6 +90,9 @@ func Cleanup(ctx context.Context) error {
 			break
 		}
 	}
+	if err := restoreNeigh(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("cleanup: %s", strings.Join(errs, "; "))
 	}
@@ -109,6 +116,9 @@ func Leftovers(ctx context.Context) []string {
 	}
 	if run(ctx, "iptables", append([]string{"-C"}, forwardRule...)...) == nil {
 		left = append(left, "iptables FORWARD rule "+Comment)
+	}
+	if _, err := os.Stat(neighSaved); err == nil {
+		left = append(left, "raised ARP gc_thresh (saved in "+neighSaved+")")
 	}
 	for _, pid := range stateProcs() {
 		left = append(left, fmt.Sprintf("process %d", pid))

@@ -72,8 +72,8 @@ func run(o scale.Options, out, bin string, cleanupOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if len(r.Leftovers) > 0 {
-		return fmt.Errorf("leftovers: %v", r.Leftovers)
+	if len(r.Leftovers) > 0 || len(r.Errors) > 0 {
+		return fmt.Errorf("leftovers %v, errors %v (results: %s)", r.Leftovers, r.Errors, out)
 	}
 	fmt.Println("results:", out)
 	return nil
