@@ -3,6 +3,7 @@ package scale
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,8 +20,17 @@ type Options struct {
 	Timeout  time.Duration // mesh.timeout
 	Window   time.Duration // steady-state measurement window
 	MaxWait  time.Duration // longest wait for a fault's finding or alert
+	Faults   string        // which faults: "all", "links" (inbound, one-way), "host" (the cut), "none"
 	Binary   string        // the swarmlink binary to run
 	Results  string        // results directory
+	Progress io.Writer     // one line per phase; nil = none
+}
+
+// logf writes one progress line, stamped with the time of day.
+func (o Options) logf(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
+	}
 }
 
 // Agent is one running agent.
@@ -160,7 +170,7 @@ func StopAgents(agents []*Agent) {
 
 func get(ctx context.Context, url string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

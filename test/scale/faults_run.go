@@ -26,8 +26,13 @@ func faults(ctx context.Context, o Options, r *Result, agents []*Agent, hook *Ho
 			func(ctx context.Context) (Heal, error) { return DropOneWay(ctx, 3, 4) },
 			func(f Finding) bool { return f.Kind == "one-way" && f.From == "node3" && f.To == "node4" }},
 	}
-	r.Faults = together(ctx, base, bound, specs)
-	r.HostAlert = hostAlert(ctx, o, bound, len(agents), hook)
+	if o.Faults == "all" || o.Faults == "links" {
+		r.Faults = together(ctx, base, bound, specs)
+	}
+	if o.Faults == "all" || o.Faults == "host" {
+		o.logf("cutting %s", nodeName(len(agents)))
+		r.HostAlert = hostAlert(ctx, o, bound, len(agents), hook)
+	}
 }
 
 // faultBound is how long a fault's finding or alert may take: two results

@@ -42,11 +42,14 @@ func scrape(ctx context.Context, base string) (Scrape, error) {
 	return s, sc.Err()
 }
 
+// client bounds every request: a starved agent must not stall the run.
+var client = &http.Client{Timeout: 10 * time.Second}
+
 // fetch GETs url and returns its body and how long the whole answer took.
 func fetch(ctx context.Context, url string) ([]byte, time.Duration, error) {
 	start := time.Now()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -88,25 +91,32 @@ func matrix(ctx context.Context, base string) (Matrix, time.Duration, int, error
 	return m, took, len(body), nil
 }
 
-// snapshot is every agent's process and metrics figures at one moment.
+// snapshot is every agent's process and metrics figures at one moment; ok
+// is false for an agent that did not answer.
 type snapshot struct {
 	at     time.Time
 	procs  []ProcStat
 	scrape []Scrape
+	ok     []bool
 }
 
-func takeSnapshot(ctx context.Context, agents []*Agent) (snapshot, error) {
+// takeSnapshot reads every agent; it fails only when none answers.
+func takeSnapshot(ctx context.Context, agents []*Agent) (snapshot, []string, error) {
 	s := snapshot{at: time.Now()}
+	var errs []string
 	for _, a := range agents {
 		p, err := readProcStat(a.Cmd.Process.Pid)
-		if err != nil {
-			return s, fmt.Errorf("%s: %w", nodeName(a.I), err)
+		var m Scrape
+		if err == nil {
+			m, err = scrape(ctx, a.URL)
 		}
-		m, err := scrape(ctx, a.URL)
 		if err != nil {
-			return s, fmt.Errorf("%s: %w", nodeName(a.I), err)
+			errs = append(errs, fmt.Sprintf("%s: %v", nodeName(a.I), err))
 		}
-		s.procs, s.scrape = append(s.procs, p), append(s.scrape, m)
+		s.procs, s.scrape, s.ok = append(s.procs, p), append(s.scrape, m), append(s.ok, err == nil)
 	}
-	return s, nil
+	if len(errs) == len(agents) {
+		return s, errs, fmt.Errorf("no agent answered: %s", errs[0])
+	}
+	return s, errs, ctx.Err()
 }

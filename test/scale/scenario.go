@@ -55,21 +55,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // measure is the run proper: ready, healthy, steady window, matrix latency,
 // screenshot, then the faults one after another.
 func measure(ctx context.Context, o Options, r *Result, agents []*Agent, hook *Hook, start time.Time) error {
+	o.logf("%d agents started", len(agents))
 	if err := WaitReady(ctx, agents, 60*time.Second); err != nil {
 		return err
 	}
 	r.ReadyS = time.Since(start).Seconds()
 	r.HealthyS = -1
-	if waitVerdict(ctx, agents[0].URL, "healthy", 6*o.Interval+30*time.Second) {
+	if waitVerdict(ctx, agents[0].URL, "healthy", 3*o.Interval+15*time.Second) {
 		r.HealthyS = time.Since(start).Seconds()
 	}
+	o.logf("ready at %.1f s, healthy at %.1f s; measuring %s", r.ReadyS, r.HealthyS, o.Window)
 	if err := steady(ctx, o, r, agents); err != nil {
 		r.Errors = append(r.Errors, "steady: "+err.Error())
 	}
 	for _, a := range []*Agent{agents[0], agents[len(agents)/2], agents[len(agents)-1]} {
 		r.Matrix = append(r.Matrix, timeMatrix(ctx, a))
 	}
+	o.logf("matrix timed; screenshot")
 	r.Screenshot = screenshot(ctx, agents[0].URL, filepath.Join(o.Results, "matrix.png"))
+	o.logf("faults (bound %s each)", faultBound(o))
 	faults(ctx, o, r, agents, hook)
 	got, bad := hook.Received()
 	writeJSON(filepath.Join(o.Results, "webhook.json"), got)
@@ -107,20 +111,26 @@ func pause(ctx context.Context, d time.Duration) bool {
 // steady measures every agent over o.Window: CPU per probe, RSS, probes/s,
 // metric series.
 func steady(ctx context.Context, o Options, r *Result, agents []*Agent) error {
-	a, err := takeSnapshot(ctx, agents)
+	a, errsA, err := takeSnapshot(ctx, agents)
 	if err != nil {
 		return err
 	}
 	pause(ctx, o.Window)
-	b, err := takeSnapshot(ctx, agents)
+	b, errsB, err := takeSnapshot(ctx, agents)
 	if err != nil {
 		return err
+	}
+	for _, e := range append(errsA, errsB...) {
+		r.Errors = append(r.Errors, "scrape "+e)
 	}
 	secs := b.at.Sub(a.at).Seconds()
 	r.WindowS = secs
 	var cpuPer, rss, rate, series []float64
 	var probes, cpu float64
 	for i := range agents {
+		if !a.ok[i] || !b.ok[i] {
+			continue
+		}
 		dp := b.scrape[i].Probes - a.scrape[i].Probes
 		dc := b.procs[i].CPUSeconds - a.procs[i].CPUSeconds
 		probes, cpu = probes+dp, cpu+dc

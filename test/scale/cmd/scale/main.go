@@ -25,6 +25,7 @@ func main() {
 	flag.DurationVar(&o.Timeout, "timeout", time.Second, "mesh.timeout")
 	flag.DurationVar(&o.Window, "window", 20*time.Second, "steady-state measurement window")
 	flag.DurationVar(&o.MaxWait, "max-wait", 100*time.Second, "longest wait for a fault's finding or the host alert")
+	flag.StringVar(&o.Faults, "faults", "all", "faults to inject: all, links (inbound drop and one-way), host (the cut), none")
 	out := flag.String("out", "", "results directory (default /tmp/swarmlink-scale-results/k<K>-<time>)")
 	bin := flag.String("bin", "", "swarmlink binary (default: go build the module in the working directory)")
 	cleanup := flag.Bool("cleanup", false, "only remove leftovers of an earlier run, then exit")
@@ -38,6 +39,11 @@ func main() {
 func run(o scale.Options, out, bin string, cleanupOnly bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	switch o.Faults {
+	case "all", "links", "host", "none":
+	default:
+		return fmt.Errorf("-faults %q: expected all, links, host or none", o.Faults)
+	}
 	if cleanupOnly {
 		err := scale.Cleanup(ctx)
 		if left := scale.Leftovers(ctx); len(left) > 0 {
@@ -48,7 +54,7 @@ func run(o scale.Options, out, bin string, cleanupOnly bool) error {
 	if out == "" {
 		out = filepath.Join("/tmp/swarmlink-scale-results", fmt.Sprintf("k%d-%s", o.K, time.Now().UTC().Format("20060102T150405")))
 	}
-	o.Results = out
+	o.Results, o.Progress = out, os.Stderr
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
