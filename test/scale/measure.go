@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -100,23 +101,37 @@ type snapshot struct {
 	ok     []bool
 }
 
-// takeSnapshot reads every agent; it fails only when none answers.
+// takeSnapshot reads every agent, eight at a time (a starved agent answers
+// slowly, and 200 of them one by one would outlast the window); it fails
+// only when none answers.
 func takeSnapshot(ctx context.Context, agents []*Agent) (snapshot, []string, error) {
-	s := snapshot{at: time.Now()}
-	var errs []string
-	for _, a := range agents {
-		p, err := readProcStat(a.Cmd.Process.Pid)
-		var m Scrape
-		if err == nil {
-			m, err = scrape(ctx, a.URL)
-		}
+	n := len(agents)
+	s := snapshot{at: time.Now(), procs: make([]ProcStat, n), scrape: make([]Scrape, n), ok: make([]bool, n)}
+	errs := make([]error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, a := range agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s.procs[i], errs[i] = readProcStat(a.Cmd.Process.Pid)
+			if errs[i] == nil {
+				s.scrape[i], errs[i] = scrape(ctx, a.URL)
+			}
+			s.ok[i] = errs[i] == nil
+		}()
+	}
+	wg.Wait()
+	var msgs []string
+	for i, err := range errs {
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", nodeName(a.I), err))
+			msgs = append(msgs, fmt.Sprintf("%s: %v", nodeName(agents[i].I), err))
 		}
-		s.procs, s.scrape, s.ok = append(s.procs, p), append(s.scrape, m), append(s.ok, err == nil)
 	}
-	if len(errs) == len(agents) {
-		return s, errs, fmt.Errorf("no agent answered: %s", errs[0])
+	if len(msgs) == n {
+		return s, msgs, fmt.Errorf("no agent answered: %s", msgs[0])
 	}
-	return s, errs, ctx.Err()
+	return s, msgs, ctx.Err()
 }

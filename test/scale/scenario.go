@@ -61,7 +61,7 @@ func measure(ctx context.Context, o Options, r *Result, agents []*Agent, hook *H
 	}
 	r.ReadyS = time.Since(start).Seconds()
 	r.HealthyS = -1
-	if waitVerdict(ctx, agents[0].URL, "healthy", 3*o.Interval+15*time.Second) {
+	if waitVerdict(ctx, agents[0].URL, "healthy", min(3*o.Interval+15*time.Second, o.MaxWait)) {
 		r.HealthyS = time.Since(start).Seconds()
 	}
 	o.logf("ready at %.1f s, healthy at %.1f s; measuring %s", r.ReadyS, r.HealthyS, o.Window)
