@@ -14,16 +14,18 @@ import (
 
 // Options shape one run.
 type Options struct {
-	K        int           // agents
-	SubsetK  int           // mesh.subset_k; 0 = full mesh
-	Interval time.Duration // mesh.interval
-	Timeout  time.Duration // mesh.timeout
-	Window   time.Duration // steady-state measurement window
-	MaxWait  time.Duration // longest wait for a fault's finding or alert
-	Faults   string        // which faults: "all", "links" (inbound, one-way), "host" (the cut), "none"
-	Binary   string        // the swarmlink binary to run
-	Results  string        // results directory
-	Progress io.Writer     // one line per phase; nil = none
+	K          int           // agents
+	SubsetK    int           // mesh.subset_k; 0 = full mesh
+	Interval   time.Duration // mesh.interval
+	Timeout    time.Duration // mesh.timeout
+	Window     time.Duration // steady-state measurement window
+	Sample     int           // agents whose /metrics the window reads
+	Screenshot bool          // render node1's UI with chromium
+	MaxWait    time.Duration // longest wait for a fault's finding or alert
+	Faults     string        // which faults: "all", "links" (inbound, one-way), "host" (the cut), "none"
+	Binary     string        // the swarmlink binary to run
+	Results    string        // results directory
+	Progress   io.Writer     // one line per phase; nil = none
 }
 
 // logf writes one progress line, stamped with the time of day.

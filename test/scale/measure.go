@@ -112,7 +112,8 @@ type snapshot struct {
 // takeSnapshot reads every agent, eight at a time (a starved agent answers
 // slowly, and 200 of them one by one would outlast the window); it fails
 // only when none answers.
-func takeSnapshot(ctx context.Context, agents []*Agent) (snapshot, []string, error) {
+// Only agents with sampled[i] are scraped; the others' /proc is read.
+func takeSnapshot(ctx context.Context, agents []*Agent, sampled []bool) (snapshot, []string, error) {
 	n := len(agents)
 	s := snapshot{at: time.Now(), procs: make([]ProcStat, n), scrape: make([]Scrape, n), ok: make([]bool, n)}
 	errs := make([]error, n)
@@ -125,7 +126,7 @@ func takeSnapshot(ctx context.Context, agents []*Agent) (snapshot, []string, err
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			s.procs[i], errs[i] = readProcStat(a.Cmd.Process.Pid)
-			if errs[i] == nil {
+			if errs[i] == nil && sampled[i] {
 				s.scrape[i], errs[i] = scrape(ctx, a.URL)
 			}
 			s.ok[i] = errs[i] == nil

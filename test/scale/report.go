@@ -48,7 +48,7 @@ func Table(w io.Writer, r *Result) {
 	row("fault bound", "%.0f s", r.FaultBoundS)
 	row("machine", "%d cores, %s, load %s at start", r.Machine.NProc, r.Machine.MemTotal, r.Machine.Load1)
 	row("all ready / matrix healthy", "%.1f s / %.1f s", r.ReadyS, r.HealthyS)
-	row("cluster probes/s (window)", "%.1f (%.0f s)", r.ProbesPerS, r.WindowS)
+	row("cluster probes/s (window)", "%.1f (%.0f s, from %d agents' /metrics)", r.ProbesPerS, r.WindowS, r.SampledAgents)
 	row("cluster CPU (cores)", "%.2f", r.CPUCores)
 	row("per agent CPU ms/probe min/med/max", "%s", f3(r.PerAgent.CPUMsPerProbe, ".2f"))
 	row("per agent RSS MiB min/med/max", "%s", f3(r.PerAgent.RSSMiB, ".1f"))

@@ -2,29 +2,30 @@ package scale
 
 // Result is a run's machine-readable summary (summary.json).
 type Result struct {
-	K           int            `json:"k"`
-	Mode        string         `json:"mode"` // "full" or "subset"
-	SubsetK     int            `json:"subset_k"`
-	IntervalS   float64        `json:"interval_seconds"`
-	TimeoutS    float64        `json:"timeout_seconds"`
-	Machine     Machine        `json:"machine"`
-	StartedAt   string         `json:"started_at"`
-	ReadyS      float64        `json:"ready_seconds"`       // all agents answer /healthz
-	HealthyS    float64        `json:"healthy_seconds"`     // node1's matrix verdict healthy, -1 if never
-	WindowS     float64        `json:"window_seconds"`      // steady-state measurement window
-	FaultBoundS float64        `json:"fault_bound_seconds"` // longest wait for a finding or the host alert
-	ProbesPerS  float64        `json:"cluster_probes_per_second"`
-	CPUCores    float64        `json:"cluster_cpu_cores"` // agents' CPU seconds per second
-	PerAgent    Spread         `json:"per_agent"`
-	Matrix      []MatrixTiming `json:"matrix"`
-	Faults      []FaultResult  `json:"faults"`
-	HostAlert   HostAlert      `json:"host_alert"`
-	Alerts      map[string]int `json:"webhook_alerts"` // alertname/status -> count, whole run
-	BadSigs     int            `json:"webhook_bad_signatures"`
-	Screenshot  string         `json:"screenshot"` // file, or why not
-	Leftovers   []string       `json:"leftovers"`
-	Errors      []string       `json:"errors"`
-	TotalS      float64        `json:"total_seconds"`
+	K             int            `json:"k"`
+	Mode          string         `json:"mode"` // "full" or "subset"
+	SubsetK       int            `json:"subset_k"`
+	IntervalS     float64        `json:"interval_seconds"`
+	TimeoutS      float64        `json:"timeout_seconds"`
+	Machine       Machine        `json:"machine"`
+	StartedAt     string         `json:"started_at"`
+	ReadyS        float64        `json:"ready_seconds"`       // all agents answer /healthz
+	HealthyS      float64        `json:"healthy_seconds"`     // node1's matrix verdict healthy, -1 if never
+	WindowS       float64        `json:"window_seconds"`      // steady-state measurement window
+	FaultBoundS   float64        `json:"fault_bound_seconds"` // longest wait for a finding or the host alert
+	SampledAgents int            `json:"sampled_agents"`      // whose /metrics the window read; probes/s is extrapolated from them
+	ProbesPerS    float64        `json:"cluster_probes_per_second"`
+	CPUCores      float64        `json:"cluster_cpu_cores"` // agents' CPU seconds per second
+	PerAgent      Spread         `json:"per_agent"`
+	Matrix        []MatrixTiming `json:"matrix"`
+	Faults        []FaultResult  `json:"faults"`
+	HostAlert     HostAlert      `json:"host_alert"`
+	Alerts        map[string]int `json:"webhook_alerts"` // alertname/status -> count, whole run
+	BadSigs       int            `json:"webhook_bad_signatures"`
+	Screenshot    string         `json:"screenshot"` // file, or why not
+	Leftovers     []string       `json:"leftovers"`
+	Errors        []string       `json:"errors"`
+	TotalS        float64        `json:"total_seconds"`
 }
 
 // Machine describes where the run happened.

@@ -26,6 +26,8 @@ func main() {
 	flag.DurationVar(&o.Window, "window", 20*time.Second, "steady-state measurement window")
 	flag.DurationVar(&o.MaxWait, "max-wait", 100*time.Second, "longest wait for a fault's finding or the host alert")
 	flag.StringVar(&o.Faults, "faults", "all", "faults to inject: all, links (inbound drop and one-way), host (the cut), none")
+	flag.IntVar(&o.Sample, "sample", 20, "agents whose /metrics the window reads (all agents' /proc is read)")
+	flag.BoolVar(&o.Screenshot, "screenshot", true, "screenshot node1's UI with chromium, if installed")
 	out := flag.String("out", "", "results directory (default /tmp/swarmlink-scale-results/k<K>-<time>)")
 	bin := flag.String("bin", "", "swarmlink binary (default: go build the module in the working directory)")
 	cleanup := flag.Bool("cleanup", false, "only remove leftovers of an earlier run, then exit")
