@@ -58,7 +58,7 @@ demo-down:
 K          ?= 20
 SUBSET_K   ?= 0
 INTERVAL   ?= 5s
-SCALE_TIMEOUT ?= 6m
+SCALE_TIMEOUT ?= 4m
 scale:
 	CGO_ENABLED=0 nice -n 19 $(GO) build -o bin/scale ./test/scale/cmd/scale
 	nice -n 19 timeout $(SCALE_TIMEOUT) bin/scale -k $(K) -subset-k $(SUBSET_K) -interval $(INTERVAL)
