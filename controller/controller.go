@@ -26,6 +26,7 @@ type Options struct {
 	Clock         Clock                 // default RealClock
 	Resync        time.Duration         // periodic reconcile even without triggers; default 30s
 	MaxConcurrent int                   // probes running at once; default 64
+	Resolution    time.Duration         // runs due this close together start on one wake-up; default DefaultResolution, at most MaxResolution
 }
 
 // Controller reconciles the desired set of checks into running jobs.
@@ -37,6 +38,7 @@ type Controller struct {
 	trigger chan struct{}
 	sem     chan struct{}
 	m       *metrics
+	q       *queue
 
 	mu         sync.Mutex
 	jobs       map[string]*job
@@ -45,8 +47,9 @@ type Controller struct {
 	sourceErrs map[string]string
 	synced     bool // a reconcile has completed
 
-	lastDesired atomic.Int64 // size of the last desired set
-	wg          sync.WaitGroup
+	lastDesired atomic.Int64       // size of the last desired set
+	wg          sync.WaitGroup     // the scheduler and its workers
+	stopSched   context.CancelFunc // nil while the scheduler does not run
 }
 
 // New returns a controller; Start runs it.
@@ -60,13 +63,17 @@ func New(opts Options) *Controller {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 64
 	}
+	if opts.Resolution <= 0 {
+		opts.Resolution = DefaultResolution
+	}
+	opts.Resolution = min(opts.Resolution, MaxResolution)
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()
 	}
 	return &Controller{
 		opts: opts, log: opts.Log.With(zap.String("component", "controller")), clock: opts.Clock,
 		trigger: make(chan struct{}, 1), sem: make(chan struct{}, opts.MaxConcurrent),
-		m: newMetrics(opts.Registerer), jobs: map[string]*job{}, states: map[string]*checkState{},
+		m: newMetrics(opts.Registerer), q: newQueue(opts.MaxConcurrent), jobs: map[string]*job{}, states: map[string]*checkState{},
 		lastGood: map[string][]Check{}, sourceErrs: map[string]string{},
 	}
 }
