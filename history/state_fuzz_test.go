@@ -1,0 +1,39 @@
+package history
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// FuzzStateCodec round-trips series states through their binary encoding,
+// decodes arbitrary stored bytes without panicking, and still reads the JSON
+// states earlier versions wrote.
+//
+//	go test ./history -run '^$' -fuzz FuzzStateCodec -fuzztime 1m
+func FuzzStateCodec(f *testing.F) {
+	f.Add(true, int64(1764763200000000000), "ok", []byte(nil), []byte(`{"passed":true,"time":"2025-12-03T12:00:00Z","cause":"ok"}`))
+	f.Add(false, int64(-1), "timeout", []byte("0123456789abcdef"), []byte("\x01\x02\x00\x00\x00\x00\x00\x00\x00\x00\xff"))
+	f.Add(false, int64(0), "", []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, passed bool, nanos int64, cause string, outage, stored []byte) {
+		_, _ = decodeState([]byte("k"), stored)
+
+		st := seriesState{Passed: passed, Time: time.Unix(0, nanos).UTC(), Cause: cause, Outage: outage}
+		got, err := decodeState([]byte("k"), st.encode())
+		if err != nil {
+			t.Fatalf("decoding its own encoding: %v", err)
+		}
+		if got.Passed != st.Passed || !got.Time.Equal(st.Time) || got.Cause != st.Cause ||
+			!bytes.Equal(got.Outage, st.Outage) || (got.Outage == nil) != (st.Outage == nil) {
+			t.Fatalf("state %+v decoded as %+v", st, got)
+		}
+	})
+}
+
+func TestStateReadsLegacyJSON(t *testing.T) {
+	st, err := decodeState([]byte("k"), []byte(`{"passed":false,"time":"2025-12-03T12:00:00Z","cause":"timeout","outage":"AAECAwQFBgcICQoLDA0ODw=="}`))
+	if err != nil || st.Passed || st.Cause != "timeout" || len(st.Outage) != 16 ||
+		!st.Time.Equal(time.Date(2025, 12, 3, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("legacy state decoded as %+v, %v", st, err)
+	}
+}
