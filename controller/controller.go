@@ -146,11 +146,11 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 		j, running := c.jobs[key]
 		switch {
 		case !running:
-			c.startJob(ctx, chk, hash, 1)
+			c.startJob(ctx, *chk, hash, 1)
 			res.Started = append(res.Started, key)
 		case j.hash != hash:
 			c.stopJob(j)
-			c.startJob(ctx, chk, hash, c.states[key].generation+1)
+			c.startJob(ctx, *chk, hash, c.states[key].generation+1)
 			res.Restarted = append(res.Restarted, key)
 		default:
 			res.Unchanged++
@@ -165,9 +165,11 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 	return res
 }
 
-// desired gathers the whole desired set from every source.
-func (c *Controller) desired(ctx context.Context) map[string]Check {
-	out := make(map[string]Check, c.lastDesired.Load()) // sized like the last set: no growth on a resync
+// desired gathers the whole desired set from every source. The checks
+// point into the sources' answers, which nobody changes afterwards: a
+// reconcile of thousands of checks copies none of them.
+func (c *Controller) desired(ctx context.Context) map[string]*Check {
+	out := make(map[string]*Check, c.lastDesired.Load()) // sized like the last set: no growth on a resync
 	for _, src := range c.opts.Sources {
 		checks, err := c.sourceDesired(ctx, src)
 		c.mu.Lock()
@@ -180,7 +182,8 @@ func (c *Controller) desired(ctx context.Context) map[string]Check {
 			c.lastGood[src.Name()] = checks
 		}
 		c.mu.Unlock()
-		for _, chk := range checks {
+		for i := range checks {
+			chk := &checks[i]
 			if _, dup := out[chk.Key]; dup {
 				c.log.Warn("duplicate check key; keeping the first", zap.String("key", chk.Key))
 				continue

@@ -143,8 +143,8 @@ func (c *Controller) RunAll(ctx context.Context) map[string]Outcome {
 	results := make(chan Outcome, len(checks))
 	for _, chk := range checks {
 		go func() {
-			r, _ := c.RunCheck(ctx, chk)
-			results <- Outcome{Check: chk, Result: r}
+			r, _ := c.RunCheck(ctx, *chk)
+			results <- Outcome{Check: *chk, Result: r}
 		}()
 	}
 	for range checks {
