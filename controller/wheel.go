@@ -123,11 +123,20 @@ func (c *Controller) work(ctx context.Context) {
 			if j.ctx.Err() != nil {
 				continue
 			}
-			j.due = j.sched.Next(j.due, c.clock.Now())
+			// A run may start up to a resolution early: a cron schedule asked
+			// for the next time after "now" would give the same due time again.
+			j.due = j.sched.Next(j.due, later(c.clock.Now(), j.due))
 			c.setNextRun(j, j.due)
 			c.q.add(j)
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // jobHeap is a min-heap of jobs by due time (container/heap).
