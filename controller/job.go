@@ -19,6 +19,7 @@ type job struct {
 	gen    int64
 	sched  Schedule
 	due    time.Time
+	index  int // in the queue's heap; -1 when not there (guarded by the queue's lock)
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -30,7 +31,7 @@ func (c *Controller) startJob(parent context.Context, chk Check, hash uint64, ge
 	st := newCheckState(chk, hash, gen, now)
 	c.states[chk.Key] = st
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	j := &job{check: chk, hash: hash, gen: gen, sched: sched, ctx: ctx, cancel: cancel}
+	j := &job{check: chk, hash: hash, gen: gen, sched: sched, ctx: ctx, cancel: cancel, index: -1}
 	c.jobs[chk.Key] = j
 	if err != nil {
 		c.log.Error("check has no valid schedule; not running it", zap.String("key", chk.Key), zap.Error(err))
@@ -63,9 +64,12 @@ func (c *Controller) startScheduler() {
 	}
 }
 
-// stopJob cancels j; it does not wait (a run in progress ends early and
-// its result is dropped; the queue drops the job when it comes due).
-func (c *Controller) stopJob(j *job) { j.cancel() }
+// stopJob cancels j and takes it out of the queue; it does not wait (a run
+// in progress ends early and its result is dropped).
+func (c *Controller) stopJob(j *job) {
+	j.cancel()
+	c.q.remove(j)
+}
 
 func (c *Controller) stopAll() {
 	c.mu.Lock()

@@ -21,8 +21,9 @@ const MaxResolution = 100 * time.Millisecond
 // the per-job timers and wake-ups cost more CPU than the probes, and the
 // per-job stacks most of the memory.
 //
-// A stopped job is not removed: its entry is dropped when it comes due
-// (its context says it is cancelled), which keeps Stop O(1).
+// A stopped job leaves the heap at once (remove), so that checks restarted
+// often do not pile up stale entries until their due times; one stopped
+// while a worker runs it is dropped by the worker.
 type queue struct {
 	mu   sync.Mutex
 	jobs jobHeap
@@ -43,6 +44,22 @@ func (q *queue) add(j *job) {
 	case q.poke <- struct{}{}:
 	default:
 	}
+}
+
+// remove takes j out of the heap if it is there.
+func (q *queue) remove(j *job) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if j.index >= 0 {
+		heap.Remove(&q.jobs, j.index)
+	}
+}
+
+// len is the number of jobs waiting in the heap.
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.jobs)
 }
 
 // earliest is the due time of the first job, false when there is none.
@@ -139,18 +156,30 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// jobHeap is a min-heap of jobs by due time (container/heap).
+// jobHeap is a min-heap of jobs by due time (container/heap). Each job
+// knows its index while it is in the heap, -1 otherwise; both change only
+// under the queue's lock.
 type jobHeap []*job
 
 func (h jobHeap) Len() int           { return len(h) }
 func (h jobHeap) Less(i, k int) bool { return h[i].due.Before(h[k].due) }
-func (h jobHeap) Swap(i, k int)      { h[i], h[k] = h[k], h[i] }
-func (h *jobHeap) Push(x any)        { *h = append(*h, x.(*job)) }
+
+func (h jobHeap) Swap(i, k int) {
+	h[i], h[k] = h[k], h[i]
+	h[i].index, h[k].index = i, k
+}
+
+func (h *jobHeap) Push(x any) {
+	j := x.(*job)
+	j.index = len(*h)
+	*h = append(*h, j)
+}
 
 func (h *jobHeap) Pop() any {
 	old := *h
 	j := old[len(old)-1]
 	old[len(old)-1] = nil
+	j.index = -1
 	*h = old[:len(old)-1]
 	return j
 }

@@ -51,3 +51,33 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestStoppedJobsLeaveTheQueue: restarting or removing checks leaves no
+// stale entries behind to wait for their due times.
+func TestStoppedJobsLeaveTheQueue(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	checks := make([]Check, 100)
+	for i := range checks {
+		checks[i] = Check{Key: "k" + itoa(i), Interval: time.Hour,
+			Spec: probes.Spec{Name: "n", Kind: "fake", Target: "a", Expect: probes.ExpectReachable}}
+	}
+	src := SourceFunc{SourceName: "s", Fn: func(context.Context) ([]Check, error) { return checks, nil }}
+	c := New(Options{Clock: clock, Sources: []Source{src}, Probers: probes.Registry{"fake": probes.ProberFunc(
+		func(context.Context, probes.Spec) probes.Result { return probes.Result{Cause: probes.CauseOK} })}})
+	defer c.Stop()
+	c.Reconcile(context.Background())
+	for i := range checks {
+		checks[i].Spec.Target = "b"
+	}
+	if r := c.Reconcile(context.Background()); len(r.Restarted) != len(checks) {
+		t.Fatalf("restarted %d", len(r.Restarted))
+	}
+	if n := c.q.len(); n != len(checks) {
+		t.Fatalf("%d jobs queued after restarting %d", n, len(checks))
+	}
+	checks = checks[:10]
+	c.Reconcile(context.Background())
+	if n := c.q.len(); n != 10 {
+		t.Fatalf("%d jobs queued for 10 checks", n)
+	}
+}
