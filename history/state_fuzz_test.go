@@ -37,3 +37,23 @@ func TestStateReadsLegacyJSON(t *testing.T) {
 		t.Fatalf("legacy state decoded as %+v, %v", st, err)
 	}
 }
+
+func TestResultReadsLegacyJSON(t *testing.T) {
+	var v []byte
+	for _, id := range []string{"a", "b", "overlay", "tcp", "outbound"} {
+		v = appendField(v, id)
+	}
+	v = append(v, `{"time":"2025-12-03T12:00:00Z","source":"a","destination":"b","path":"overlay","probe":"tcp",`+
+		`"direction":"outbound","kind":"tcp","passed":false,"reachable":true,"cause":"timeout","message":"m",`+
+		`"duration_seconds":0.5,"details":{"sent":4,"received":3,"rtt_seconds":0.001}}`...)
+	r, ok, err := decodeResult([]byte("k"), v, Filter{Destination: "b"})
+	if err != nil || !ok || r.Cause != "timeout" || r.Passed || !r.Reachable || r.DurationSeconds != 0.5 ||
+		r.Details["sent"] != 4.0 {
+		t.Fatalf("legacy result decoded as %+v, %v, %v", r, ok, err)
+	}
+	_, data, _ := splitResult(v)
+	rf, err := decodeRollupFields(data)
+	if err != nil || rf.Details.Received != 3 || rf.DurationSeconds != 0.5 {
+		t.Fatalf("legacy rollup fields %+v, %v", rf, err)
+	}
+}
