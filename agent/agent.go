@@ -92,7 +92,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a.tracker = newTracker(a.cfg.Alerting)
-	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg), trackerSink{a.tracker}}
+	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.NewWith(a.reg, telemetry.Options{PerCheckHistograms: a.cfg.Agent.PerCheckHistograms}), trackerSink{a.tracker}}
 	if a.mesh != nil {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: a.sink}
