@@ -195,6 +195,35 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(BeEmpty(), "a pending overlay link does")
 	})
 
+	It("resolves only once what the alert is about is healthy, not when its finding changes shape", func() {
+		pub := links.Finding{ID: "published-port/node3", Kind: links.FindingPublishedPort, Severity: links.SeverityWarning,
+			Node: "node3", To: "node3", Path: links.PathPublished, Cause: "timeout"}
+		failing := links.Cell{From: "node1", To: "node3", Path: links.PathPublished, State: links.Failing,
+			Forward: links.Failing, RoundTrip: links.Failing}
+		diag.Cells = []links.Cell{failing}
+		show([]links.Finding{pub})
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil // e.g. it reads as another kind while an agent restarts
+		step(5 * time.Second)
+		Expect(e.Alerts()).To(HaveLen(1), "node3's published cells still fail")
+		diag.Cells[0].State = links.Healthy
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty(), "healed")
+		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkPublishedPort node3", "resolved SwarmlinkPublishedPort node3"}))
+	})
+
+	It("resolves an alert whose finding is gone after two minutes even if its cells never heal", func() {
+		diag.Cells = []links.Cell{{From: "node1", To: "node3", Path: links.PathOverlay, State: links.Unknown}}
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil
+		step(time.Second)
+		step(time.Minute)
+		Expect(e.Alerts()).To(HaveLen(1), "node3's cells are unknown: not healed yet")
+		step(61 * time.Second)
+		Expect(e.Alerts()).To(BeEmpty())
+	})
+
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
 		show([]links.Finding{hostOf3}, "node2", "node3")
 		Expect(e.Alerts()).To(BeEmpty())
