@@ -297,6 +297,23 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 			Expect(hk.events()).To(HaveLen(1), "a check is not shared: node1 sends its own")
 		})
 
+		It("holds a new finding for Settle, though fresh views show it", func() {
+			var err error
+			am, hk = &recorder{name: "am", dedup: true}, &recorder{name: "hook"}
+			e, err = alert.New(alert.Options{Config: alert.Config{Settle: 20 * time.Second}, Self: "node1", Queue: newMemKV(),
+				State: newMemKV(), Notifiers: []alert.Notifier{am, hk}, Clock: clk, Log: testLogger(),
+				Diagnose: func(context.Context) links.Diagnosis { return diag }})
+			Expect(err).NotTo(HaveOccurred())
+			step(2 * time.Minute)
+			show([]links.Finding{inbound3})
+			Expect(e.Alerts()).To(BeEmpty(), "3 s of the 20 s settle")
+			for range 7 {
+				diag.Views = views(clk.Now())
+				step(3 * time.Second)
+			}
+			Expect(e.Alerts()).To(HaveLen(1))
+		})
+
 		It("raises loss from exactly the configured loss percent", func() {
 			loss := links.Finding{ID: "loss/node2", Kind: links.FindingLoss, Severity: links.SeverityWarning, Node: "node2",
 				To: "node2", Path: links.PathOverlay, Cause: "loss", LossPercent: 20}
