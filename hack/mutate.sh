@@ -14,7 +14,10 @@
 # survived, equivalent (survived and marked EQUIV), nobuild (the mutant does
 # not compile: fix the mutant), nomatch (the original is not in the file).
 #
-# Run from anywhere:  hack/mutate.sh [id-regexp] > hack/mutate-results.txt
+# Run from anywhere:  hack/mutate.sh [id-regexp] > /tmp/mutants.out
+# (about 5 s a mutant on 2 cores; DRY=1 only checks that each mutant applies).
+# hack/mutate-results.txt records each mutant before and after the tests
+# that kill them.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
