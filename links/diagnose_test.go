@@ -89,6 +89,8 @@ var _ = Describe("Diagnose", func() {
 			want: []want{{links.FindingHostDown, "node3", "", "", ""}}}),
 		Entry("30% loss into node2 on the overlay", scenario{f: fault{loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
 			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
+		Entry("30% loss out of node2 on the overlay", scenario{f: fault{loss: map[dir]float64{{"node2", "node1", ov}: 30, {"node2", "node3", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "node2", "", ov}}, verdict: links.Degraded}),
 		Entry("loss one direction of one pair", scenario{f: fault{loss: map[dir]float64{{"node1", "node2", ov}: 25}},
 			want: []want{{links.FindingLoss, "", "node1", "node2", ov}}, verdict: links.Degraded}),
 		Entry("30% loss into node2, measured only by round trips", scenario{f: fault{roundTripLossOnly: true,
