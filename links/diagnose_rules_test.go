@@ -141,11 +141,13 @@ var _ = Describe("Diagnose rules", func() {
 		Expect(cellOf(links.Diagnose(in), "node1", "node2", ov).Large).To(Equal(links.Unknown))
 	})
 
-	It("convicts the direction of a large echo whose prober cannot tell the leg, with no MTU measured", func() {
+	It("convicts no direction of a large echo whose prober cannot tell the leg while no MTU is measured: both unknown", func() {
 		f := fault{large: all(nil, dir{"node1", "node3", ov}), noLeg: true}
-		c := cellOf(links.Diagnose(f.input("node2")), "node1", "node3", ov)
-		Expect(c.State).To(Equal(links.Failing))
-		Expect(c.Cause).To(Equal(string(probes.CauseMTU)))
+		d := links.Diagnose(f.input("node2"))
+		for _, c := range []links.Cell{cellOf(d, "node1", "node3", ov), cellOf(d, "node3", "node1", ov)} {
+			Expect(c.State).To(Equal(links.Unknown), "%s → %s: never healthy, never an unconfirmed MTU fault", c.From, c.To)
+		}
+		Expect(d.Findings).To(BeEmpty())
 	})
 
 	It("rules the MTU out when both directions carry payloads within mtuSlack (16 B) of the ceiling", func() {
@@ -172,8 +174,9 @@ var _ = Describe("Diagnose rules", func() {
 			in.Views[n] = v
 		}
 		d := links.Diagnose(in)
-		Expect(wanted(d)).To(ConsistOf(want{links.FindingMTUNode, "node2", "", "node2", ov},
-			want{links.FindingMTUNode, "node2", "node2", "", ov}), "the sizes cannot tell: both directions are suspects")
+		Expect(wanted(d)).To(ConsistOf(want{links.FindingMTUNode, "node2", "", "node2", ov}),
+			"the sizes cannot tell the leg, but only the directions into node2 were measured short")
+		Expect(cellOf(d, "node2", "node1", ov).State).To(Equal(links.Unknown), "a suspect, not a conviction")
 
 		in = f.input("node1")
 		for n, v := range in.Views {

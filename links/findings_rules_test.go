@@ -114,7 +114,9 @@ var _ = Describe("Findings rules", func() {
 		f := fault{drop: all(nil, dir{"node1", "node2", ov}), loss: map[dir]float64{{"node2", "node1", ov}: 30}}
 		d := links.Diagnose(f.input("node3"))
 		Expect(cellOf(d, "node2", "node1", ov).State).To(Equal(links.Degraded))
-		Expect(wanted(d)).To(ConsistOf(want{links.FindingOneWay, "", "node1", "node2", ov}), "the one-way finding explains its lossy reverse too")
+		Expect(wanted(d)).To(ConsistOf(want{links.FindingOneWay, "", "node1", "node2", ov},
+			want{links.FindingLoss, "", "node2", "node1", ov}), "the lossy reverse is a finding of its own")
+		Expect(d.Findings[0].Summary).To(ContainSubstring("node2 → node1 works, losing 30%"))
 		in := edit(fault{drop: all(nil, dir{"node1", "node2", ov})}.input("node3"), func(s *links.LinkState) bool {
 			if s.Agent == "node1" && s.Peer == "node2" && s.Path == ov && s.Role == links.RoleArrival {
 				s.Status = links.Pending
