@@ -80,6 +80,10 @@ var _ = Describe("Diagnose", func() {
 			f: fault{slowLarge: all(nil, into("node2", ov)...),
 				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
 			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
+		Entry("30% loss into node2 measured only by round trips, large echoes timing out: loss, not MTU", scenario{
+			f: fault{roundTripLossOnly: true, slowLarge: all(nil, into("node2", ov)...),
+				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "", ov}}, verdict: links.Degraded}),
 		Entry("a published port dropped on node2", scenario{f: fault{drop: all(nil, into("node2", pub)...)},
 			want: []want{{links.FindingPublishedPort, "node2", "", "node2", pub}}}),
 		Entry("node3 cut off: the others say host down, node3 says it is cut off", scenario{f: fault{cut: map[string]bool{"node3": true}},
