@@ -25,19 +25,23 @@ import (
 const probeInterval = 10 * time.Second
 
 // BenchmarkProbeCPU runs N TCP checks every 10 s against a loopback
-// listener for one whole interval, once through the controller (with the
-// metrics sink, as an agent runs it) and once as a bare loop that dials the
-// same N targets evenly spread over the interval from one goroutine. It
-// reports CPU per probe (user+system, the listener's share included in
-// both), the probes that did not run in the interval ("missed"), the p99
-// lateness (the controller's from its histogram's buckets, so an upper
-// bound; the bare loop's exact: on a loaded machine its ticker is late too)
-// and VmRSS at the end. Read the ratio controller/bare of cpu-µs/probe of one run; run
-// one case per process (-bench 'ProbeCPU/n=5000/controller$') to read its RSS.
-// It takes 10 s per case whatever -benchtime says.
+// listener for one whole interval: through the controller (with the metrics
+// sink, as an agent runs it), and as two baselines that dial the same N
+// targets evenly spread over the interval: "bare", one ticker tick and one
+// goroutine per dial, and "pool", the tighter one, a ticker at the
+// scheduler's resolution feeding 64 workers (the scheduler's shape without
+// heap, status or metrics). It reports CPU per probe (user+system, the
+// listener's share included in all), the probes that did not run in the
+// interval ("missed"), the p99 lateness (the controller's from its
+// histogram's buckets, so an upper bound; the bare loop's exact: on a loaded
+// machine its ticker is late too) and VmRSS at the end. Read the ratio
+// controller/baseline of cpu-µs/probe of one run; run one case per process
+// (-bench 'ProbeCPU/^n=5000$/^controller$') to read its RSS. It takes 10 s
+// per case whatever -benchtime says.
 func BenchmarkProbeCPU(b *testing.B) {
 	for _, n := range []int{100, 1000, 5000} {
 		b.Run(fmt.Sprintf("n=%d/bare", n), func(b *testing.B) { probeCPU(b, n, bareLoop) })
+		b.Run(fmt.Sprintf("n=%d/pool", n), func(b *testing.B) { probeCPU(b, n, poolLoop) })
 		b.Run(fmt.Sprintf("n=%d/controller", n), func(b *testing.B) { probeCPU(b, n, controllerLoop) })
 	}
 }
@@ -88,6 +92,38 @@ func bareLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry) {
 	slices.Sort(late)
 	b.ReportMetric(float64(late[n*99/100].Microseconds())/1000, "lateness-p99-ms")
 	return n - int(failed.Load()), nil
+}
+
+// poolLoop is the tighter baseline: the scheduler's shape without the
+// scheduler. One ticker every controller.DefaultResolution hands the dials
+// due in that slot to 64 long-lived workers.
+func poolLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry) {
+	slots := int(probeInterval / controller.DefaultResolution)
+	tick := time.NewTicker(controller.DefaultResolution)
+	defer tick.Stop()
+	work := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range 64 {
+		wg.Go(func() {
+			for range work {
+				if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+					_ = c.Close()
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	sent := 0
+	for slot := range slots {
+		<-tick.C
+		for ; sent < (slot+1)*n/slots; sent++ {
+			work <- struct{}{}
+		}
+	}
+	close(work)
+	wg.Wait()
+	return int(ok.Load()), nil
 }
 
 // controllerLoop runs n TCP checks through a controller for one interval
