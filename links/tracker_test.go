@@ -67,6 +67,28 @@ var _ = Describe("Tracker", func() {
 		Expect(udp(6, true, 20)).To(Equal(links.Degraded), "mean 10 %: real partial loss after the heal still counts")
 	})
 
+	It("tells its watcher of every status change, and only of changes", func() {
+		var seen []links.State
+		tr = links.NewTracker(links.TrackerOptions{OnChange: func(s links.LinkState) { seen = append(seen, s.Status) },
+			For: func(string, string) links.Hysteresis { return links.Hysteresis{FailingAfter: 2, Window: 3, RecoverAfter: 1} }})
+		for i, ok := range []bool{true, true, false, false, false, true} {
+			tcp(i, ok)
+		}
+		Expect(seen).To(Equal([]links.State{links.Healthy, links.Pending, links.Failing, links.Healthy}))
+	})
+
+	It("forgets, on recovery, the loss of the runs that healed it", func() {
+		udp := func(i int, passed bool, loss float64) links.State {
+			return feed("overlay-udp", links.RoleUDP, links.Outbound, t0.Add(time.Duration(i)*time.Second), passed, loss)
+		}
+		for i := range 3 {
+			udp(i, false, 100)
+		}
+		udp(3, true, 67) // the run the heal cut through: partly answered
+		Expect(udp(4, true, 0)).To(Equal(links.Healthy), "recovered: the healing run's 67 % is not loss")
+		Expect(udp(5, true, 0)).To(Equal(links.Healthy))
+	})
+
 	It("never judges one-way beacons by their sender; their receiver's arrivals count", func() {
 		Expect(feed("overlay-oneway", links.RoleOneWay, links.Outbound, t0, true, -1)).To(BeEmpty())
 		Expect(feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)).To(Equal(links.Healthy))
