@@ -102,6 +102,21 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeInbound)), "a fault that outlasts the grace fires")
 	})
 
+	It("ends a node's rejoin grace as soon as every cell about it is healthy", func() {
+		show([]links.Finding{hostOf3}, "node3")
+		diag.Findings = nil
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty())
+		diag.Cells = []links.Cell{{From: "node1", To: "node3", Path: links.PathOverlay, State: links.Healthy},
+			{From: "node3", To: "node1", Path: links.PathOverlay, State: links.Healthy}}
+		step(time.Second) // converged
+		inbound := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		diag.Cells = nil
+		show([]links.Finding{inbound})
+		Expect(e.Alerts()).To(HaveLen(1), "a fault after the node is whole again is new")
+	})
+
 	It("fires nothing and resolves nothing while this node is cut off, and nothing after it is back", func() {
 		show([]links.Finding{hostOf3}, "node3")
 		Expect(e.Alerts()).To(HaveLen(1))

@@ -38,6 +38,7 @@ func (e *Engine) Evaluate(ctx context.Context) {
 	now := e.clock.Now()
 	e.last = d
 	e.noteCutOff(d, now)
+	e.converged(d)
 	if e.opts.Diagnose == nil || quorum(d) { // without a cluster view, this agent's own is all there is
 		e.reconcile(now, e.unsuppressed(render(d, e.cfg)), d)
 	}
@@ -201,9 +202,10 @@ func undecided(a Alert, d links.Diagnosis, everyPath bool) bool {
 }
 
 // rejoinGrace is how long alerts about a node wait after its host alert
-// resolved: Swarm re-adds a returning node's tasks to the others' overlay
-// state only some seconds after a long cut (test/README: 17–38 s), and
-// that convergence is not a new fault.
+// resolved, unless every cell about it is healthy before: Swarm re-adds a
+// returning node's tasks to the others' overlay state only some seconds
+// after a long cut (test/README: 17–38 s), and that convergence is not a
+// new fault.
 const rejoinGrace = 60 * time.Second
 
 // noteCutOff starts the rejoin grace of this node itself when it stops
@@ -215,6 +217,24 @@ func (e *Engine) noteCutOff(d links.Diagnosis, now time.Time) {
 		e.wasCutOff = true
 	case e.wasCutOff:
 		e.wasCutOff, e.rejoined[e.opts.Self] = false, now
+	}
+}
+
+// converged ends the rejoin grace of every node whose cells are all
+// healthy again: the Swarm has re-added it, and a fault from now on is new.
+// e.mu is held.
+func (e *Engine) converged(d links.Diagnosis) {
+	for n := range e.rejoined {
+		healthy, seen := true, false
+		for _, c := range d.Cells {
+			if c.From == n || c.To == n {
+				seen = true
+				healthy = healthy && c.State == links.Healthy
+			}
+		}
+		if seen && healthy {
+			delete(e.rejoined, n)
+		}
 	}
 }
 
