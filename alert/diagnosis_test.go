@@ -276,6 +276,25 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(desc).To(ContainSubstring("Host node2:\ninterfaces: eth0 mtu 1450 10.0.1.3/24\nroutes: 0.0.0.0/0 via 172.18.0.1 dev eth1"))
 	})
 
+	It("designates the next node for non-deduplicating receivers while the first one's agent is fresh", func() {
+		e = newEngineAs("node2")
+		step(2 * time.Minute)
+		diag.Self = "node2"
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(hk.events()).To(BeEmpty(), "node1 sends it")
+		e = newEngineAs("node2")
+		step(2 * time.Minute)
+		diag.Findings, diag.Views = []links.Finding{hostOf3}, views(clk.Now(), "node3")
+		v := diag.Views["node1"]
+		v.Started = clk.Now() // node1's agent just restarted: it holds new alerts
+		diag.Views["node1"] = v
+		step(time.Second)
+		diag.Views = views(clk.Now().Add(time.Second), "node3")
+		diag.Views["node1"] = links.ViewInfo{Via: links.ViaPublished, Generated: clk.Now().Add(time.Second), Started: v.Started}
+		step(2 * time.Second)
+		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}), "node2 sends it instead")
+	})
+
 	It("raises loss only past the configured loss percent", func() {
 		loss := links.Finding{ID: "loss/node2", Kind: links.FindingLoss, Severity: links.SeverityWarning, Node: "node2",
 			To: "node2", Path: links.PathOverlay, Cause: "loss", LossPercent: 12}

@@ -255,14 +255,22 @@ func (e *Engine) rejoining(a Alert, now time.Time) bool {
 // freshAgent reports an alert about a node whose agent started within ten
 // of its mesh intervals (at least 20 s): its arrivals have no window yet
 // (they settle for six), and its peers are still finding its new task.
+//
+// This node itself counts too, whatever the alert: a fresh agent's own
+// evidence is half-built (a published-port fault reads as a node's whole
+// inbound while its overlay links have no results yet).
 func freshAgent(a Alert, d links.Diagnosis, now time.Time) bool {
-	for _, n := range []string{a.Node, a.Source, a.Destination} {
-		v, ok := d.Views[n]
-		if ok && !v.Started.IsZero() && now.Sub(v.Started) < max(10*v.Interval, 20*time.Second) {
+	for _, n := range []string{a.Node, a.Source, a.Destination, d.Self} {
+		if v, ok := d.Views[n]; ok && fresh(v, now) {
 			return true
 		}
 	}
 	return false
+}
+
+// fresh: the view's agent started within ten of its intervals (≥ 20 s).
+func fresh(v links.ViewInfo, now time.Time) bool {
+	return !v.Started.IsZero() && now.Sub(v.Started) < max(10*v.Interval, 20*time.Second)
 }
 
 // aboutMissing: the alert is about a node whose view is missing. Such a
@@ -331,7 +339,7 @@ func (e *Engine) fire(a Alert, now time.Time, d links.Diagnosis) {
 	a.Reporter = e.opts.Self
 	t := &tracked{Alert: a, LastSent: now}
 	for _, n := range e.opts.Notifiers {
-		if deduplicates(n) || !a.Shared || designated(a, d) {
+		if deduplicates(n) || !a.Shared || designated(a, d, now) {
 			t.NotifiedTo = append(t.NotifiedTo, n.Name())
 		}
 	}
@@ -343,12 +351,12 @@ func (e *Engine) fire(a Alert, now time.Time, d links.Diagnosis) {
 }
 
 // designated reports whether this node sends shared alert a to receivers
-// that do not deduplicate: the first node, by name, whose view arrived and
-// that the alert is not about. Every node renders the same diagnosis, so
-// exactly one of them sends it.
-func designated(a Alert, d links.Diagnosis) bool {
+// that do not deduplicate: the first node, by name, whose view arrived,
+// whose agent is not fresh (it holds new alerts) and that the alert is not
+// about. Every node renders the same diagnosis, so exactly one sends it.
+func designated(a Alert, d links.Diagnosis, now time.Time) bool {
 	for _, n := range d.Nodes {
-		if v := d.Views[n]; v.Missing != "" || n == a.Node || n == a.Source || n == a.Destination {
+		if v := d.Views[n]; v.Missing != "" || fresh(v, now) || n == a.Node || n == a.Source || n == a.Destination {
 			continue
 		}
 		return n == d.Self
