@@ -38,7 +38,6 @@ func (e *Engine) Evaluate(ctx context.Context) {
 	now := e.clock.Now()
 	e.last = d
 	e.noteCutOff(d, now)
-	e.converged(d)
 	if e.opts.Diagnose == nil || quorum(d) { // without a cluster view, this agent's own is all there is
 		e.reconcile(now, e.unsuppressed(render(d, e.cfg)), d)
 	}
@@ -202,11 +201,12 @@ func undecided(a Alert, d links.Diagnosis, everyPath bool) bool {
 }
 
 // rejoinGrace is how long alerts about a node wait after its host alert
-// resolved, unless every cell about it is healthy before: Swarm re-adds a
-// returning node's tasks to the others' overlay state only some seconds
-// after a long cut (test/README: 17–38 s), and that convergence is not a
-// new fault.
-const rejoinGrace = 60 * time.Second
+// resolved: Swarm re-adds a returning node's tasks to the others' overlay
+// state only some seconds after a long cut (test/README: 17–38 s after the
+// heal), and that convergence is not a new fault. The host alert itself
+// resolves only once every cell about the node is healthy, so the grace
+// starts when the node first looks whole and covers its relapses.
+const rejoinGrace = 30 * time.Second
 
 // noteCutOff starts the rejoin grace of this node itself when it stops
 // being cut off: the others' host alert about it resolves, and so must the
@@ -217,24 +217,6 @@ func (e *Engine) noteCutOff(d links.Diagnosis, now time.Time) {
 		e.wasCutOff = true
 	case e.wasCutOff:
 		e.wasCutOff, e.rejoined[e.opts.Self] = false, now
-	}
-}
-
-// converged ends the rejoin grace of every node whose cells are all
-// healthy again: the Swarm has re-added it, and a fault from now on is new.
-// e.mu is held.
-func (e *Engine) converged(d links.Diagnosis) {
-	for n := range e.rejoined {
-		healthy, seen := true, false
-		for _, c := range d.Cells {
-			if c.From == n || c.To == n {
-				seen = true
-				healthy = healthy && c.State == links.Healthy
-			}
-		}
-		if seen && healthy {
-			delete(e.rejoined, n)
-		}
 	}
 }
 
