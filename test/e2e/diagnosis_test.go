@@ -28,7 +28,7 @@ const (
 // json`), gives the same findings, with cells that never call a working
 // direction failing nor a broken one healthy, and the first Alertmanager
 // alert of each fault carries the finding's cause.
-var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, func() {
+var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOnFailure, func() {
 	var n1, n2, n3 *cluster.Node
 	BeforeEach(func(ctx SpecContext) {
 		n1, n2, n3 = suite.Nodes[0], suite.Nodes[1], suite.Nodes[2]
