@@ -23,6 +23,7 @@ import (
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 	"github.com/swarmlink/swarmlink/telemetry"
 	"github.com/swarmlink/swarmlink/ui"
@@ -51,6 +52,8 @@ type Agent struct {
 	mesh    *meshPart     // nil when the mesh is off
 	swarm   *swarmPart    // nil when the swarm section is off
 	alerts  *alert.Engine // nil when alerting is off
+	tracker *links.Tracker
+	views   *gatherer // nil when the mesh is off
 	sink    controller.MultiSink
 	// notifiers also get the verification reports' summaries.
 	notifiers []alert.Notifier
@@ -73,16 +76,15 @@ func New(opts Options) (*Agent, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg)}
+	a.tracker = newTracker(a.cfg.Alerting)
+	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg), trackerSink{a.tracker}}
+	if a.mesh != nil {
+		a.views = newGatherer(a)
+		a.mesh.sink = retiringSink{a: a, sinks: a.sink}
+	}
 	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
 		a.store.Close()
 		return nil, fmt.Errorf("alerting: %w", err)
-	}
-	if a.alerts != nil {
-		a.sink = append(a.sink, alertFeed{a.alerts})
-		if a.mesh != nil {
-			a.mesh.observe, a.mesh.forget = a.alerts.ObserveInbound, a.alerts.ForgetInbound
-		}
 	}
 	a.ctrl = controller.New(controller.Options{
 		Sources: sources, Probers: registry,
@@ -171,7 +173,6 @@ func (a *Agent) newServer() *api.Server {
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
 			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
 			"GET /api/v1/alerts":       http.HandlerFunc(a.alertsHandler),
-			"GET /api/v1/alerts/links": http.HandlerFunc(a.alertLinksHandler),
 			"GET /api/v1/reports":      http.HandlerFunc(a.reportsHandler),
 			"GET /api/v1/reports/{id}": http.HandlerFunc(a.reportHandler)},
 	})
@@ -235,6 +236,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	if a.mesh != nil {
 		g.Go(func() error { return a.mesh.Start(gctx, a.ctrl) })
+		g.Go(func() error { return a.views.Start(gctx) })
 	}
 	if a.alerts != nil {
 		g.Go(func() error { return a.alerts.Start(gctx) })

@@ -2,10 +2,10 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +15,7 @@ import (
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/history"
-	links "github.com/swarmlink/swarmlink/internal/oldlinks"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/mesh"
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -32,14 +32,23 @@ type meshPart struct {
 	store     *history.Store
 	log       *zap.Logger
 
-	// observe, when set, is told every sweep's verdict per (peer, path):
-	// the alert engine's view of inbound (one-way) probes. forget, when set,
-	// is told of every (peer, path) no longer expected.
-	observe func(peer, path, probe string, ok bool, at time.Time)
-	forget  func(peer, path string)
+	// sink gets every sweep's inbound observation, like the controller's
+	// results (set by the agent before Start).
+	sink interface {
+		controller.Sink
+		controller.Forgetter
+	}
 
-	mu      sync.Mutex
-	inbound map[mesh.PeerPath]links.InboundState // last sweep, with since-when
+	mu       sync.Mutex
+	expected map[mesh.PeerPath]bool // the pairs of the last sweep
+	measured []links.MTU            // the last MTU measurement of each outbound path
+}
+
+// mtus are the measured MTUs of this agent's outbound paths.
+func (m *meshPart) mtus() []links.MTU {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.measured)
 }
 
 // readKey reads the shared peer key; it must hold at least 16 bytes.
@@ -97,7 +106,7 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 		return nil, err
 	}
 	log := a.log.With(zap.String("component", "mesh"))
-	m := &meshPart{cfg: cfg, store: a.store, log: log, inbound: map[mesh.PeerPath]links.InboundState{},
+	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{},
 		self: identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
@@ -188,84 +197,41 @@ func (m *meshPart) roundBoundary() <-chan time.Time {
 	return time.After(time.Until(m.source.NextRound(time.Now())))
 }
 
-// sweep updates the expected inbound set and records, for every expected
-// (peer, path), whether its probes arrived, as inbound history.
+// sweep updates the expected inbound set and feeds, for every expected
+// (peer, path), whether its probes arrived into the agent's sink, like any
+// outbound result: history, metrics, the link tracker and alerts all get
+// the same observation under the same name.
 func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 	m.tracker.Expect(m.source.ExpectedInbound(), now)
 	m.tracker.SetGrace(3 * m.source.MaxInboundGap())
 	statuses := m.tracker.Sweep(now)
-	m.mu.Lock()
-	next := make(map[mesh.PeerPath]links.InboundState, len(statuses))
+	next := make(map[mesh.PeerPath]bool, len(statuses))
 	for _, s := range statuses {
-		k := mesh.PeerPath{Peer: s.Peer, Path: s.Path}
-		st := links.InboundState{Peer: s.Peer, Path: s.Path, Missing: s.Missing, LastSeen: s.LastSeen, Since: now}
-		if prev, ok := m.inbound[k]; ok && prev.Missing == s.Missing {
-			st.Since = prev.Since
-		}
-		next[k] = st
+		next[mesh.PeerPath{Peer: s.Peer, Path: s.Path}] = true
 	}
-	gone := retired(m.inbound, next)
-	m.inbound = next
+	m.mu.Lock()
+	gone := retired(m.expected, next)
+	m.expected = next
 	m.mu.Unlock()
 	for _, pp := range gone {
-		series := inboundRecord(m.self.Name, mesh.InboundStatus{Peer: pp.Peer, Path: pp.Path}, now).SeriesKey()
-		if err := m.store.Retire(series, now); err != nil {
-			m.log.Warn("retiring inbound series", zap.Error(err))
-		}
-		if m.forget != nil {
-			m.forget(pp.Peer, pp.Path)
-		}
+		m.sink.Forget(inboundCheck(m.self.Name, pp.Peer, pp.Path))
 	}
 	for _, s := range statuses {
 		// A pair still settling (new peer, or this agent just started) that
 		// saw nothing yet is not evidence of a broken link.
-		if m.observe != nil && (s.Arrived > 0 || !s.Settling) {
-			// The engine gets "did anything arrive this interval", not the
-			// tracker's grace-based verdict: the grace would make the inbound
-			// side lag the outbound one by several intervals and turn a dead
-			// host into a one-way alert first. Its hysteresis absorbs an
-			// interval that happened to see no arrival.
-			m.observe(s.Peer, s.Path, s.Path+"-"+mesh.ProbeOneWay, s.Arrived > 0, now)
-		}
-		if err := m.store.Append(ctx, inboundRecord(m.self.Name, s, now)); err != nil && !errors.Is(err, context.Canceled) {
-			m.log.Warn("recording inbound state", zap.Error(err))
+		if s.Arrived > 0 || !s.Settling {
+			m.sink.Record(ctx, inboundCheck(m.self.Name, s.Peer, s.Path), inboundResult(s, now))
 		}
 	}
-}
-
-func inboundRecord(self string, s mesh.InboundStatus, now time.Time) history.Record {
-	r := history.Record{Time: now, Source: s.Peer, Destination: self, Path: s.Path, Probe: s.Path + "-inbound",
-		Direction: "inbound", Kind: "peer", Passed: !s.Missing, Reachable: !s.Missing, Cause: "ok",
-		Message: fmt.Sprintf("%d probes arrived from %s over %s", s.Arrived, s.Peer, s.Path),
-		Details: map[string]any{"arrived": s.Arrived}}
-	if s.Missing {
-		r.Cause = "timeout"
-		r.Message = fmt.Sprintf("no probes from %s arrived over %s", s.Peer, s.Path)
-		if !s.LastSeen.IsZero() {
-			r.Message += " since " + s.LastSeen.UTC().Format(time.RFC3339)
-		}
-	}
-	return r
 }
 
 // retired lists the pairs of prev that next no longer expects.
-func retired(prev, next map[mesh.PeerPath]links.InboundState) []mesh.PeerPath {
+func retired(prev, next map[mesh.PeerPath]bool) []mesh.PeerPath {
 	var out []mesh.PeerPath
 	for pp := range prev {
 		if _, ok := next[pp]; !ok {
 			out = append(out, pp)
 		}
-	}
-	return out
-}
-
-// inboundStates is the last sweep's inbound knowledge.
-func (m *meshPart) inboundStates() []links.InboundState {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]links.InboundState, 0, len(m.inbound))
-	for _, s := range m.inbound {
-		out = append(out, s)
 	}
 	return out
 }

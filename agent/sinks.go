@@ -6,8 +6,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -26,14 +28,14 @@ var _ controller.Sink = historySink{}
 func (h historySink) Record(ctx context.Context, c controller.Check, r probes.Result) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
 	defer cancel()
-	if err := h.store.Append(ctx, ToRecord(c, r, "outbound")); err != nil {
+	if err := h.store.Append(ctx, ToRecord(c, r)); err != nil {
 		h.log.Warn("history append failed", zap.String("key", c.Key), zap.Error(err))
 	}
 }
 
 // Forget ends the open outage of a retired check's link.
 func (h historySink) Forget(c controller.Check) {
-	series := ToRecord(c, probes.Result{}, "outbound").SeriesKey()
+	series := ToRecord(c, probes.Result{}).SeriesKey()
 	if err := h.store.Retire(series, time.Now()); err != nil {
 		h.log.Warn("retiring history series", zap.String("key", c.Key), zap.Error(err))
 	}
@@ -55,16 +57,26 @@ func (s retiringSink) Record(ctx context.Context, c controller.Check, r probes.R
 
 func (s retiringSink) Forget(c controller.Check) {
 	if c.Origin == "mesh" && s.a.mesh != nil && s.a.mesh.source.Probes(c.Link.Destination, c.Link.Path) {
-		return // rotated out of this round, not retired
+		s.a.tracker.Pause(c.Link.Destination, true) // rotated out of this round, not retired
+		return
 	}
 	s.sinks.Forget(c)
 }
 
-// ToRecord converts a check result to a history record.
-func ToRecord(c controller.Check, r probes.Result, direction string) history.Record {
+// newTracker is the agent's link tracker, with the alerting section's
+// hysteresis (its defaults apply when alerting is off).
+func newTracker(cfg alert.Config) *links.Tracker {
+	cfg.ApplyDefaults()
+	return links.NewTracker(links.TrackerOptions{DegradedLoss: cfg.DegradedLossPercent,
+		For: func(path, probe string) links.Hysteresis { return links.Hysteresis(cfg.For(path, probe)) }})
+}
+
+// ToRecord converts a check result to a history record; the direction is
+// the check's (an inbound arrival record has the peer as its source).
+func ToRecord(c controller.Check, r probes.Result) history.Record {
 	rec := history.Record{
 		Time: r.Started, Source: c.Link.Source, Destination: c.Link.Destination, Path: c.Link.Path,
-		Probe: c.Spec.Name, Direction: direction, Kind: string(c.Spec.Kind), Passed: r.Passed,
+		Probe: c.Spec.Name, Direction: string(c.Link.DirectionOrDefault()), Kind: string(c.Spec.Kind), Passed: r.Passed,
 		Reachable: r.Reachable, Cause: string(r.Cause), Message: r.Message,
 		DurationSeconds: r.Duration.Seconds(),
 	}
@@ -78,6 +90,9 @@ func ToRecord(c controller.Check, r probes.Result, direction string) history.Rec
 	if r.Sent > 0 {
 		details["sent"], details["received"], details["loss_percent"] = r.Sent, r.Received, r.LossPercent
 		details["rtt_seconds"] = r.RTT.Seconds()
+	}
+	if r.Leg != "" {
+		details["leg"] = r.Leg
 	}
 	if r.Status != 0 {
 		details["status"] = r.Status

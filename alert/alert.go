@@ -1,49 +1,57 @@
 package alert
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/swarmlink/swarmlink/links"
 )
 
-// Alert names (the alertname label).
+// Alert names (the alertname label), one per finding kind of the
+// diagnosis (package links).
 const (
-	NameHostUnreachable  = "SwarmlinkHostUnreachable"
-	NameLinkOneWay       = "SwarmlinkLinkOneWay"
-	NameOverlayDataPlane = "SwarmlinkOverlayDataPlane"
-	NameMTU              = "SwarmlinkMTU"
-	NameLinkDown         = "SwarmlinkLinkDown"
-	NameCheckFailed      = "SwarmlinkCheckFailed"
+	NameHostUnreachable = "SwarmlinkHostUnreachable"
+	NameNodeInbound     = "SwarmlinkNodeInbound"
+	NameNodeOutbound    = "SwarmlinkNodeOutbound"
+	NameMTU             = "SwarmlinkMTU"
+	NamePublishedPort   = "SwarmlinkPublishedPort"
+	NameLinkOneWay      = "SwarmlinkLinkOneWay"
+	NameLinkDown        = "SwarmlinkLinkDown"
+	NameLoss            = "SwarmlinkLoss"
+	NamePeerKey         = "SwarmlinkPeerKey"
+	NameClockSkew       = "SwarmlinkClockSkew"
+	NameResponderBusy   = "SwarmlinkResponderBusy"
+	NameCheckFailed     = "SwarmlinkCheckFailed"
 )
+
+// names maps a finding kind to its alert; kinds not listed raise nothing
+// (a missing view, and this node cut off: the others report it).
+var names = map[string]string{
+	links.FindingHostDown: NameHostUnreachable, links.FindingNodeInbound: NameNodeInbound,
+	links.FindingNodeOutbound: NameNodeOutbound, links.FindingMTUNode: NameMTU, links.FindingMTU: NameMTU,
+	links.FindingPublishedPort: NamePublishedPort, links.FindingOneWay: NameLinkOneWay,
+	links.FindingLinkDown: NameLinkDown, links.FindingLoss: NameLoss, links.FindingPeerKey: NamePeerKey,
+	links.FindingClockSkew: NameClockSkew, links.FindingBusy: NameResponderBusy,
+	links.FindingCheckFailed: NameCheckFailed,
+}
 
 // alertNames lists every alert name, for metric initialisation.
 func alertNames() []string {
-	return []string{NameHostUnreachable, NameLinkOneWay, NameOverlayDataPlane, NameMTU, NameLinkDown, NameCheckFailed}
+	return []string{NameHostUnreachable, NameNodeInbound, NameNodeOutbound, NameMTU, NamePublishedPort,
+		NameLinkOneWay, NameLinkDown, NameLoss, NamePeerKey, NameClockSkew, NameResponderBusy, NameCheckFailed}
 }
 
-// Localised causes (the cause label of alerts that are not plain link or
-// check alerts, which carry the probe's own cause).
+// Paths the engine knows about.
 const (
-	CauseHostUnreachable  = "host-unreachable"
-	CauseOneWay           = "one-way"
-	CauseOverlayDataPlane = "overlay-data-plane"
-	CauseMTU              = "mtu"
-)
+	PathDirect    = links.PathDirect
+	PathOverlay   = links.PathOverlay
+	PathPublished = links.PathPublished
+	PathAll       = "all" // host alerts: every path
 
-// Paths and directions the engine knows about.
-const (
-	PathDirect    = "direct"    // user-declared checks
-	PathOverlay   = "overlay"   // mesh probes over the Swarm overlay network
-	PathPublished = "published" // mesh probes to the peer's published port
-	PathAll       = "all"       // host alerts: every path
-
-	DirectionOutbound = "outbound" // this agent probed the peer
-	DirectionInbound  = "inbound"  // the peer's probes to this agent (did or did not arrive)
-
-	SourceCluster = "cluster" // source label of host alerts, identical on every agent
+	SourceCluster = "cluster" // source label of node-wide alerts, identical on every agent
 )
 
 // Alert statuses.
@@ -54,43 +62,23 @@ const (
 
 // Severities.
 const (
-	SeverityCritical = "critical"
-	SeverityWarning  = "warning"
+	SeverityCritical = links.SeverityCritical
+	SeverityWarning  = links.SeverityWarning
 )
 
 // Status is a link's hysteresis state.
-type Status string
+type Status = links.State
 
-// Link statuses. Pending is a healthy link whose last result failed: it may
-// be about to become failing. Unknown is a link without results yet.
+// Link statuses.
 const (
-	LinkUnknown Status = "unknown"
-	LinkHealthy Status = "healthy"
-	LinkPending Status = "pending"
-	LinkFailing Status = "failing"
+	LinkUnknown = links.Unknown
+	LinkHealthy = links.Healthy
+	LinkPending = links.Pending
+	LinkFailing = links.Failing
 )
 
 // LinkState is one link as one agent sees it: the unit of evidence.
-type LinkState struct {
-	Agent     string    `json:"agent"`     // the agent that observed it
-	Peer      string    `json:"peer"`      // the other end
-	Path      string    `json:"path"`      // direct | overlay | published
-	Probe     string    `json:"probe"`     // e.g. overlay-tcp, overlay-oneway, or a user check name
-	Direction string    `json:"direction"` // outbound (Agent probed Peer) | inbound (Peer's probes to Agent)
-	Status    Status    `json:"status"`
-	Cause     string    `json:"cause"`   // of the last result
-	Message   string    `json:"message"` // of the last result
-	Since     time.Time `json:"since"`   // when Status began
-	Last      time.Time `json:"last"`    // time of the last result
-	OKRun     int       `json:"ok_run"`  // consecutive successes
-}
-
-// ClusterView returns every agent's link states, for host localisation.
-// Engine implements it for its own links; an implementation that gathers
-// them from all agents is the caller's.
-type ClusterView interface {
-	LinkStates(ctx context.Context) ([]LinkState, error)
-}
+type LinkState = links.LinkState
 
 // Alert is one localised fault.
 type Alert struct {
@@ -107,6 +95,10 @@ type Alert struct {
 	Shared       bool              `json:"shared"` // identical on every agent (host alerts)
 	Summary      string            `json:"summary"`
 	Description  string            `json:"description"`
+	Node         string            `json:"node,omitempty"`    // the node at fault, for node-wide alerts
+	Finding      string            `json:"finding,omitempty"` // the diagnosis finding it renders
+	Advice       string            `json:"advice,omitempty"`
+	LossPercent  float64           `json:"loss_percent,omitempty"`
 	Evidence     []LinkState       `json:"evidence"`
 	Labels       map[string]string `json:"labels,omitempty"`
 	GeneratorURL string            `json:"generator_url,omitempty"`
@@ -122,43 +114,15 @@ func fingerprint(name, source, destination, path, probe string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// newAlert builds a firing alert with its fingerprint, severity, summary and
-// description from the evidence.
-func newAlert(name, source, destination, path, probe, cause, peer string, ev []LinkState) Alert {
-	a := Alert{
-		Fingerprint: fingerprint(name, source, destination, path, probe), Name: name, Status: StatusFiring,
-		Source: source, Destination: destination, Path: path, Probe: probe, Cause: cause,
-		Severity: SeverityWarning, Peer: peer, Evidence: ev,
-	}
-	if name == NameHostUnreachable {
-		a.Severity, a.Shared = SeverityCritical, true
-	}
-	a.Summary = a.summary()
-	a.Description = describe(a)
-	return a
-}
-
-func (a Alert) summary() string {
-	switch a.Name {
-	case NameHostUnreachable:
-		return fmt.Sprintf("host %s is unreachable on every path, in both directions", a.Destination)
-	case NameLinkOneWay:
-		return fmt.Sprintf("%s -> %s is broken on %s in that direction only", a.Source, a.Destination, a.Path)
-	case NameOverlayDataPlane:
-		return fmt.Sprintf("overlay data plane (VXLAN, UDP 4789) between %s and %s is down; published works", a.Source, a.Destination)
-	case NameMTU:
-		return fmt.Sprintf("MTU: small packets pass but large ones are lost from %s to %s on %s", a.Source, a.Destination, a.Path)
-	case NameCheckFailed:
-		return fmt.Sprintf("check %s from %s to %s fails (%s)", a.Probe, a.Source, a.Destination, a.Cause)
-	}
-	return fmt.Sprintf("link %s -> %s on %s is down (%s)", a.Source, a.Destination, a.Path, a.Cause)
-}
-
 // describe lists the evidence, one line per link.
 func describe(a Alert) string {
 	var b strings.Builder
 	b.WriteString(a.Summary)
-	b.WriteString(".\nEvidence:")
+	b.WriteString(".")
+	if a.Advice != "" {
+		b.WriteString("\nAdvice: " + a.Advice + ".")
+	}
+	b.WriteString("\nEvidence:")
 	for _, s := range a.Evidence {
 		verdict := "passing"
 		if s.Status == LinkFailing {
@@ -166,12 +130,12 @@ func describe(a Alert) string {
 		} else if s.Status == LinkPending || s.Status == LinkUnknown {
 			verdict = string(s.Status)
 		}
-		from, to := s.Agent, s.Peer
-		if s.Direction == DirectionInbound {
-			from, to = s.Peer, s.Agent
-		}
+		from, to := s.From(), s.To()
 		fmt.Fprintf(&b, "\n- %s -> %s %s (%s, seen by %s): %s, cause %s", from, to, s.Probe, s.Direction,
 			s.Agent, verdict, s.Cause)
+		if s.LossPercent > 0 {
+			fmt.Fprintf(&b, ", loss %.0f%%", s.LossPercent)
+		}
 		if s.Message != "" && s.Status != LinkHealthy {
 			fmt.Fprintf(&b, ": %s", s.Message)
 		}
@@ -187,6 +151,9 @@ func labels(a Alert, cluster string) map[string]string {
 	}
 	if a.Probe != "" {
 		l["probe"] = a.Probe
+	}
+	if a.Node != "" {
+		l["node"] = a.Node
 	}
 	return l
 }

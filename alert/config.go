@@ -16,8 +16,11 @@ type Config struct {
 	Window         int           `yaml:"window" json:"window"`                   // N; default 5
 	RecoverAfter   int           `yaml:"recover_after" json:"recover_after"`     // R: healthy after R consecutive successes; default 2
 	Grace          time.Duration `yaml:"grace" json:"grace"`                     // nothing fires before this long after start; default 60s
-	Settle         time.Duration `yaml:"settle" json:"settle"`                   // longest a new alert waits for a peer's other links to settle; default 60s
+	Settle         time.Duration `yaml:"settle" json:"settle"`                   // a new finding must hold this long, and in fresh views of every node, before it fires; default 0 (one gathering of the views)
 	ResendInterval time.Duration `yaml:"resend_interval" json:"resend_interval"` // Alertmanager re-sends of firing alerts; default 1m
+
+	DegradedLossPercent float64 `yaml:"degraded_loss_percent" json:"degraded_loss_percent"` // a link losing this much (mean over the window) is degraded; default 10
+	LossPercent         float64 `yaml:"loss_percent" json:"loss_percent"`                   // a loss finding alerts from this much on; default 20
 	ExternalURL    string        `yaml:"external_url" json:"external_url"`       // the agent's UI, for generatorURL and links
 	Rules          []Rule        `yaml:"rules" json:"rules"`
 
@@ -67,7 +70,9 @@ const (
 	DefaultWindow         = 5
 	DefaultRecoverAfter   = 2
 	DefaultGrace          = 60 * time.Second
-	DefaultSettle         = 60 * time.Second
+	DefaultSettle         = 0
+	DefaultDegradedLoss   = 10.0
+	DefaultLoss           = 20.0
 	DefaultResendInterval = time.Minute
 	DefaultTimeout        = 10 * time.Second
 
@@ -83,6 +88,12 @@ func (c *Config) ApplyDefaults() {
 	c.RecoverAfter = orInt(c.RecoverAfter, DefaultRecoverAfter)
 	c.Grace = orDur(c.Grace, DefaultGrace)
 	c.Settle = orDur(c.Settle, DefaultSettle)
+	if c.DegradedLossPercent == 0 {
+		c.DegradedLossPercent = DefaultDegradedLoss
+	}
+	if c.LossPercent == 0 {
+		c.LossPercent = DefaultLoss
+	}
 	c.ResendInterval = orDur(c.ResendInterval, DefaultResendInterval)
 	if c.Alertmanager != nil {
 		c.Alertmanager.Timeout = orDur(c.Alertmanager.Timeout, DefaultTimeout)
@@ -99,6 +110,8 @@ func (c *Config) Validate(errf func(path, format string, args ...any)) {
 	durationUpTo(errf, "grace", c.Grace, MaxDelay)
 	durationUpTo(errf, "settle", c.Settle, MaxDelay)
 	durationUpTo(errf, "resend_interval", c.ResendInterval, MaxDelay)
+	percent(errf, "degraded_loss_percent", c.DegradedLossPercent)
+	percent(errf, "loss_percent", c.LossPercent)
 	if c.ExternalURL != "" {
 		validURL(errf, "external_url", c.ExternalURL)
 	}
@@ -196,4 +209,10 @@ func orDur(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func percent(errf func(string, string, ...any), path string, v float64) {
+	if v <= 0 || v > 100 {
+		errf(path, "invalid value %g: expected a percentage above 0, at most 100", v)
+	}
 }

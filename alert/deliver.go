@@ -64,72 +64,13 @@ func (e *Engine) deliver(ctx context.Context, n Notifier) {
 	e.log.Debug("notified", zap.String("notifier", name), zap.Int("alerts", len(alerts)))
 }
 
-// clusterStates returns the cluster view, fetched at most every
-// Options.ClusterRefresh; nil when there is none or it failed.
-func (e *Engine) clusterStates(ctx context.Context) []LinkState {
-	if e.opts.ClusterView == nil {
-		return nil
-	}
-	e.mu.Lock()
-	now := e.clock.Now()
-	if !e.fetched.IsZero() && now.Sub(e.fetched) < e.opts.ClusterRefresh {
-		defer e.mu.Unlock()
-		return e.cluster
-	}
-	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, clusterTimeout)
-	defer cancel()
-	states, err := e.opts.ClusterView.LinkStates(ctx)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.fetched = now
-	if err != nil {
-		if !e.fetchErr {
-			e.log.Warn("cluster view unavailable; localising from this agent's links only", zap.Error(err))
-		}
-		e.cluster, e.fetchErr = nil, true
-		return nil
-	}
-	if states == nil {
-		states = []LinkState{} // available, if empty: not the same as no view
-	}
-	e.cluster, e.fetchErr = states, false
-	return states
-}
-
-// suppressed reports a peer that is draining, down or being removed.
-// e.mu is held.
-func (e *Engine) suppressed(peer string) bool {
-	if e.opts.PeerState == nil || peer == "*" || peer == e.opts.Self {
+// suppressed reports a node that is draining or being removed: planned
+// work raises nothing. A node that is down is a failure and is not
+// suppressed. e.mu is held.
+func (e *Engine) suppressed(node string) bool {
+	if e.opts.PeerState == nil || node == "" || node == SourceCluster || node == e.opts.Self {
 		return false
 	}
-	s := e.opts.PeerState(peer)
-	return s != "" && s != "active"
-}
-
-// localStates returns this agent's links to peers that are not suppressed.
-// e.mu is held.
-func (e *Engine) localStates() []LinkState {
-	out := make([]LinkState, 0, len(e.links))
-	for _, l := range e.links {
-		if !e.suppressed(l.state.Peer) {
-			out = append(out, l.state)
-		}
-	}
-	sortStates(out)
-	return out
-}
-
-// unsuppressed drops cluster links to or from suppressed peers. e.mu is held.
-func (e *Engine) unsuppressed(cluster []LinkState) []LinkState {
-	if cluster == nil {
-		return nil
-	}
-	out := make([]LinkState, 0, len(cluster))
-	for _, s := range cluster {
-		if !e.suppressed(s.Agent) && !e.suppressed(s.Peer) {
-			out = append(out, s)
-		}
-	}
-	return out
+	s := e.opts.PeerState(node)
+	return s == "drain" || s == "removed"
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/links"
 )
 
 // tracked is the lifetime of one firing alert, as kept in the StateBucket.
@@ -17,25 +19,27 @@ type tracked struct {
 	LastSent   time.Time `json:"last_sent"`   // last time it was queued for Alertmanager
 	Notified   bool      `json:"notified"`    // the "firing" messages are queued: never queue them again
 	NotifiedTo []string  `json:"notified_to"` // the notifiers that get its firing (and so its resolved) message
-	restored   bool      // loaded from the store, not yet seen again by Localise
+	restored   bool      // loaded from the store, not yet seen again in a diagnosis
 }
 
-// Evaluate localises the current link states and fires, updates and
-// resolves alerts; Start calls it every Tick. Tests call it directly.
+// Evaluate renders the diagnosis into alerts and fires, updates and
+// resolves them; Start calls it every Tick. Tests call it directly.
+//
+// A diagnosis without quorum changes nothing: this node cut off, or fewer
+// than half of the other nodes' views arrived. What such a node sees is its
+// own side only, so it neither raises alerts about the others nor resolves
+// theirs, and nothing it queued while cut off is about a fault it could not
+// see.
 func (e *Engine) Evaluate(ctx context.Context) {
-	cluster := e.clusterStates(ctx)
+	d := e.diagnose(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.clock.Now()
-	cluster = e.unsuppressed(cluster)
-	found := Localise(Input{Self: e.opts.Self, Local: e.localStates(), Cluster: cluster})
-	e.reconcile(now, found, cluster)
-	e.refresh(now)
-	for key, at := range e.retired {
-		if now.Sub(at) > retireMemory {
-			delete(e.retired, key)
-		}
+	e.last = d
+	if e.opts.Diagnose == nil || quorum(d) { // without a cluster view, this agent's own is all there is
+		e.reconcile(now, e.unsuppressed(render(d, e.cfg)), d)
 	}
+	e.refresh(now)
 	counts := map[string]int{}
 	for _, t := range e.active {
 		counts[t.Alert.Name]++
@@ -46,18 +50,53 @@ func (e *Engine) Evaluate(ctx context.Context) {
 	e.m.queueLength.Set(float64(e.q.length()))
 }
 
-// reconcile diffs the localised alerts against the firing ones by
+func (e *Engine) diagnose(ctx context.Context) links.Diagnosis {
+	if e.opts.Diagnose != nil {
+		return e.opts.Diagnose(ctx)
+	}
+	v := links.View{Node: e.opts.Self, Generated: e.clock.Now(), Via: links.ViaSelf, Links: e.opts.Tracker.States()}
+	return links.Diagnose(links.Input{Self: e.opts.Self, Now: e.clock.Now(), Nodes: []string{e.opts.Self},
+		Views: map[string]links.View{e.opts.Self: v}, StaleAfter: restoreTimeout})
+}
+
+// quorum: not cut off, and at least half of the other nodes' views
+// arrived (with a single peer, its view is not needed).
+func quorum(d links.Diagnosis) bool {
+	if d.CutOff {
+		return false
+	}
+	others, present := 0, 0
+	for n, v := range d.Views {
+		if n == d.Self {
+			continue
+		}
+		others++
+		if v.Missing == "" {
+			present++
+		}
+	}
+	return others < 2 || 2*present >= others // with one peer there is no one else to ask
+}
+
+// unsuppressed drops alerts about drained or removed nodes. e.mu is held.
+func (e *Engine) unsuppressed(found []Alert) []Alert {
+	return slices.DeleteFunc(found, func(a Alert) bool {
+		return e.suppressed(a.Node) || e.suppressed(a.Source) || e.suppressed(a.Destination)
+	})
+}
+
+// reconcile diffs the rendered alerts against the firing ones by
 // fingerprint. e.mu is held.
-func (e *Engine) reconcile(now time.Time, found []Alert, cluster []LinkState) {
+func (e *Engine) reconcile(now time.Time, found []Alert, d links.Diagnosis) {
 	byFP := make(map[string]Alert, len(found))
 	for _, a := range found {
 		byFP[a.Fingerprint] = a
 	}
 	for fp, t := range e.active {
 		if a, ok := byFP[fp]; ok {
-			t.Alert.Evidence, t.restored = a.Evidence, false
+			t.Alert.Evidence, t.Alert.Summary, t.Alert.Advice, t.restored = a.Evidence, a.Summary, a.Advice, false
 			t.Alert.Description = describe(t.Alert)
-		} else if !t.restored || e.settled(t.Alert, now) {
+		} else if !t.restored || e.settled(t.Alert, now, d) {
 			e.resolve(t, now)
 		}
 	}
@@ -67,131 +106,96 @@ func (e *Engine) reconcile(now time.Time, found []Alert, cluster []LinkState) {
 		}
 	}
 	for _, a := range found {
-		if _, firing := e.active[a.Fingerprint]; !firing && e.mayFire(a, now, cluster) {
-			e.fire(a, now, cluster)
+		if _, firing := e.active[a.Fingerprint]; !firing && e.mayFire(a, now, d) {
+			e.fire(a, now, d)
 		}
 	}
 }
 
-// mayFire holds a new alert during the grace period, and while other links
-// to the same peer are still deciding (up to Settle): this agent's, and when
-// all of those fail, the other agents' (in the cluster view), so that a host
-// going down is one host alert rather than a link alert that turns into one.
-func (e *Engine) mayFire(a Alert, now time.Time, cluster []LinkState) bool {
-	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) || staleInbound(a) || e.restoredFor(a.Peer) {
+// mayFire holds a new alert during the grace period, while its evidence is
+// recovering, and until it has held for Settle and shows in views of every
+// node that were generated after it was first seen: a fault seen half-way
+// (one end's links failed, the other's not yet) is not what fires.
+func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
+	if now.Before(e.started.Add(e.cfg.Grace)) || recovering(a) || e.restoredAbout(a) {
 		return false
 	}
 	first, ok := e.held[a.Fingerprint]
 	if !ok {
 		first, e.held[a.Fingerprint] = now, now
 	}
-	if a.Path == PathDirect || now.Sub(first) >= e.cfg.Settle {
-		return true
-	}
-	local := e.meshLinks(a.Peer)
-	if slices.ContainsFunc(local, func(l *link) bool { return undecided(l.state) }) {
+	if now.Sub(first) < e.cfg.Settle || (undecided(a, d) && now.Sub(first) < maxUndecided) {
 		return false
 	}
-	// Every link here says the peer is gone: whether that is one host alert
-	// depends on the other agents, so wait until they have decided too, in
-	// a view fetched after this alert was found (an older one may still
-	// show them healthy).
-	if !slices.ContainsFunc(local, func(l *link) bool { return l.state.Status != LinkFailing }) {
-		if e.opts.ClusterView != nil && !e.fetchErr && e.fetched.Before(first) {
+	for n, v := range d.Views {
+		if n != d.Self && v.Missing == "" && !v.Generated.After(first) {
 			return false
 		}
-		return !slices.ContainsFunc(involving(cluster, a.Peer, e.opts.Self), undecided)
 	}
 	return true
 }
 
-func undecided(s LinkState) bool { return s.Status == LinkPending || s.Status == LinkUnknown }
+// maxUndecided bounds how long a new alert waits for undecided links.
+const maxUndecided = 30 * time.Second
 
-// recovering reports a fault that is going away: every failing link of the
-// evidence passed its last result. Links recover one by one (the small echo
-// before the large one, outbound before inbound), and what the half-healed
-// set looks like on the way (an "MTU", a "one-way") is not a new fault.
-func recovering(a Alert) bool {
-	return !slices.ContainsFunc(a.Evidence, func(s LinkState) bool { return isFailing(s) && s.OKRun == 0 })
-}
-
-// settled reports whether a restored alert may be resolved: its peer is
-// retired or suppressed, every one of its links has an established state,
-// or the links never came back.
-func (e *Engine) settled(a Alert, now time.Time) bool {
-	if now.Sub(e.started) >= restoreTimeout || e.suppressed(a.Peer) {
-		return true
-	}
-	if _, retired := e.retired["peer/"+a.Peer]; retired {
-		return true
-	}
-	links := e.meshLinks(a.Peer)
-	if a.Path == PathDirect {
-		links = nil
-		if l, ok := e.links[linkKey(a.Destination, PathDirect, a.Probe, DirectionOutbound)]; ok {
-			links = []*link{l}
-		}
-	}
-	return len(links) > 0 && !slices.ContainsFunc(links, func(l *link) bool { return !l.confirmed() }) &&
-		e.evidenceBack(a)
-}
-
-// staleInbound reports an alert that rests on a healthy inbound link last
-// judged before its newest failing link turned failing. Inbound links are
-// judged once per sweep, outbound ones at every probe: when a whole path
-// dies, the outbound side may fail first, and a one-way verdict must wait
-// for the next sweep to say whether the peer's probes still arrive.
-func staleInbound(a Alert) bool {
-	var turned time.Time
-	for _, s := range a.Evidence {
-		if isFailing(s) && s.Since.After(turned) {
-			turned = s.Since
-		}
-	}
-	return slices.ContainsFunc(a.Evidence, func(s LinkState) bool {
-		return s.Direction == DirectionInbound && isHealthy(s) && s.Last.Before(turned)
+// undecided: a direction about the alert's nodes is pending (it failed
+// its last result, not yet F of N): a host dying fails its links one by
+// one, and what the half-failed set looks like is not the fault.
+func undecided(a Alert, d links.Diagnosis) bool {
+	nodes := []string{a.Node, a.Source, a.Destination}
+	return slices.ContainsFunc(d.Cells, func(c links.Cell) bool {
+		return (slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To)) &&
+			(c.Forward == links.Pending || c.RoundTrip == links.Pending)
 	})
 }
 
-// restoredFor reports a restored alert about peer whose links have not
-// reported again: it stands for the peer's fault until they do, and what the
-// half-known links look like meanwhile is no new fault.
-func (e *Engine) restoredFor(peer string) bool {
+// recovering reports a fault that is going away: every failing link of the
+// evidence passed its last result.
+func recovering(a Alert) bool {
+	failing := slices.ContainsFunc(a.Evidence, func(s LinkState) bool { return s.Status == LinkFailing })
+	return failing && !slices.ContainsFunc(a.Evidence, func(s LinkState) bool { return s.Status == LinkFailing && s.OKRun == 0 })
+}
+
+// restoredAbout reports a restored alert about the same node or pair: it
+// stands for the fault until the diagnosis sees it again or settles it.
+func (e *Engine) restoredAbout(a Alert) bool {
 	for _, t := range e.active {
-		if t.restored && t.Alert.Peer == peer {
+		if t.restored && t.Alert.Peer == a.Peer {
 			return true
 		}
 	}
 	return false
 }
 
-// evidenceBack reports whether every link of this agent's that a restored
-// alert rested on reports again: a one-way alert rests on the inbound link
-// too, which after a restart comes back only once the peer finds us again.
-func (e *Engine) evidenceBack(a Alert) bool {
-	for _, s := range a.Evidence {
-		if _, ok := e.links[linkKey(s.Peer, s.Path, s.Probe, s.Direction)]; s.Agent == e.opts.Self && !ok {
-			return false
+// settled reports whether a restored alert that the diagnosis no longer
+// shows may be resolved: the restore timeout passed, or every cell about
+// its nodes is known again.
+func (e *Engine) settled(a Alert, now time.Time, d links.Diagnosis) bool {
+	if now.Sub(e.started) >= restoreTimeout {
+		return true
+	}
+	nodes := []string{a.Node, a.Source, a.Destination}
+	known := false
+	for _, c := range d.Cells {
+		if slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To) {
+			if c.State == links.Unknown || c.State == links.Pending {
+				return false
+			}
+			known = true
 		}
 	}
-	return true
-}
-
-// meshLinks returns the mesh links to or from peer ("*": every peer).
-func (e *Engine) meshLinks(peer string) []*link {
-	var out []*link
-	for _, l := range e.links {
-		if l.state.Path != PathDirect && (peer == "*" || l.state.Peer == peer) {
-			out = append(out, l)
+	for _, s := range d.Checks {
+		if a.Probe != "" && s.Probe == a.Probe {
+			return s.Confirmed
 		}
 	}
-	return out
+	return known
 }
 
 // fire starts a's lifetime: the state is stored, then the firing messages
 // are queued, then the state is marked notified, so that a crash at any
 // point neither loses the alert nor queues its firing message twice.
-func (e *Engine) fire(a Alert, now time.Time, cluster []LinkState) {
+func (e *Engine) fire(a Alert, now time.Time, d links.Diagnosis) {
 	delete(e.held, a.Fingerprint)
 	a.Status, a.StartsAt, a.EndsAt = StatusFiring, now, time.Time{}
 	a.Labels = labels(a, e.opts.Cluster)
@@ -199,7 +203,7 @@ func (e *Engine) fire(a Alert, now time.Time, cluster []LinkState) {
 	a.Reporter = e.opts.Self
 	t := &tracked{Alert: a, LastSent: now}
 	for _, n := range e.opts.Notifiers {
-		if deduplicates(n) || !a.Shared || designated(a, e.opts.Self, cluster) {
+		if deduplicates(n) || !a.Shared || designated(a, d) {
 			t.NotifiedTo = append(t.NotifiedTo, n.Name())
 		}
 	}
@@ -208,6 +212,20 @@ func (e *Engine) fire(a Alert, now time.Time, cluster []LinkState) {
 	e.enqueueFiring(t, now)
 	e.log.Info("alert firing", zap.String("alertname", a.Name), zap.String("source", a.Source),
 		zap.String("destination", a.Destination), zap.String("path", a.Path), zap.String("cause", a.Cause))
+}
+
+// designated reports whether this node sends shared alert a to receivers
+// that do not deduplicate: the first node, by name, whose view arrived and
+// that the alert is not about. Every node renders the same diagnosis, so
+// exactly one of them sends it.
+func designated(a Alert, d links.Diagnosis) bool {
+	for _, n := range d.Nodes {
+		if v := d.Views[n]; v.Missing != "" || n == a.Node || n == a.Source || n == a.Destination {
+			continue
+		}
+		return n == d.Self
+	}
+	return true
 }
 
 func (e *Engine) enqueueFiring(t *tracked, now time.Time) {
@@ -299,26 +317,6 @@ func (e *Engine) restore() error {
 		e.log.Info("restored firing alerts", zap.Int("alerts", len(firing)))
 	}
 	return nil
-}
-
-// designated reports whether self sends shared alert a to receivers that do
-// not deduplicate: the alphabetically first agent reporting the host failing
-// in the cluster view does. Without a cluster view, every agent does.
-func designated(a Alert, self string, cluster []LinkState) bool {
-	if cluster == nil {
-		return true
-	}
-	first := ""
-	if self != a.Destination {
-		first = self
-	}
-	for _, s := range cluster {
-		if s.Peer == a.Destination && s.Agent != a.Destination && s.Status == LinkFailing &&
-			(first == "" || s.Agent < first) {
-			first = s.Agent
-		}
-	}
-	return first == "" || first == self
 }
 
 func (e *Engine) generatorURL(a Alert) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/internal/clocktest"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -96,10 +98,17 @@ func (k *memKV) Len() int {
 	return len(k.m)
 }
 
-// check is a check from agent "a" to dest over path running probe.
+// check is a check from agent "a" to dest over path running probe; a mesh
+// path's check has the role its name ends with.
 func check(dest, path, probe string) controller.Check {
-	return controller.Check{Key: "k/" + dest + "/" + path + "/" + probe,
+	c := controller.Check{Key: "k/" + dest + "/" + path + "/" + probe,
 		Link: controller.Link{Source: "a", Destination: dest, Path: path}, Spec: probes.Spec{Name: probe}}
+	if path != alert.PathDirect {
+		c.Origin = "mesh"
+		c.Link.Role = links.Role(probe[strings.LastIndex(probe, "-")+1:])
+		c.Link.Direction = links.Outbound
+	}
+	return c
 }
 
 func pass(at time.Time) probes.Result {
@@ -273,3 +282,10 @@ func gauge(reg *prometheus.Registry, name string, labelValues ...string) float64
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// inbound is agent "a"'s record of from's beacons over path.
+func inbound(from, path string) controller.Check {
+	return controller.Check{Key: "in/" + from + "/" + path, Origin: "mesh",
+		Link: controller.Link{Source: from, Destination: "a", Path: path, Role: links.RoleArrival, Direction: links.Inbound},
+		Spec: probes.Spec{Name: path + "-arrival"}}
+}

@@ -126,7 +126,7 @@ var _ = Describe("durability across restarts", func() {
 		pastGrace()
 		for range 3 {
 			feed(e, out, 1, false, clk.Now())
-			e.ObserveInbound("b", "published", "published-oneway", true, clk.Now())
+			e.Record(ctx, inbound("b", "published"), pass(clk.Now()))
 		}
 		e.Evaluate(ctx)
 		e.Deliver(ctx)
@@ -138,7 +138,7 @@ var _ = Describe("durability across restarts", func() {
 		e.Evaluate(ctx)
 		e.Deliver(ctx)
 		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLinkOneWay)), "its inbound link is not back")
-		e.ObserveInbound("b", "published", "published-oneway", true, clk.Now())
+		e.Record(ctx, inbound("b", "published"), pass(clk.Now()))
 		e.Evaluate(ctx)
 		e.Deliver(ctx)
 		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLinkOneWay)))

@@ -14,14 +14,15 @@ import (
 type linksDoc struct {
 	Node  string `json:"node"`
 	Links []struct {
-		Peer, Path, Direction, State, Cause, Message string
+		Peer, Path, Direction, Role, Status, Cause, Message string
 	} `json:"links"`
 }
 
 type matrixDoc struct {
-	Verdict    string                                   `json:"verdict"`
-	Cells      []struct{ From, To, Path, State string } `json:"cells"`
-	Unanswered map[string]string                        `json:"unanswered"`
+	Verdict  string                                         `json:"verdict"`
+	Cells    []struct{ From, To, Path, State string }       `json:"cells"`
+	Views    map[string]struct{ Via, Missing string }       `json:"views"`
+	Findings []struct{ Kind, Node, From, To, Cause string } `json:"findings"`
 }
 
 // meshAgent runs an agent named node<n> on 127.0.0.<n> (API 19470, peer
@@ -59,9 +60,13 @@ func linkState(url, peer, dir string) string {
 	if err := getJSON(url+"/api/v1/links", &v); err != nil {
 		return "no answer"
 	}
+	role := "tcp" // the small echo outbound; the beacons' arrival inbound
+	if dir == "inbound" {
+		role = "arrival"
+	}
 	for _, l := range v.Links {
-		if l.Peer == peer && l.Direction == dir {
-			return l.State + "/" + l.Cause + "/" + l.Message
+		if l.Peer == peer && l.Direction == dir && l.Role == role {
+			return l.Status + "/" + l.Cause + "/" + l.Message
 		}
 	}
 	return "absent"
@@ -86,13 +91,14 @@ var _ = Describe("peer mesh between two hosts on loopback", Ordered, func() {
 		Expect(getJSON(u2+"/api/v1/matrix", &m)).To(Succeed())
 		Expect(m.Verdict).To(Equal("healthy"))
 		Expect(m.Cells).To(HaveLen(2))
+		Expect(m.Views).To(HaveKeyWithValue("node3", HaveField("Via", "published")), "node3's view came over the published path")
 	})
 
 	It("refuses and reports a peer whose key is wrong", func() {
 		_, u2 := meshAgent(dir, 2, 3, keyA)
 		_, u3 := meshAgent(dir, 3, 2, keyB)
 		Eventually(func() string { return linkState(u2, "node3", "outbound") }, "10s").Should(
-			And(HavePrefix("failing"), ContainSubstring("wrong key")))
+			And(HavePrefix("failing"), ContainSubstring("key")))
 		Eventually(func() string { return metricsText(u3) }, "5s").Should(MatchRegexp(`swarmlink_peer_dropped_total\{reason="bad_mac",transport="(tcp|udp)"\} [1-9]`))
 	})
 
@@ -107,8 +113,10 @@ var _ = Describe("peer mesh between two hosts on loopback", Ordered, func() {
 		Eventually(historyCauses(u2+"/api/v1/history?source=node3&direction=inbound&limit=50"), "3s").Should(ContainSubstring("timeout"))
 		var m matrixDoc
 		Expect(getJSON(u2+"/api/v1/matrix", &m)).To(Succeed())
-		Expect(m.Unanswered).To(HaveKey("node3"))
+		Expect(m.Views).To(HaveKeyWithValue("node3", HaveField("Missing", Not(BeEmpty()))))
+		Expect(m.Views).To(HaveKeyWithValue("node2", HaveField("Via", "self")))
 		Expect(m.Verdict).To(Equal("failing"))
+		Expect(m.Findings).To(ContainElement(HaveField("Kind", "host-down")), "node2's only peer answers on no path")
 	})
 })
 

@@ -76,26 +76,30 @@ type Key struct {
 
 // LinkState is one link as one agent sees it: the unit of evidence.
 type LinkState struct {
-	Agent       string     `json:"agent"`     // the agent that observed it
-	Peer        string     `json:"peer"`      // the other end
-	Path        string     `json:"path"`      // overlay | published | direct
-	Probe       string     `json:"probe"`     // the check's name, e.g. overlay-tcp
-	Role        Role       `json:"role"`      // what the probe measures
-	Direction   Direction  `json:"direction"` // outbound (Agent probed Peer) | inbound (Peer's beacons to Agent)
-	Status      State      `json:"status"`
-	Phase       CheckPhase `json:"phase,omitempty"`
-	Cause       string     `json:"cause"`             // of the last result (probes.Cause)
-	Message     string     `json:"message"`           // of the last result
-	Leg         string     `json:"leg,omitempty"`     // of the last failure: probes.LegRequest | LegReply
-	LossPercent float64    `json:"loss_percent"`      // mean loss over the window (udp echoes, beacons)
-	Since       time.Time  `json:"since"`             // when Status began
-	Last        time.Time  `json:"last"`              // time of the last result
-	OKRun       int        `json:"ok_run"`            // consecutive successes
-	Samples     int        `json:"samples,omitempty"` // results in the window
+	Agent        string     `json:"agent"`     // the agent that observed it
+	Peer         string     `json:"peer"`      // the other end
+	Path         string     `json:"path"`      // overlay | published | direct
+	Probe        string     `json:"probe"`     // the check's name, e.g. overlay-tcp
+	Role         Role       `json:"role"`      // what the probe measures
+	Direction    Direction  `json:"direction"` // outbound (Agent probed Peer) | inbound (Peer's beacons to Agent)
+	Status       State      `json:"status"`
+	Phase        CheckPhase `json:"phase,omitempty"`
+	Cause        string     `json:"cause"`             // of the last result (probes.Cause)
+	Message      string     `json:"message"`           // of the last result
+	Leg          string     `json:"leg,omitempty"`     // of the last failure: probes.LegRequest | LegReply
+	LossPercent  float64    `json:"loss_percent"`      // mean loss over the window (udp echoes, beacons)
+	MeasuresLoss bool       `json:"measures_loss"`     // its results carry a loss figure
+	Since        time.Time  `json:"since"`             // when Status began
+	Last         time.Time  `json:"last"`              // time of the last result
+	OKRun        int        `json:"ok_run"`            // consecutive successes
+	Confirmed    bool       `json:"confirmed"`         // failing, or healthy after RecoverAfter successes
+	Samples      int        `json:"samples,omitempty"` // results in the window
 }
 
 // Key returns the state's key at its agent.
-func (s LinkState) Key() Key { return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction} }
+func (s LinkState) Key() Key {
+	return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction}
+}
 
 // From and To are the link's ends in the direction its traffic starts:
 // Agent → Peer for outbound states, Peer → Agent for inbound ones.

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -198,7 +199,8 @@ func (s *Source) check(p Peer, path pathTarget, probe string, o probes.PeerOptio
 	return controller.Check{
 		Key:    "mesh/" + p.Name + "/" + path.name + "/" + probe,
 		Origin: SourceName,
-		Link:   controller.Link{Source: s.self.Name, Destination: p.Name, Path: path.name},
+		Link: controller.Link{Source: s.self.Name, Destination: p.Name, Path: path.name,
+			Role: links.Role(probe), Direction: links.Outbound},
 		Spec: probes.Spec{
 			Name: path.name + "-" + probe, Kind: probes.KindPeer, Target: path.target,
 			Timeout: s.cfg.Timeout, Expect: probes.ExpectReachable, Peer: &o,

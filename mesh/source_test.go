@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/mesh"
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -70,7 +71,7 @@ var _ = Describe("Source", func() {
 		}
 		Expect(byKey["mesh/b/overlay/large"]).To(Equal(controller.Check{
 			Key: "mesh/b/overlay/large", Origin: "mesh",
-			Link: controller.Link{Source: "a", Destination: "b", Path: "overlay"},
+			Link: controller.Link{Source: "a", Destination: "b", Path: "overlay", Role: links.RoleLarge, Direction: links.Outbound},
 			Spec: probes.Spec{Name: "overlay-large", Kind: probes.KindPeer, Target: "10.0.1.2:9471",
 				Timeout: 2 * time.Second, Expect: probes.ExpectReachable,
 				Peer: &probes.PeerOptions{Transport: "tcp", Size: 65536, Path: "overlay", Peer: "b"}},

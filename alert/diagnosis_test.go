@@ -1,0 +1,129 @@
+package alert_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/links"
+)
+
+// The engine renders the cluster's diagnosis: these specs hand it one.
+var _ = Describe("engine on the cluster's diagnosis", func() {
+	var (
+		clk     *fakeClock
+		am, hk  *recorder
+		diag    links.Diagnosis
+		e       *alert.Engine
+		ctx     = context.Background()
+		hostOf3 = links.Finding{ID: "host-down/node3", Kind: links.FindingHostDown, Severity: links.SeverityCritical,
+			Node: "node3", Cause: links.FindingHostDown, Summary: "node3 is down"}
+	)
+	views := func(at time.Time, missing ...string) map[string]links.ViewInfo {
+		out := map[string]links.ViewInfo{}
+		for _, n := range []string{"node1", "node2", "node3"} {
+			out[n] = links.ViewInfo{Via: links.ViaPublished, Generated: at}
+		}
+		for _, n := range missing {
+			out[n] = links.ViewInfo{Missing: "no answer"}
+		}
+		return out
+	}
+	newEngineAs := func(self string) *alert.Engine {
+		am, hk = &recorder{name: "am", dedup: true}, &recorder{name: "hook"}
+		e, err := alert.New(alert.Options{Config: alert.Config{}, Self: self, Queue: newMemKV(), State: newMemKV(),
+			Notifiers: []alert.Notifier{am, hk}, Clock: clk, Log: testLogger(),
+			Diagnose: func(context.Context) links.Diagnosis { return diag }})
+		Expect(err).NotTo(HaveOccurred())
+		return e
+	}
+	step := func(d time.Duration) {
+		clk.Advance(d)
+		e.Evaluate(ctx)
+		e.Deliver(ctx)
+	}
+	// show makes fs the diagnosis, first seen now, and then gathers the
+	// views once more: a finding fires once views generated after it was
+	// first seen still show it.
+	show := func(fs []links.Finding, missing ...string) {
+		diag.Findings, diag.Views = fs, views(clk.Now(), missing...)
+		step(time.Second)
+		diag.Views = views(clk.Now().Add(time.Second), missing...)
+		step(2 * time.Second)
+	}
+	BeforeEach(func() {
+		clk = newFakeClock(t0)
+		diag = links.Diagnosis{Self: "node1", Nodes: []string{"node1", "node2", "node3"}, Views: views(t0)}
+		e = newEngineAs("node1")
+		step(2 * time.Minute) // past the grace period, healthy
+	})
+
+	It("fires a host alert once the views of every node generated after the finding still show it", func() {
+		diag.Findings, diag.Views = []links.Finding{hostOf3}, views(clk.Now().Add(-time.Second), "node3")
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty(), "node2's view predates the finding")
+		diag.Views = views(clk.Now().Add(time.Second), "node3")
+		step(2 * time.Second)
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameHostUnreachable)))
+		Expect(e.Alerts()[0].Labels).To(HaveKeyWithValue("node", "node3"))
+		Expect(am.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}))
+	})
+
+	It("keeps a host alert firing while the node stays down or cut off, however long, and resolves it when it is back", func() {
+		show([]links.Finding{hostOf3}, "node3")
+		for range 30 {
+			diag.Views = views(clk.Now(), "node3")
+			step(10 * time.Second)
+		}
+		Expect(e.Alerts()).To(HaveLen(1))
+		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}), "one firing, no resolve in 5 minutes")
+		diag.Findings, diag.Views = nil, views(clk.Now())
+		step(time.Second)
+		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3", "resolved SwarmlinkHostUnreachable node3"}))
+	})
+
+	It("fires nothing and resolves nothing while this node is cut off, and nothing after it is back", func() {
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		cut := links.Finding{ID: "cut-off/node1", Kind: links.FindingCutOff, Node: "node1", Severity: links.SeverityCritical}
+		diag.Findings, diag.CutOff, diag.Views = []links.Finding{cut}, true, views(time.Time{}, "node2", "node3")
+		for range 10 {
+			step(5 * time.Second)
+		}
+		Expect(e.Alerts()).To(HaveLen(1), "its own side only: node3's alert stays")
+		Expect(am.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}), "nothing about node2, nothing about itself")
+	})
+
+	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
+		show([]links.Finding{hostOf3}, "node2", "node3")
+		Expect(e.Alerts()).To(BeEmpty())
+	})
+
+	It("sends a shared alert to a non-deduplicating receiver from one node only: the first not at fault", func() {
+		for _, self := range []string{"node1", "node2"} {
+			e = newEngineAs(self)
+			step(2 * time.Minute)
+			diag.Self = self
+			show([]links.Finding{hostOf3}, "node3")
+			Expect(am.events()).To(HaveLen(1), "Alertmanager deduplicates: every node sends it")
+			if self == "node1" {
+				Expect(hk.events()).To(HaveLen(1))
+			} else {
+				Expect(hk.events()).To(BeEmpty(), "node1 sends it")
+			}
+		}
+	})
+
+	It("raises loss only past the configured loss percent", func() {
+		loss := links.Finding{ID: "loss/node2", Kind: links.FindingLoss, Severity: links.SeverityWarning, Node: "node2",
+			To: "node2", Path: links.PathOverlay, Cause: "loss", LossPercent: 12}
+		show([]links.Finding{loss})
+		Expect(e.Alerts()).To(BeEmpty(), "12% is degraded, not past the 20% default")
+		loss.LossPercent = 30
+		show([]links.Finding{loss})
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLoss)))
+	})
+})

@@ -1,0 +1,180 @@
+package links
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// cell judges one direction from → to of path. The destination's arrival
+// record is the direction itself (Forward); the source's echoes (RoundTrip)
+// cross both directions, so they convict this one only when nothing says
+// the reverse is the broken one. Large echoes convict the direction their
+// lost leg travelled.
+func (x *index) cell(from, to, path string) Cell {
+	fwd := x.about(to, from, path, Inbound, RoleArrival)
+	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
+	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
+	large, largeEv := x.large(from, to, path)
+	c.Large = large
+	switch {
+	case c.Forward == Failing:
+		c.State = Failing
+		c.explain(cmp.Or(failingCause(rt), failingCause(fwd), string(probes.CauseTimeout)), append(fwd, rt...))
+	case c.Forward == Unknown && c.RoundTrip == Failing && x.reverseBroken(from, to, path):
+		c.State = Unknown
+		c.Message = fmt.Sprintf("round trip fails, but %s → %s is broken; this direction is unproven", to, from)
+	case c.Forward == Unknown && c.RoundTrip == Failing:
+		c.State = Failing
+		c.explain(failingCause(rt), rt)
+	case c.Large == Failing:
+		c.State = Failing
+		c.explain(string(probes.CauseMTU), largeEv)
+	case c.Forward == Degraded || (c.RoundTrip == Degraded && !measuresLoss(fwd)):
+		c.State = Degraded
+		c.Cause, c.LossPercent = "loss", lossOf(fwd, rt)
+		c.Since = earliest(append(fwd, rt...), Degraded)
+		c.Message = fmt.Sprintf("%.0f%% of packets %s → %s lost on %s", c.LossPercent, from, to, path)
+	case c.Forward == Unknown:
+		c.State = c.RoundTrip
+	default:
+		c.State = c.Forward // the direction works; a failing round trip is the reverse's fault
+	}
+	if c.State == Unknown && c.Message == "" && (!x.hasView(from) || !x.hasView(to)) {
+		c.Message = "no evidence: a view is missing"
+	}
+	return c
+}
+
+func (c *Cell) explain(cause string, ev []LinkState) {
+	c.Cause = cause
+	c.Since = earliest(ev, Failing)
+	for _, s := range ev {
+		if s.Status == Failing || s.Role == RoleLarge {
+			c.Message = s.Probe + " (seen by " + s.Agent + "): " + s.Message
+			return
+		}
+	}
+}
+
+// large is the state of from → to for large packets: from's own large echo
+// whose request was lost (or that cannot tell), and to's large echo whose
+// reply, travelling from → to, was lost.
+func (x *index) large(from, to, path string) (State, []LinkState) {
+	own := x.about(from, to, path, Outbound, RoleLarge)
+	rev := x.about(to, from, path, Outbound, RoleLarge)
+	var ev []LinkState
+	for _, s := range own {
+		if isMTUFailure(s, x.smallWorks(from, to, path)) && x.leg(s) != probes.LegReply {
+			ev = append(ev, s)
+		}
+	}
+	for _, s := range rev {
+		if isMTUFailure(s, x.smallWorks(to, from, path)) && x.leg(s) == probes.LegReply {
+			ev = append(ev, s)
+		}
+	}
+	switch {
+	case len(ev) > 0:
+		return Failing, ev
+	case len(own) == 0:
+		return Unknown, nil
+	case own[0].Status == Failing: // its reply was lost: from → to carried the request whole
+		return Healthy, nil
+	}
+	return own[0].Status, nil
+}
+
+// leg is the lost half of a failed large echo: as the prober saw it, or,
+// when it could not tell, from the measured MTUs: the direction whose
+// largest crossing payload is short of what the other carries.
+func (x *index) leg(s LinkState) string {
+	if s.Leg != "" {
+		return s.Leg
+	}
+	out, okOut := x.mtu(s.Agent, s.Peer, s.Path)
+	back, okBack := x.mtu(s.Peer, s.Agent, s.Path)
+	if okOut && okBack && back.Largest < out.Largest && out.Largest >= out.Ceiling {
+		return probes.LegReply
+	}
+	return ""
+}
+
+func (x *index) mtu(from, to, path string) (MTU, bool) {
+	for _, m := range x.mtus {
+		if m.From == from && m.To == to && m.Path == path {
+			return m, true
+		}
+	}
+	return MTU{}, false
+}
+
+// isMTUFailure: a large echo failing with cause mtu, or failing while the
+// small echo on the same path works.
+func isMTUFailure(s LinkState, smallWorks bool) bool {
+	return s.Status == Failing && (s.Cause == string(probes.CauseMTU) || smallWorks)
+}
+
+func (x *index) smallWorks(from, to, path string) bool {
+	tcp := x.about(from, to, path, Outbound, RoleTCP)
+	return len(tcp) > 0 && tcp[0].Status == Healthy
+}
+
+// reverseBroken: to's beacons do not arrive at from, so a failing round
+// trip from → to → from is explained by the reverse direction.
+func (x *index) reverseBroken(from, to, path string) bool {
+	return combine(x.about(from, to, path, Inbound, RoleArrival)) == Failing
+}
+
+// combine is the worst state of a set: failing, degraded, unknown, pending,
+// healthy; unknown for none.
+func combine(states []LinkState) State {
+	if len(states) == 0 {
+		return Unknown
+	}
+	best := Healthy
+	for _, s := range states {
+		if stateRank[s.Status] > stateRank[best] {
+			best = s.Status
+		}
+	}
+	return best
+}
+
+var stateRank = map[State]int{Healthy: 0, Pending: 1, Unknown: 2, Degraded: 3, Failing: 4}
+
+// measuresLoss: the arrival record counts this direction's loss itself.
+func measuresLoss(fwd []LinkState) bool {
+	return slices.ContainsFunc(fwd, func(s LinkState) bool { return s.MeasuresLoss })
+}
+
+func failingCause(states []LinkState) string {
+	for _, s := range states {
+		if s.Status == Failing && s.Cause != "" && s.Cause != string(probes.CauseOK) && s.Cause != "missing" {
+			return s.Cause
+		}
+	}
+	return ""
+}
+
+func lossOf(fwd, rt []LinkState) float64 {
+	for _, group := range [][]LinkState{fwd, rt} {
+		if i := slices.IndexFunc(group, func(s LinkState) bool { return s.Status == Degraded }); i >= 0 {
+			return group[i].LossPercent
+		}
+	}
+	return 0
+}
+
+func earliest(states []LinkState, st State) time.Time {
+	var t time.Time
+	for _, s := range states {
+		if s.Status == st && (t.IsZero() || s.Since.Before(t)) {
+			t = s.Since
+		}
+	}
+	return t
+}

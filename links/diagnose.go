@@ -1,0 +1,159 @@
+package links
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Input is everything the diagnosis looks at: every agent's view that
+// arrived, why the others did not, and the node list.
+type Input struct {
+	Self       string
+	Now        time.Time
+	Nodes      []string          // every known node, Self included
+	Views      map[string]View   // node → its view (Self's own included)
+	Missing    map[string]string // node → why its view did not arrive
+	StaleAfter time.Duration     // an active state older than this is unknown; default 3 × the largest interval, at least 30 s
+}
+
+// Diagnose turns every observation of the cluster into per-direction cells
+// and ranked findings. It is pure: the same input gives the same diagnosis,
+// so every node that gathered the same views says the same thing.
+func Diagnose(in Input) Diagnosis {
+	x := newIndex(in)
+	d := Diagnosis{Generated: in.Now, Self: in.Self, Nodes: x.nodes, Paths: x.paths, Views: x.viewInfo(),
+		Findings: []Finding{}, Cells: []Cell{}, Checks: x.checks()}
+	for _, p := range x.paths {
+		for _, from := range x.nodes {
+			for _, to := range x.nodes {
+				if from != to {
+					d.Cells = append(d.Cells, x.cell(from, to, p))
+				}
+			}
+		}
+	}
+	d.Partial = len(x.missing) > 0
+	d.Findings = findings(x, d.Cells)
+	d.CutOff = slices.ContainsFunc(d.Findings, func(f Finding) bool { return f.Kind == FindingCutOff })
+	d.Verdict = verdict(d)
+	return d
+}
+
+// index is the input, keyed for the rules.
+type index struct {
+	in      Input
+	nodes   []string
+	paths   []string
+	states  map[string]map[Key]LinkState // agent → key → state (stale ones unknown)
+	missing map[string]string
+	swarm   map[string]NodeInfo
+	mtus    []MTU
+}
+
+func newIndex(in Input) *index {
+	x := &index{in: in, states: map[string]map[Key]LinkState{}, missing: map[string]string{}, swarm: swarmInfo(in.Views)}
+	stale := staleAfter(in)
+	set := map[string]bool{}
+	for _, n := range in.Nodes {
+		set[n] = true
+	}
+	paths := map[string]bool{}
+	for node, v := range in.Views {
+		set[node] = true
+		m := map[Key]LinkState{}
+		for _, s := range v.Links {
+			if s.Phase != PhasePaused && !s.Last.IsZero() && in.Now.Sub(s.Last) > stale {
+				s.Status = Unknown
+			}
+			m[s.Key()] = s
+			if s.Path != PathDirect {
+				paths[s.Path], set[s.Peer] = true, true
+			}
+		}
+		x.states[node] = m
+		x.mtus = append(x.mtus, v.MTU...)
+	}
+	for n, info := range x.swarm {
+		if info.State == "down" {
+			set[n] = true // a down node stays in the matrix until Swarm forgets it
+		}
+	}
+	for n := range set {
+		if info, ok := x.swarm[n]; ok && info.Planned() {
+			continue // drained on purpose: not part of the matrix
+		}
+		x.nodes = append(x.nodes, n)
+		if _, ok := in.Views[n]; !ok {
+			x.missing[n] = cmp.Or(in.Missing[n], "no view")
+		}
+	}
+	slices.Sort(x.nodes)
+	for p := range paths {
+		x.paths = append(x.paths, p)
+	}
+	slices.Sort(x.paths)
+	return x
+}
+
+func staleAfter(in Input) time.Duration {
+	if in.StaleAfter > 0 {
+		return in.StaleAfter
+	}
+	var iv time.Duration
+	for _, v := range in.Views {
+		iv = max(iv, v.Interval)
+	}
+	return max(3*iv, 30*time.Second)
+}
+
+// swarmInfo merges the node lists of the views, the newest view winning.
+func swarmInfo(views map[string]View) map[string]NodeInfo {
+	out, at := map[string]NodeInfo{}, map[string]time.Time{}
+	for _, v := range views {
+		for _, n := range v.Swarm {
+			if v.Generated.After(at[n.Name]) || at[n.Name].IsZero() {
+				out[n.Name], at[n.Name] = n, v.Generated
+			}
+		}
+	}
+	return out
+}
+
+func (x *index) viewInfo() map[string]ViewInfo {
+	out := map[string]ViewInfo{}
+	for _, n := range x.nodes {
+		if v, ok := x.in.Views[n]; ok {
+			out[n] = ViewInfo{Via: v.Via, Generated: v.Generated}
+		} else {
+			out[n] = ViewInfo{Missing: x.missing[n]}
+		}
+	}
+	return out
+}
+
+// checks are Self's user checks of targets.
+func (x *index) checks() []LinkState {
+	out := []LinkState{}
+	for _, s := range x.states[x.in.Self] {
+		if s.Path == PathDirect {
+			out = append(out, s)
+		}
+	}
+	SortStates(out)
+	return out
+}
+
+// about returns agent's states about peer on path with one of roles.
+func (x *index) about(agent, peer, path string, dir Direction, roles ...Role) []LinkState {
+	var out []LinkState
+	for _, s := range x.states[agent] {
+		if s.Peer == peer && s.Path == path && s.Direction == dir && slices.Contains(roles, s.Role) {
+			out = append(out, s)
+		}
+	}
+	SortStates(out)
+	return out
+}
+
+func (x *index) hasView(n string) bool { _, ok := x.in.Views[n]; return ok }

@@ -1,0 +1,134 @@
+package links
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// finder applies the rules, most sweeping first; a cell explained by one
+// finding is not explained again by a narrower one.
+type finder struct {
+	x     *index
+	cells []Cell
+	at    map[[3]string]int // from, to, path → index in cells
+	out   []Finding
+	down  map[string]bool // nodes found down (their cells are explained)
+}
+
+func findings(x *index, cells []Cell) []Finding {
+	f := &finder{x: x, cells: cells, at: map[[3]string]int{}, down: map[string]bool{}}
+	for i, c := range cells {
+		f.at[[3]string{c.From, c.To, c.Path}] = i
+	}
+	if f.cutOff() {
+		return f.out
+	}
+	f.hostsDown()
+	f.peerErrors()
+	for _, p := range x.paths {
+		f.nodeWide(p)
+		f.mtuNodes(p)
+		f.pairs(p)
+		f.loss(p)
+	}
+	f.viewsMissing()
+	f.checksFailed()
+	slices.SortStableFunc(f.out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]),
+			cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(a.ID, b.ID))
+	})
+	return f.out
+}
+
+var severityRank = map[string]int{SeverityCritical: 0, SeverityWarning: 1, SeverityInfo: 2}
+
+var kindOrder = []string{FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound, FindingMTUNode,
+	FindingPublishedPort, FindingMTU, FindingOneWay, FindingLinkDown, FindingPeerKey, FindingClockSkew, FindingBusy,
+	FindingLoss, FindingCheckFailed, FindingViewMissing}
+
+func kindRank(k string) int { return slices.Index(kindOrder, k) }
+
+// add records a finding and marks the cells it explains.
+func (f *finder) add(fd Finding, cells ...int) {
+	fd.ID = strings.Join([]string{fd.Kind, fd.Node, fd.From, fd.To, fd.Path, fd.Probe}, "/")
+	fd.Severity = severityOf(fd.Kind)
+	for _, i := range cells {
+		if f.cells[i].Finding == "" {
+			f.cells[i].Finding = fd.ID
+		}
+		if s := f.cells[i].Since; !s.IsZero() && (fd.Since.IsZero() || s.Before(fd.Since)) {
+			fd.Since = s
+		}
+	}
+	f.out = append(f.out, fd)
+}
+
+func severityOf(kind string) string {
+	switch kind {
+	case FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound:
+		return SeverityCritical
+	case FindingViewMissing:
+		return SeverityInfo
+	}
+	return SeverityWarning
+}
+
+// open lists the unexplained cells of path matching keep.
+func (f *finder) open(path string, keep func(Cell) bool) []int {
+	var out []int
+	for i, c := range f.cells {
+		if c.Path == path && c.Finding == "" && keep(c) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (f *finder) cell(from, to, path string) (Cell, int, bool) {
+	i, ok := f.at[[3]string{from, to, path}]
+	if !ok {
+		return Cell{}, -1, false
+	}
+	return f.cells[i], i, true
+}
+
+// others are the nodes other than n.
+func (f *finder) others(n string) []string {
+	return slices.DeleteFunc(slices.Clone(f.x.nodes), func(o string) bool { return o == n })
+}
+
+// touching lists every cell to or from n.
+func (f *finder) touching(n string) []int {
+	var out []int
+	for i, c := range f.cells {
+		if c.From == n || c.To == n {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func isBroken(c Cell) bool { return c.State == Failing && c.Cause != string(probes.CauseMTU) }
+func isMTU(c Cell) bool    { return c.State == Failing && c.Cause == string(probes.CauseMTU) }
+
+// evidence is what the cells' verdicts rest on, from every view.
+func (f *finder) evidence(cells ...int) []LinkState {
+	var out []LinkState
+	for _, i := range cells {
+		c := f.cells[i]
+		out = append(out, f.x.about(c.To, c.From, c.Path, Inbound, RoleArrival)...)
+		out = append(out, f.x.about(c.From, c.To, c.Path, Outbound, RoleTCP, RoleUDP, RoleLarge)...)
+	}
+	return slices.DeleteFunc(out, func(s LinkState) bool { return s.Status == Healthy && s.Role == RoleLarge })
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return fmt.Sprintf(many, n)
+}

@@ -1,0 +1,160 @@
+package links
+
+import (
+	"fmt"
+	"slices"
+)
+
+// cutOff: Self reaches none of at least two peers on any path and no other
+// view arrived. What it shows of the others is then its own side only, so
+// it says that and nothing else.
+func (f *finder) cutOff() bool {
+	self := f.x.in.Self
+	peers := f.others(self)
+	if len(peers) < 2 {
+		return false
+	}
+	for _, p := range peers {
+		if f.x.hasView(p) {
+			return false
+		}
+		for _, path := range f.x.paths {
+			if rt := combine(f.x.about(self, p, path, Outbound, RoleTCP, RoleUDP)); rt != Failing {
+				return false
+			}
+		}
+	}
+	f.add(Finding{Kind: FindingCutOff, Node: self, Cause: FindingCutOff,
+		Summary:  fmt.Sprintf("this node (%s) is cut off: it reaches none of its %d peers on any path and no peer's view arrived; what it shows of the others is its own side only", self, len(peers)),
+		Advice:   "check this host's network: its links, firewall and routes; the other nodes see it as down",
+		Evidence: f.evidence(f.touching(self)...)}, f.touching(self)...)
+	return true
+}
+
+// hostsDown: Swarm reports the node down, or its view is missing and every
+// view that arrived fails to reach it, and hears nothing from it, on every
+// path.
+func (f *finder) hostsDown() {
+	for _, n := range f.others(f.x.in.Self) {
+		why, ok := f.hostDown(n)
+		if !ok {
+			continue
+		}
+		f.down[n] = true
+		cells := f.touching(n)
+		f.add(Finding{Kind: FindingHostDown, Node: n, Cause: FindingHostDown, Summary: why,
+			Advice:   fmt.Sprintf("check that %s is up and that its host network works; its engine and agent may be down", n),
+			Evidence: f.evidence(cells...)}, cells...)
+	}
+}
+
+func (f *finder) hostDown(n string) (string, bool) {
+	if info, ok := f.x.swarm[n]; ok && info.State == "down" && !info.Planned() {
+		return fmt.Sprintf("Swarm reports %s down, and its agent's view did not arrive", n), !f.x.hasView(n)
+	}
+	if f.x.hasView(n) {
+		return "", false
+	}
+	seen := 0
+	for _, o := range f.others(n) {
+		if !f.x.hasView(o) {
+			continue
+		}
+		for _, path := range f.x.paths {
+			out := combine(f.x.about(o, n, path, Outbound, RoleTCP, RoleUDP))
+			in := f.x.about(o, n, path, Inbound, RoleArrival)
+			if out != Failing || (len(in) > 0 && combine(in) != Failing) {
+				return "", false
+			}
+		}
+		seen++
+	}
+	return fmt.Sprintf("%s is down or cut off: %s reach%s it on no path, hear nothing from it, and its view did not arrive",
+		n, plural(seen, "the other node", "all %d other nodes"), plural(seen, "es", "")), seen > 0
+}
+
+// nodeWide: every other node's cell into (or out of) n on path fails. On the
+// published path with the overlay into n working, that is n's published port.
+func (f *finder) nodeWide(path string) {
+	for _, n := range f.x.nodes {
+		if f.down[n] {
+			continue
+		}
+		if into, ok := f.allCells(n, path, true, isBroken); ok {
+			f.nodeInbound(n, path, into)
+		}
+		if from, ok := f.allCells(n, path, false, isBroken); ok {
+			f.add(Finding{Kind: FindingNodeOutbound, Node: n, From: n, Path: path, Cause: f.cells[from[0]].Cause,
+				Summary:  fmt.Sprintf("nothing %s sends over the %s path arrives anywhere: %s", n, path, outboundWhy(n, path)),
+				Advice:   fmt.Sprintf("check %s's outbound firewall rules and its route to the other hosts", n),
+				Evidence: f.evidence(from...)}, from...)
+		}
+	}
+}
+
+func (f *finder) nodeInbound(n, path string, cells []int) {
+	fd := Finding{Kind: FindingNodeInbound, Node: n, To: n, Path: path, Cause: f.cells[cells[0]].Cause,
+		Evidence: f.evidence(cells...)}
+	overlayWorks := f.pathWorksInto(n, PathOverlay)
+	switch {
+	case path == PathPublished && overlayWorks:
+		fd.Kind = FindingPublishedPort
+		fd.Summary = fmt.Sprintf("%s's published port is unreachable from every node (%s) while its overlay works", n, fd.Cause)
+		fd.Advice = fmt.Sprintf("check that %s publishes the mesh port in host mode and that its firewall lets it in", n)
+	case path == PathOverlay:
+		fd.Summary = fmt.Sprintf("%s receives no overlay traffic from anyone: VXLAN (UDP 4789) into %s is dropped%s",
+			n, n, worksNote(f.pathWorksInto(n, PathPublished)))
+		fd.Advice = fmt.Sprintf("allow UDP 4789 into %s from the other Swarm nodes (host firewall, cloud security group)", n)
+	default:
+		fd.Summary = fmt.Sprintf("%s receives nothing from anyone on the %s path (%s)", n, path, fd.Cause)
+	}
+	f.add(fd, cells...)
+}
+
+func outboundWhy(n, path string) string {
+	if path == PathOverlay {
+		return fmt.Sprintf("VXLAN (UDP 4789) out of %s is dropped", n)
+	}
+	return "its packets are dropped on the way out"
+}
+
+func worksNote(works bool) string {
+	if works {
+		return "; the published path works"
+	}
+	return ""
+}
+
+// allCells returns the cells into (or out of) n on path when there are at
+// least two other nodes and every one of those cells, unexplained, matches.
+func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]int, bool) {
+	others := f.others(n)
+	if len(others) < 2 {
+		return nil, false
+	}
+	var out []int
+	for _, o := range others {
+		from, to := n, o
+		if into {
+			from, to = o, n
+		}
+		c, i, ok := f.cell(from, to, path)
+		if !ok || c.Finding != "" || !match(c) {
+			return nil, false
+		}
+		out = append(out, i)
+	}
+	return out, true
+}
+
+func (f *finder) pathWorksInto(n, path string) bool {
+	if !slices.Contains(f.x.paths, path) {
+		return false
+	}
+	for _, o := range f.others(n) {
+		if c, _, ok := f.cell(o, n, path); !ok || c.State != Healthy {
+			return false
+		}
+	}
+	return true
+}

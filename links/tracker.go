@@ -1,0 +1,236 @@
+package links
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Hysteresis is the F-of-N / R rule of one link: failing once FailingAfter
+// of the last Window results failed; healthy again after RecoverAfter
+// consecutive successes.
+type Hysteresis struct {
+	FailingAfter, Window, RecoverAfter int
+}
+
+// Sample is one result on one link, as the agent that holds it saw it.
+type Sample struct {
+	Agent, Peer, Path, Probe string
+	Role                     Role
+	Direction                Direction
+	Passed                   bool
+	Cause, Message, Leg      string
+	LossPercent              float64 // -1: the probe does not measure loss
+	At                       time.Time
+}
+
+// Key of the sample's link.
+func (s Sample) Key() Key {
+	return Key{Peer: s.Peer, Path: s.Path, Probe: s.Probe, Direction: s.Direction}
+}
+
+// TrackerOptions configure a Tracker.
+type TrackerOptions struct {
+	For          func(path, probe string) Hysteresis // required
+	DegradedLoss float64                             // percent; a working link losing this much is degraded; default 10
+}
+
+// Tracker holds the hysteresis state of every link of one agent: the one
+// state machine that history, metrics, the matrix and the alert engine all
+// read. It is safe for concurrent use.
+type Tracker struct {
+	opts TrackerOptions
+
+	mu      sync.Mutex
+	links   map[Key]*tracked
+	retired map[Key]time.Time // results that started before are stragglers
+}
+
+type tracked struct {
+	h       Hysteresis
+	window  []bool
+	loss    []float64 // loss percents of the window's results that measure it
+	failing bool
+	state   LinkState
+}
+
+// NewTracker returns an empty tracker.
+func NewTracker(opts TrackerOptions) *Tracker {
+	opts.DegradedLoss = cmp.Or(opts.DegradedLoss, 10)
+	return &Tracker{opts: opts, links: map[Key]*tracked{}, retired: map[Key]time.Time{}}
+}
+
+// Observe feeds one result. The sender's record of one-way beacons is left
+// out: a dropped packet leaves no trace at the sender, so it would pass
+// while the link is dead. Only the receiver's arrival record judges them.
+func (t *Tracker) Observe(s Sample) {
+	if s.Role == RoleOneWay && s.Direction == Outbound {
+		return
+	}
+	k := s.Key()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if at, ok := t.retired[k]; ok {
+		if s.At.Before(at) {
+			return
+		}
+		delete(t.retired, k)
+	}
+	l, ok := t.links[k]
+	if !ok {
+		l = &tracked{h: t.opts.For(s.Path, s.Probe), state: LinkState{Agent: s.Agent, Peer: s.Peer, Path: s.Path,
+			Probe: s.Probe, Role: s.Role, Direction: s.Direction, Status: Unknown, Phase: PhaseActive}}
+		t.links[k] = l
+	}
+	l.observe(s, t.opts.DegradedLoss)
+}
+
+func (l *tracked) observe(s Sample, degradedLoss float64) {
+	l.window = appendBounded(l.window, s.Passed, l.h.Window)
+	if s.LossPercent >= 0 {
+		l.loss = appendBounded(l.loss, s.LossPercent, l.h.Window)
+	}
+	if s.Passed {
+		l.state.OKRun++
+	} else {
+		l.state.OKRun = 0
+	}
+	switch {
+	case l.failing && l.state.OKRun >= l.h.RecoverAfter:
+		l.failing = false
+		l.window = l.window[len(l.window)-min(l.state.OKRun, len(l.window)):]
+	case !l.failing && count(l.window, false) >= l.h.FailingAfter:
+		l.failing = true
+	}
+	st := &l.state
+	st.Cause, st.Message, st.Last, st.Phase, st.Samples = s.Cause, s.Message, s.At, PhaseActive, len(l.window)
+	if !s.Passed {
+		st.Leg = s.Leg
+	}
+	st.LossPercent, st.MeasuresLoss = mean(l.loss), len(l.loss) > 0
+	if next := l.status(s.Passed, degradedLoss); next != st.Status {
+		st.Status, st.Since = next, s.At
+	}
+	st.Confirmed = l.failing || st.OKRun >= l.h.RecoverAfter
+}
+
+func (l *tracked) status(lastOK bool, degradedLoss float64) State {
+	switch {
+	case l.failing:
+		return Failing
+	case len(l.loss) >= 2 && mean(l.loss) >= degradedLoss:
+		return Degraded
+	case !lastOK:
+		return Pending
+	}
+	return Healthy
+}
+
+// Pause marks the links to peer as paused (subset rotation: not probed this
+// round) or active again. A paused link keeps its last state.
+func (t *Tracker) Pause(peer string, paused bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	phase := PhaseActive
+	if paused {
+		phase = PhasePaused
+	}
+	for _, l := range t.links {
+		if l.state.Peer == peer {
+			l.state.Phase = phase
+		}
+	}
+}
+
+// Forget removes one link at time at: its state is dropped, and results
+// that started before at are ignored as stragglers. When it was the last
+// outbound link to its peer, the peer's inbound links go too.
+func (t *Tracker) Forget(k Key, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.retire(k, at)
+	if k.Direction != Outbound {
+		return
+	}
+	for lk := range t.links {
+		if lk.Peer == k.Peer && lk.Direction == Outbound {
+			return
+		}
+	}
+	for lk := range t.links {
+		if lk.Peer == k.Peer {
+			t.retire(lk, at)
+		}
+	}
+}
+
+// ForgetInbound removes the inbound links from peer over path.
+func (t *Tracker) ForgetInbound(peer, path string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for lk := range t.links {
+		if lk.Peer == peer && lk.Path == path && lk.Direction == Inbound {
+			t.retire(lk, at)
+		}
+	}
+}
+
+func (t *Tracker) retire(k Key, at time.Time) {
+	delete(t.links, k)
+	t.retired[k] = at
+	for rk, rat := range t.retired {
+		if at.Sub(rat) > time.Hour { // stragglers arrive within a probe timeout
+			delete(t.retired, rk)
+		}
+	}
+}
+
+// States returns every link's state, sorted by key.
+func (t *Tracker) States() []LinkState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]LinkState, 0, len(t.links))
+	for _, l := range t.links {
+		out = append(out, l.state)
+	}
+	SortStates(out)
+	return out
+}
+
+// SortStates sorts by agent, peer, path, probe and direction.
+func SortStates(s []LinkState) {
+	slices.SortFunc(s, func(a, b LinkState) int {
+		return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Probe, b.Probe), cmp.Compare(a.Direction, b.Direction))
+	})
+}
+
+func appendBounded[T any](s []T, v T, n int) []T {
+	s = append(s, v)
+	if len(s) > n {
+		s = s[len(s)-n:]
+	}
+	return s
+}
+
+func count(w []bool, v bool) int {
+	n := 0
+	for _, x := range w {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
+}
