@@ -178,7 +178,13 @@ func runCut(ctx context.Context, n *cluster.Node) {
 		return faultCase{want: exactlyTolerating([]string{"view-missing"}, hostDown), broken: broken,
 			cause: "host-down", verdicts: []string{"failing"}}
 	}
-	took, ds := waitDiagnoses(ctx, &p, t0, name, checkFor, am)
+	facts := factsEach(n, func(o *cluster.Node) []linkFact {
+		return []linkFact{
+			{node: o, peer: n, path: "overlay", dir: "outbound", state: "failing"},
+			{node: o, peer: n, path: "published", dir: "outbound", state: "failing"},
+		}
+	})
+	took, ds := waitDiagnoses(ctx, &p, t0, name, checkFor, am, facts)
 	other := suite.Nodes[0]
 	want := Diagnosis{Findings: []Finding{{Kind: "host-down", Node: n.Name, Cause: "host-down"}}}
 	if ds != nil {
@@ -191,12 +197,6 @@ func runCut(ctx context.Context, n *cluster.Node) {
 	if took > diagnosisBound {
 		p.addf("%s: diagnosed right on every node after %s, bound %s", name, took, diagnosisBound)
 	}
-	expectFacts(ctx, &p, name, factsEach(n, func(o *cluster.Node) []linkFact {
-		return []linkFact{
-			{node: o, peer: n, path: "overlay", dir: "outbound", state: "failing"},
-			{node: o, peer: n, path: "published", dir: "outbound", state: "failing"},
-		}
-	}))
 	p.add(am.expectFirst(ctx, want, alertBudget+alertSettle+15*time.Second))
 	host, ok := am.first()
 	if ok {

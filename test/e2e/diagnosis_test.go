@@ -28,6 +28,11 @@ const (
 // json`), gives the same findings, with cells that never call a working
 // direction failing nor a broken one healthy, and the first Alertmanager
 // alert of each fault carries the finding's cause.
+//
+// A node-wide finding names its node, and the direction it is about points
+// at it too: node-inbound and published-port carry to=node, node-outbound
+// from=node (links/findings_nodes.go); mtu-node's to or from is what tells
+// the receiving side from the sending side.
 var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOnFailure, func() {
 	var n1, n2, n3 *cluster.Node
 	BeforeEach(func(ctx SpecContext) {
@@ -52,7 +57,7 @@ var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOn
 		runFault(ctx, faultCase{
 			name:   "VXLAN into node3",
 			inject: func() { injectAll(ctx, cluster.DropOverlayTo)(n3) },
-			want:   exactly(FindingKey{Kind: "node-inbound", Node: n3.Name, Path: "overlay"}),
+			want:   exactly(FindingKey{Kind: "node-inbound", Node: n3.Name, To: n3.Name, Path: "overlay"}),
 			broken: func(c Cell) bool { return c.Path == "overlay" && c.To == n3.Name },
 			strict: true, verdicts: []string{"failing"},
 			facts: factsEach(n3, func(o *cluster.Node) []linkFact {
@@ -70,7 +75,7 @@ var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOn
 		runFault(ctx, faultCase{
 			name:   "VXLAN out of node3",
 			inject: func() { injectAll(ctx, cluster.DropOverlayFrom)(n3) },
-			want:   exactly(FindingKey{Kind: "node-outbound", Node: n3.Name, Path: "overlay"}),
+			want:   exactly(FindingKey{Kind: "node-outbound", Node: n3.Name, From: n3.Name, Path: "overlay"}),
 			broken: func(c Cell) bool { return c.Path == "overlay" && c.From == n3.Name },
 			strict: true, verdicts: []string{"failing"},
 			facts: factsEach(n3, func(o *cluster.Node) []linkFact {
@@ -159,7 +164,7 @@ var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOn
 		runFault(ctx, faultCase{
 			name:   "published port on node2",
 			inject: func() { injectAll(ctx, dropPeerPort("tcp"), dropPeerPort("udp"))(n2) },
-			want:   exactly(FindingKey{Kind: "published-port", Node: n2.Name, Path: "published"}),
+			want:   exactly(FindingKey{Kind: "published-port", Node: n2.Name, To: n2.Name, Path: "published"}),
 			broken: func(c Cell) bool { return c.Path == "published" && c.To == n2.Name },
 			strict: true, verdicts: []string{"failing"},
 			facts: factsEach(n2, func(o *cluster.Node) []linkFact {
