@@ -105,11 +105,12 @@ func (v LinksView) Find(peer, path, dir string) (Link, bool) {
 	return out, found
 }
 
-// Peers lists the peers the view names, once each.
+// Peers lists the mesh peers the view names (on the overlay or published
+// path: not the targets of user checks), once each.
 func (v LinksView) Peers() []string {
 	var out []string
 	for _, l := range v.Links {
-		if !slices.Contains(out, l.Peer) {
+		if slices.Contains(meshPaths, l.Path) && !slices.Contains(out, l.Peer) {
 			out = append(out, l.Peer)
 		}
 	}
