@@ -198,13 +198,33 @@ func runCut(ctx context.Context, n *cluster.Node) {
 		p.addf("%s: diagnosed right on every node after %s, bound %s", name, took, diagnosisBound)
 	}
 	p.add(am.expectFirst(ctx, want, alertBudget+alertSettle+15*time.Second))
-	host, ok := am.first()
+	host, ok := am.hostAlert(ctx, n.Name, alertBudget+alertSettle+15*time.Second)
 	if ok {
 		holdHostAlert(ctx, &p, am, host, t0)
+	} else {
+		p.addf("%s: no SwarmlinkHostUnreachable about %s in Alertmanager within %s of the fault", name, n.Name, alertBudget+alertSettle+15*time.Second)
 	}
 	healAll(ctx)
 	watchAfterHeal(ctx, &p, name, host)
 	Expect(p).To(BeEmpty())
+}
+
+// hostAlert waits up to timeout after the fault for the host alert about
+// node, and returns it as first seen.
+func (w *amWatch) hostAlert(ctx context.Context, node string, timeout time.Duration) (amSeen, bool) {
+	for {
+		for _, k := range w.order {
+			s := w.seen[k]
+			if l := s.alert.Labels; l["alertname"] == nameHostUnreachable && (l["node"] == node || l["destination"] == node) {
+				printf("host alert in Alertmanager: %s, %s after the fault", s.alert, s.after)
+				return s, true
+			}
+		}
+		if time.Since(w.t0) > timeout || !sleepCtx(ctx, 250*time.Millisecond) {
+			return amSeen{}, false
+		}
+		w.poll(ctx)
+	}
 }
 
 // cutOff expects n's own diagnosis to say it is cut off: cut_off, and the
@@ -224,6 +244,7 @@ func cutOff(n string) func(*cluster.Node, Diagnosis) error {
 // webhook got at most one firing message of it per sender.
 func holdHostAlert(ctx context.Context, p *problems, am *amWatch, host amSeen, t0 time.Time) {
 	key := labelsKey(host.alert.Labels)
+	others := map[string]bool{}
 	start := time.Now()
 	for time.Since(start) < 60*time.Second {
 		active := am.poll(ctx)
@@ -231,9 +252,9 @@ func holdHostAlert(ctx context.Context, p *problems, am *amWatch, host amSeen, t
 		for i, a := range active {
 			if labelsKey(a.Labels) == key {
 				found = &active[i]
-			} else {
+			} else if k := labelsKey(a.Labels); !others[k] {
+				others[k] = true
 				p.addf("cut: %s active next to the host alert, %s after the fault", a, time.Since(t0).Round(time.Second))
-				return
 			}
 		}
 		switch {
@@ -269,6 +290,10 @@ func holdHostAlert(ctx context.Context, p *problems, am *amWatch, host amSeen, t
 func watchAfterHeal(ctx context.Context, p *problems, name string, host amSeen) {
 	healed := time.Now()
 	w := newAMWatch(healed)
+	atHeal := map[string]bool{labelsKey(host.alert.Labels): true} // active already: not fired after
+	for _, a := range w.poll(ctx) {
+		atHeal[labelsKey(a.Labels)] = true
+	}
 	var calm time.Time
 	for time.Since(healed) < 150*time.Second {
 		active := w.poll(ctx)
@@ -287,9 +312,8 @@ func watchAfterHeal(ctx context.Context, p *problems, name string, host amSeen) 
 		active, _ := amActive(ctx)
 		p.addf("%s: 150 s after the heal, alerts %v, diagnosis %v", name, active, diagnosedHealthy(ctx))
 	}
-	hostKey := labelsKey(host.alert.Labels)
 	for _, k := range w.order {
-		if k != hostKey {
+		if !atHeal[k] {
 			p.addf("%s: %s fired after the heal, %s after it", name, w.seen[k].alert, w.seen[k].after)
 		}
 	}

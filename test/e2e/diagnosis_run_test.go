@@ -166,7 +166,7 @@ func waitDiagnoses(ctx context.Context, p *problems, t0 time.Time, name string,
 	var right map[string]Diagnosis
 	var last map[string]string
 	factsHeld, factErrs := len(facts) == 0, []string(nil)
-	never := map[string]bool{}
+	never, firstOK := map[string]bool{}, map[string]bool{}
 	for time.Now().Before(deadline) && (right == nil || !factsHeld) {
 		am.poll(ctx)
 		if !factsHeld {
@@ -180,6 +180,12 @@ func waitDiagnoses(ctx context.Context, p *problems, t0 time.Time, name string,
 			continue
 		}
 		ds, errs := askAll(ctx, checkFor)
+		for node := range ds {
+			if _, bad := errs[node]; !bad && !firstOK[node] {
+				firstOK[node] = true
+				printf("%s: %s's diagnosis first right %s after the fault", name, node, time.Since(t0).Round(time.Millisecond))
+			}
+		}
 		for node, d := range ds {
 			for _, b := range checkFor(nodeByName(node)).badCells(d, false, false) {
 				cell, _, _ := strings.Cut(b, " is ")
