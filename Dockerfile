@@ -2,12 +2,17 @@
 #
 #   make image                       # builds image swarmlink:dev on $DOCKER_HOST
 #
-# which is: make build (CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/swarmlink .,
-# plus the empty writable directories under bin/rootfs/), then
-#   DOCKER_BUILDKIT=0 docker build -t swarmlink:dev .
+# which is: make build (CGO_ENABLED=0 go build -trimpath
+# -ldflags "-s -w -X main.version=$(git describe ...) -X main.revision=$(git rev-parse HEAD)"
+# -o bin/swarmlink ., plus the empty writable directories under bin/rootfs/), then
+#   DOCKER_BUILDKIT=0 docker build --build-arg VERSION=... --build-arg REVISION=... -t swarmlink:dev .
+# The binary carries both; the build args only label the image with them.
 # No registry and no base image are needed. To compile inside Docker from a
 # golang image instead (a host that can pull), use Dockerfile.multistage.
 FROM scratch
+ARG VERSION=unknown
+ARG REVISION=unknown
+LABEL org.opencontainers.image.version=$VERSION org.opencontainers.image.revision=$REVISION
 
 # /tmp and /var/lib/swarmlink (the default data_dir), owned by the agent's
 # user. There is no /etc/passwd: the user is numeric and HOME is unused.

@@ -12,13 +12,21 @@ import (
 	_ "time/tzdata" // cron time zones work in a FROM scratch image
 
 	"github.com/swarmlink/swarmlink/cli"
+	"github.com/swarmlink/swarmlink/telemetry"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and revision are set at build time with -ldflags "-X main.version=...
+// -X main.revision=..." (the Makefile and Dockerfile.multistage pass git
+// describe and the commit). Without them telemetry.ReadBuild falls back to
+// the toolchain's VCS stamp.
+var (
+	version  = "dev"
+	revision = ""
+)
 
 func main() {
-	err := cli.NewRoot(version, os.Stdout, os.Stderr).ExecuteContext(context.Background())
+	build := telemetry.ReadBuild(version, revision)
+	err := cli.NewRootBuild(build, os.Stdout, os.Stderr).ExecuteContext(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "swarmlink:", err)
 	}

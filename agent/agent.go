@@ -25,6 +25,7 @@ import (
 	"github.com/swarmlink/swarmlink/history"
 	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
+	"github.com/swarmlink/swarmlink/report"
 	"github.com/swarmlink/swarmlink/telemetry"
 	"github.com/swarmlink/swarmlink/ui"
 )
@@ -35,6 +36,7 @@ type Options struct {
 	Listen     string // overrides agent.listen
 	DataDir    string // overrides agent.data_dir
 	Version    string
+	Revision   string // the commit built; "" = read the toolchain's VCS stamp
 	Log        *zap.Logger
 	Hup        <-chan os.Signal // forced config reloads (SIGHUP)
 }
@@ -64,6 +66,7 @@ type Agent struct {
 func New(opts Options) (*Agent, error) {
 	a := &Agent{opts: opts, log: opts.Log, reg: prometheus.NewRegistry(), started: time.Now()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	telemetry.RegisterBuildInfo(a.reg, telemetry.ReadBuild(opts.Version, opts.Revision))
 	if err := a.loadConfig(); err != nil {
 		return nil, err
 	}
@@ -81,6 +84,7 @@ func New(opts Options) (*Agent, error) {
 	if a.mesh != nil {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: a.sink}
+		a.mesh.largeFailing = a.largeFailing
 	}
 	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
 		a.store.Close()
@@ -169,7 +173,8 @@ func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
 		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
-		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(),
+		InlineStyles: []string{report.StyleHash},
+		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(), "GET " + ui.AssetsPrefix: ui.Assets(),
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
 			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
 			"GET /api/v1/alerts":       http.HandlerFunc(a.alertsHandler),

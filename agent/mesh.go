@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,17 +38,17 @@ type meshPart struct {
 		controller.Forgetter
 	}
 
+	mtu *mtuMeter
+	// largeFailing says whether the large echo to a peer on a path fails
+	// now (set by the agent from its link tracker).
+	largeFailing func(peer, path string) bool
+
 	mu       sync.Mutex
 	expected map[mesh.PeerPath]bool // the pairs of the last sweep
-	measured []links.MTU            // the last MTU measurement of each outbound path
 }
 
 // mtus are the measured MTUs of this agent's outbound paths.
-func (m *meshPart) mtus() []links.MTU {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.measured)
-}
+func (m *meshPart) mtus() []links.MTU { return m.mtu.results() }
 
 // readKey reads the shared peer key; it must hold at least 16 bytes.
 func readKey(path string) ([]byte, error) {
@@ -110,15 +109,18 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 		self: identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
-		MaxPayload: cfg.MaxPayload, Inbound: m.tracker}, log, a.reg)
+		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON}, log, a.reg)
 	if err != nil {
 		return nil, err
 	}
-	m.prober = mesh.NewProber(mesh.ClientOptions{Key: key, Self: m.self.Name, MaxPayload: cfg.MaxPayload})
+	m.prober = mesh.NewProber(mesh.ClientOptions{Key: key, Self: m.self.Name, MaxPayload: cfg.MaxPayload,
+		Log: log, Registerer: a.reg})
 	m.source = mesh.NewSource(m.self, mesh.SourceConfig{ResponderPort: portNumber(cfg.Listen),
 		PublishedPort: cfg.PublishedPort, Interval: cfg.Interval, Timeout: cfg.Timeout,
 		LargeSize: largeSize(cfg.LargeSize), UDPCount: cfg.UDPCount, SubsetK: cfg.SubsetK, OneWay: *cfg.OneWay},
 		log, discoverers(cfg, key, d)...)
+	m.mtu = newMTUMeter(m, a.reg)
+	m.largeFailing = func(string, string) bool { return false }
 	return m, nil
 }
 
@@ -185,6 +187,7 @@ func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error
 			ctrl.Trigger()
 		case now := <-sweep.C:
 			m.sweep(ctx, now)
+			go m.mtu.measure(ctx, now, m.largeFailing) // bounded by the timeout; never holds up the sweep
 		}
 	}
 }

@@ -39,10 +39,16 @@ func inboundCheck(self, peer, path string) controller.Check {
 }
 
 // inboundResult is one sweep's verdict on a peer's arrivals: passed when
-// anything arrived since the last sweep.
+// anything arrived since the last sweep; the numbered beacons give this
+// direction's own loss.
 func inboundResult(s mesh.InboundStatus, now time.Time) probes.Result {
 	r := probes.Result{Passed: s.Arrived > 0, Reachable: s.Arrived > 0, Cause: probes.CauseOK, Started: now,
 		Message: fmt.Sprintf("%d probes arrived from %s over %s", s.Arrived, s.Peer, s.Path)}
+	if s.BeaconsExpected > 0 {
+		r.Sent, r.Received = s.BeaconsExpected, min(s.Beacons, s.BeaconsExpected)
+		r.LossPercent = 100 * float64(r.Sent-r.Received) / float64(r.Sent)
+		r.Message += fmt.Sprintf(", %d of %d beacons (%.0f%% lost)", r.Received, r.Sent, r.LossPercent)
+	}
 	if !r.Passed {
 		r.Cause = probes.CauseTimeout
 		r.Message = fmt.Sprintf("no probes from %s arrived over %s", s.Peer, s.Path)
@@ -51,4 +57,15 @@ func inboundResult(s mesh.InboundStatus, now time.Time) probes.Result {
 		}
 	}
 	return r
+}
+
+// largeFailing says whether this agent's large echo to peer on path fails
+// (or failed its last result): its MTU is then measured again soon.
+func (a *Agent) largeFailing(peer, path string) bool {
+	for _, s := range a.tracker.States() {
+		if s.Peer == peer && s.Path == path && s.Role == links.RoleLarge && s.Direction == links.Outbound {
+			return s.Status == links.Failing || s.Status == links.Pending
+		}
+	}
+	return false
 }

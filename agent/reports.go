@@ -46,6 +46,10 @@ func (a *Agent) runAll(ctx context.Context, name string) {
 		outcomes[key] = o // in the report only: the ladder is not a scheduled check
 	}
 	r := report.Build(name, time.Now().UTC(), ReportItems(outcomes), prev)
+	if a.mesh != nil {
+		d := a.diagnose()
+		r.Diagnosis = &d
+	}
 	if err := report.Save(kv, r); err != nil {
 		a.log.Error("saving report", zap.String("run", name), zap.Error(err))
 	}

@@ -87,7 +87,7 @@ func ToRecord(c controller.Check, r probes.Result) history.Record {
 	if len(r.Answers) > 0 {
 		details["answers"] = r.Answers
 	}
-	if r.Sent > 0 {
+	if r.Sent > 0 && c.Link.Role != links.RoleOneWay { // the sender cannot count what arrived
 		details["sent"], details["received"], details["loss_percent"] = r.Sent, r.Received, r.LossPercent
 		details["rtt_seconds"] = r.RTT.Seconds()
 	}

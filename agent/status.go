@@ -2,10 +2,12 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/history"
 	"github.com/swarmlink/swarmlink/swarm"
 )
 
@@ -19,6 +21,25 @@ type Status struct {
 	SourceErrors  map[string]string   `json:"source_errors,omitempty"`
 	LabelErrors   []swarm.LabelError  `json:"label_errors,omitempty"` // swarmlink.* labels skipped or ignored
 	Checks        CheckCounts         `json:"checks"`
+	// Conditions are the agent's own health: Storage is False while writes
+	// to the history store fail (its message is the last error, its
+	// lastTransitionTime when they began failing).
+	Conditions []controller.Condition `json:"conditions"`
+}
+
+// ConditionStorage is the condition of the history store's writes.
+const ConditionStorage = "Storage"
+
+// storageCondition is Storage=True while the store's writes succeed, False
+// with the last error since the first failure otherwise.
+func storageCondition(h history.Health) controller.Condition {
+	if h.OK {
+		return controller.Condition{Type: ConditionStorage, Status: "True", Reason: "WritesSucceed",
+			Message: "history store writes succeed", LastTransitionTime: h.Since}
+	}
+	return controller.Condition{Type: ConditionStorage, Status: "False", Reason: "WriteFailed",
+		Message:            fmt.Sprintf("%s: %s", h.Op, h.LastError),
+		LastTransitionTime: h.Since}
 }
 
 // CheckCounts summarises the checks by state.
@@ -31,7 +52,8 @@ type CheckCounts struct {
 
 func (a *Agent) status(context.Context) any {
 	s := Status{Name: a.current().Agent.Name, Version: a.opts.Version, Started: a.started,
-		UptimeSeconds: time.Since(a.started).Seconds(), SourceErrors: a.ctrl.SourceErrors()}
+		UptimeSeconds: time.Since(a.started).Seconds(), SourceErrors: a.ctrl.SourceErrors(),
+		Conditions: []controller.Condition{storageCondition(a.store.Health())}}
 	if a.swarm != nil {
 		s.LabelErrors = a.swarm.labelErrors()
 	}

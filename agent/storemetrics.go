@@ -22,6 +22,8 @@ func newStoreCollector(s *history.Store) storeCollector {
 		"pruned":   d("swarmlink_history_records_pruned_total", "Raw results removed by retention."),
 		"queued":   d("swarmlink_history_queue_length", "Results waiting for the writer."),
 		"capacity": d("swarmlink_history_queue_capacity", "Size of the writer's queue."),
+		"store_errors": prometheus.NewDesc("swarmlink_store_errors_total",
+			"Failed writes to the history store (disk full, I/O error...), by operation.", []string{"op"}, nil),
 	}}
 }
 
@@ -45,4 +47,7 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("pruned", s.PrunedResults)
 	ch <- prometheus.MustNewConstMetric(c.descs["queued"], prometheus.GaugeValue, float64(s.Queued))
 	ch <- prometheus.MustNewConstMetric(c.descs["capacity"], prometheus.GaugeValue, float64(s.QueueCapacity))
+	for op, n := range c.store.WriteErrors() {
+		ch <- prometheus.MustNewConstMetric(c.descs["store_errors"], prometheus.CounterValue, float64(n), op)
+	}
 }

@@ -1,12 +1,15 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,9 +19,6 @@ import (
 	"github.com/swarmlink/swarmlink/mesh"
 )
 
-// maxView bounds a peer's view as read.
-const maxView = 8 << 20
-
 // ownView is this agent's link view right now.
 func (a *Agent) ownView() links.View {
 	v := links.View{Node: a.current().Agent.Name, Generated: time.Now(), Via: links.ViaSelf, Links: a.tracker.States()}
@@ -27,6 +27,10 @@ func (a *Agent) ownView() links.View {
 	}
 	v.Interval = a.cfg.Mesh.Interval
 	v.MTU = a.mesh.mtus()
+	v.Offsets = map[string]float64{}
+	for peer, off := range a.mesh.prober.ClockOffsets() {
+		v.Offsets[peer] = off.Seconds()
+	}
 	for _, p := range a.mesh.source.Peers() {
 		if info, ok := nodeInfo(p); ok {
 			v.Swarm = append(v.Swarm, info)
@@ -53,7 +57,7 @@ func nodeInfo(p mesh.Peer) (links.NodeInfo, bool) {
 // overlay fault does not blind the agents to each other.
 type gatherer struct {
 	a       *Agent
-	client  *http.Client
+	timeout time.Duration // per peer and path
 	mu      sync.Mutex
 	views   map[string]links.View
 	missing map[string]string
@@ -65,7 +69,7 @@ func newGatherer(a *Agent) *gatherer {
 	if a.mesh != nil {
 		timeout = min(timeout, a.cfg.Mesh.Timeout)
 	}
-	return &gatherer{a: a, client: &http.Client{Timeout: timeout}, views: map[string]links.View{}, missing: map[string]string{}}
+	return &gatherer{a: a, timeout: timeout, views: map[string]links.View{}, missing: map[string]string{}}
 }
 
 // Start gathers every mesh interval until ctx is done.
@@ -110,17 +114,18 @@ func (g *gatherer) gather(ctx context.Context) {
 	g.mu.Unlock()
 }
 
-// fetch asks p for its view, by the published path, then the overlay.
+// fetch asks p for its view over the peer protocol (authenticated and
+// bound to this request), by the published path first, then the overlay:
+// the path being judged is not the one its verdict travels by.
 func (g *gatherer) fetch(ctx context.Context, p mesh.Peer) (links.View, error) {
-	port := fmt.Sprint(portNumber(g.a.cfg.Agent.Listen))
 	var errs []string
-	for _, try := range []struct{ via, host string }{{links.ViaPublished, p.UnderlayAddr}, {links.ViaOverlay, p.OverlayAddr}} {
-		if try.host == "" {
-			continue
-		}
-		v, err := g.get(ctx, "http://"+net.JoinHostPort(try.host, port)+"/api/v1/links")
-		if err == nil && v.Node != p.Name {
-			err = fmt.Errorf("answered as %q", v.Node)
+	for _, try := range g.paths(p) {
+		ctx, cancel := context.WithTimeout(ctx, g.timeout)
+		raw, err := g.a.mesh.prober.FetchView(ctx, try.addr)
+		cancel()
+		var v links.View
+		if err == nil {
+			err = json.Unmarshal(raw, &v)
 		}
 		if err == nil {
 			v.Via = try.via
@@ -129,40 +134,34 @@ func (g *gatherer) fetch(ctx context.Context, p mesh.Peer) (links.View, error) {
 		errs = append(errs, try.via+": "+err.Error())
 	}
 	if len(errs) == 0 {
-		return links.View{}, fmt.Errorf("no address known")
+		return links.View{}, errors.New("no address known")
 	}
-	return links.View{}, fmt.Errorf("no answer (%s)", joinErrs(errs))
+	return links.View{}, fmt.Errorf("no answer (%s)", strings.Join(errs, "; "))
 }
 
-func (g *gatherer) get(ctx context.Context, url string) (links.View, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return links.View{}, err
-	}
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return links.View{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return links.View{}, fmt.Errorf("answered %s", resp.Status)
-	}
-	var v links.View
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, maxView)).Decode(&v); err != nil {
-		return links.View{}, fmt.Errorf("bad view: %w", err)
-	}
-	return v, nil
-}
+type viewPath struct{ via, addr string }
 
-func joinErrs(errs []string) string {
-	out := ""
-	for i, e := range errs {
-		if i > 0 {
-			out += "; "
-		}
-		out += e
+func (g *gatherer) paths(p mesh.Peer) []viewPath {
+	var out []viewPath
+	if p.UnderlayAddr != "" {
+		port := cmp.Or(p.PublishedPort, g.a.cfg.Mesh.PublishedPort, mesh.DefaultPort)
+		out = append(out, viewPath{links.ViaPublished, net.JoinHostPort(p.UnderlayAddr, strconv.Itoa(port))})
+	}
+	if p.OverlayAddr != "" {
+		port := cmp.Or(portNumber(g.a.cfg.Mesh.Listen), mesh.DefaultPort)
+		out = append(out, viewPath{links.ViaOverlay, net.JoinHostPort(p.OverlayAddr, strconv.Itoa(port))})
 	}
 	return out
+}
+
+// viewJSON is this agent's own view as served to its peers.
+func (a *Agent) viewJSON() []byte {
+	b, err := json.Marshal(a.ownView())
+	if err != nil {
+		a.log.Error("encoding own view", zap.Error(err))
+		return nil
+	}
+	return b
 }
 
 // diagnose is the one diagnosis, from this agent's fresh view and the

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/swarmlink/swarmlink/internal/redact"
 )
 
 // Config is the alerting section of the agent configuration (embedded by
@@ -183,7 +185,8 @@ func uniqueName(errf func(string, string, ...any), seen map[string]string, path,
 func validURL(errf func(string, string, ...any), path, s string) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errf(path, "invalid URL %q: expected http:// or https:// with a host", s)
+		// The URL is quoted redacted: the error reaches logs and the status API.
+		errf(path, "invalid URL %q: expected http:// or https:// with a host", redact.URL(s))
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/swarmlink/swarmlink/internal/redact"
 )
 
 // HTTPOptions are what every HTTP notifier shares. Zero values mean the
@@ -31,9 +32,9 @@ func (o HTTPOptions) withDefaults() HTTPOptions {
 
 // StatusError is a receiver's answer other than 2xx.
 type StatusError struct {
-	URL  string // scheme and host only: webhook paths often hold secrets
+	URL  string // redacted (redact.URL): webhook paths, queries and passwords hold secrets
 	Code int
-	Body string // the start of the answer
+	Body string // the start of the answer, with the URL's secrets scrubbed
 }
 
 // Error describes the answer.
@@ -41,13 +42,21 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s answered %d: %s", e.URL, e.Code, e.Body)
 }
 
-// post sends body as JSON and fails on anything but a 2xx answer.
+// post sends body as JSON and fails on anything but a 2xx answer. Every
+// error it returns has target's secrets scrubbed (see redact.Scrubber):
+// net/http's *url.Error carries the whole URL, and the engine logs every
+// failed attempt.
 func (o HTTPOptions) post(ctx context.Context, target string, body []byte, header http.Header) error {
+	s := redact.NewScrubber([]string{target})
+	return s.Error(o.send(ctx, target, body, header, s))
+}
+
+func (o HTTPOptions) send(ctx context.Context, target string, body []byte, header http.Header, s redact.Scrubber) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("building request to %s: %w", redact(target), err)
+		return fmt.Errorf("building request to %s: %w", redact.URL(target), err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "swarmlink-alert")
@@ -56,25 +65,16 @@ func (o HTTPOptions) post(ctx context.Context, target string, body []byte, heade
 	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("posting to %s: %w", redact(target), err)
+		return fmt.Errorf("posting to %s: %w", redact.URL(target), err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
 	if resp.StatusCode/100 != 2 {
-		return &StatusError{URL: redact(target), Code: resp.StatusCode, Body: string(bytes.TrimSpace(answer))}
+		return &StatusError{URL: redact.URL(target), Code: resp.StatusCode,
+			Body: s.String(string(bytes.TrimSpace(answer)))}
 	}
 	return nil
-}
-
-// redact keeps scheme and host: Slack-style webhook URLs carry their secret
-// in the path, and errors end up in logs.
-func redact(target string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		return "<invalid URL>"
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // NewNotifiers builds the notifiers a config asks for: Alertmanager (named

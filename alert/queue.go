@@ -3,6 +3,7 @@ package alert
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +38,19 @@ type entry struct {
 
 func (e entry) key() string { return fmt.Sprintf("%s/%020d", e.Notifier, e.Seq) }
 
+// maxSeq bounds stored sequence numbers: they start from UnixNano, and one
+// near the top of uint64 would wrap the next to 0 and let it overwrite an
+// older entry.
+const maxSeq = math.MaxInt64
+
+// valid reports whether e, read from under key, can be delivered and then
+// removed: stored under its own key (done deletes e.key(), so an entry under
+// any other key would be delivered again after every restart), for a
+// configured notifier, with a sequence number the queue can follow.
+func (e entry) valid(key string, names []string) bool {
+	return key == e.key() && slices.Contains(names, e.Notifier) && e.Seq <= maxSeq
+}
+
 // queue is the durable, per-notifier delivery queue. Each notifier's entries
 // go out in order, and a failing notifier backs off on its own. The KV is the
 // truth; pending mirrors it in memory. Safe for concurrent use.
@@ -59,7 +73,7 @@ func loadQueue(kv KV, names []string, minBackoff, maxBackoff time.Duration) (*qu
 	var stale []string
 	err := kv.ForEach(func(key string, raw json.RawMessage) error {
 		var e entry
-		if err := json.Unmarshal(raw, &e); err != nil || !slices.Contains(names, e.Notifier) {
+		if err := json.Unmarshal(raw, &e); err != nil || !e.valid(key, names) {
 			stale = append(stale, key)
 			return nil
 		}

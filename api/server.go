@@ -14,6 +14,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,26 +47,31 @@ type Options struct {
 	Reload   func() error                  // forced config reload (authenticated)
 	Token    func() string                 // bearer token for write actions; "" = writes refused
 	Extra    map[string]http.Handler       // further read-only routes (mesh, reports, UI)
-	Log      *zap.Logger
+	// InlineStyles are the CSP hash sources ('sha256-...') of the inline
+	// <style> blocks a page may carry; no other inline style or script runs.
+	InlineStyles []string
+	Log          *zap.Logger
 }
 
 // Server is the agent's HTTP server.
 type Server struct {
-	opts Options
-	log  *zap.Logger
-	mux  *http.ServeMux
-	ln   net.Listener
+	opts    Options
+	log     *zap.Logger
+	mux     *http.ServeMux
+	handler http.Handler // mux behind the security headers
+	ln      net.Listener
 }
 
 // New builds the server and its routes; Start serves them.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, log: opts.Log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	s.routes()
+	s.handler = secureHeaders(s.mux, opts.InlineStyles)
 	return s
 }
 
-// Handler returns the server's handler (for tests).
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's handler, security headers included.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -77,10 +83,11 @@ func (s *Server) routes() {
 		WriteJSON(w, http.StatusOK, s.opts.Status(r.Context()))
 	})
 	s.mux.HandleFunc("GET /api/v1/checks", func(w http.ResponseWriter, _ *http.Request) {
-		WriteJSON(w, http.StatusOK, map[string]any{"items": s.opts.Checks.Checks()})
+		WriteJSON(w, http.StatusOK, map[string]any{"items": redactChecks(s.opts.Checks.Checks())})
 	})
 	s.mux.HandleFunc("GET /api/v1/history", s.history)
 	s.mux.HandleFunc("GET /api/v1/outages", s.outages)
+	s.mux.HandleFunc("GET /api/v1/rollups", s.rollups)
 	s.mux.HandleFunc("POST /api/v1/reload", s.authenticated(s.reload))
 	for pattern, h := range s.opts.Extra {
 		s.mux.Handle(pattern, h)
@@ -144,7 +151,7 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(s.ln) }()
@@ -163,11 +170,33 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // WriteJSON writes v as indented JSON with status code; other handlers of
-// the agent's listener use it too, so every endpoint answers alike.
+// the agent's listener use it too, so every endpoint answers alike. A nil
+// slice, as v or as a value of a map[string]any (the {"items": ...} of list
+// endpoints), is written as [], never null: an empty list is still a list.
 func WriteJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(v) // the client went away; nothing to do
+	_ = enc.Encode(emptyLists(v)) // the client went away; nothing to do
+}
+
+func emptyLists(v any) any {
+	if m, ok := v.(map[string]any); ok {
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			out[k] = emptyList(e)
+		}
+		return out
+	}
+	return emptyList(v)
+}
+
+// emptyList returns an empty slice of v's type when v is a nil slice.
+func emptyList(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice && rv.IsNil() {
+		return reflect.MakeSlice(rv.Type(), 0, 0).Interface()
+	}
+	return v
 }

@@ -35,7 +35,7 @@ func (g *globals) agentCmd() *cobra.Command {
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
-			opts.Log, opts.Version, opts.Hup = log, g.version, hup
+			opts.Log, opts.Version, opts.Revision, opts.Hup = log, g.version, g.build.Revision, hup
 			a, err := agent.New(opts)
 			if err != nil {
 				return err

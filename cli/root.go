@@ -1,5 +1,6 @@
 // Package cli owns swarmlink's command line: the agent, one-shot
-// verification, config validation, health checks and the cluster status view.
+// verification, config validation, health checks, the cluster status view
+// and an agent's history and outages of one link or node.
 // Exit codes: 0 success, 1 a check did not match its expectation (or the
 // agent failed), 2 a usage or config error.
 package cli
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/telemetry"
 )
 
 // ExitError carries a process exit code.
@@ -31,13 +33,19 @@ type globals struct {
 	logLevel  string
 	logFormat string
 	version   string
+	build     telemetry.Build
 	stdout    io.Writer
 	stderr    io.Writer
 }
 
-// NewRoot returns the root command.
+// NewRoot returns the root command of a build that knows only its version.
 func NewRoot(version string, stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{version: version, stdout: stdout, stderr: stderr}
+	return NewRootBuild(telemetry.ReadBuild(version, ""), stdout, stderr)
+}
+
+// NewRootBuild returns the root command of build b.
+func NewRootBuild(b telemetry.Build, stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{version: b.Version, build: b, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "swarmlink",
 		Short:         "Continuously checks the network links of a Docker Swarm and of Docker hosts",
@@ -49,7 +57,8 @@ func NewRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: json, console, auto (console on a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &ExitError{Code: 2, Err: err} })
-	root.AddCommand(g.agentCmd(), g.verifyCmd(), g.configCmd(), g.versionCmd(), g.healthcheckCmd(), g.statusCmd())
+	root.AddCommand(g.agentCmd(), g.verifyCmd(), g.configCmd(), g.versionCmd(), g.healthcheckCmd(), g.statusCmd(),
+		g.historyCmd(), g.outagesCmd())
 	return root
 }
 
@@ -100,6 +109,8 @@ func (g *globals) versionCmd() *cobra.Command {
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
-		Run:   func(*cobra.Command, []string) { fmt.Fprintln(g.stdout, "swarmlink", g.version) },
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintf(g.stdout, "swarmlink %s (revision %s, %s)\n", g.build.Version, g.build.Revision, g.build.GoVersion)
+		},
 	}
 }

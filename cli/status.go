@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,9 +15,15 @@ import (
 	"github.com/swarmlink/swarmlink/links"
 )
 
+// statusOptions are the flags of `swarmlink status`.
+type statusOptions struct {
+	server, format, color string
+	allowDegraded         bool
+	watch                 time.Duration
+}
+
 func (g *globals) statusCmd() *cobra.Command {
-	var server, format string
-	var allowDegraded bool
+	var o statusOptions
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Print the cluster's diagnosis: findings, then every directed link per path",
@@ -25,51 +31,106 @@ func (g *globals) statusCmd() *cobra.Command {
 the findings in operator words, most severe first, then one grid per path.
 
 Exit status: 0 healthy; 1 a link is failing or degraded (--allow-degraded: failing only);
-3 the diagnosis is partial or unknown (a view is missing); 2 bad usage.`,
-		Args:  cobra.NoArgs,
+3 the diagnosis is partial or unknown (a view is missing); 2 bad usage.
+With --watch it redraws every interval until interrupted.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return &ExitError{Code: 2, Err: fmt.Errorf("--format: invalid value %q: expected table or json", format)}
-			}
-			m, raw, err := fetchMatrix(cmd.Context(), strings.TrimRight(server, "/"))
-			if err != nil {
+			if err := o.check(); err != nil {
 				return err
 			}
-			if format == "json" {
-				if _, err = g.stdout.Write(raw); err != nil {
-					return err
-				}
-				return verdictExit(m, allowDegraded)
+			if o.watch > 0 {
+				return g.watchStatus(cmd.Context(), o)
 			}
-			printDiagnosis(g.stdout, m)
-			return verdictExit(m, allowDegraded)
+			return g.statusOnce(cmd.Context(), o, colorOn(o.color, g.stdout))
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", "http://127.0.0.1:9470", "an agent's API base URL")
-	cmd.Flags().StringVar(&server, "addr", "http://127.0.0.1:9470", "same as --server")
-	cmd.Flags().BoolVar(&allowDegraded, "allow-degraded", false, "exit 0 when links are only degraded (lossy), not failing")
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().StringVar(&o.server, "server", "http://127.0.0.1:9470", "an agent's API base URL")
+	cmd.Flags().StringVar(&o.server, "addr", "http://127.0.0.1:9470", "same as --server")
+	cmd.Flags().StringVar(&o.format, "format", "table", "output format: table or json")
+	cmd.Flags().StringVar(&o.color, "color", "auto", "colour: auto (on a terminal), always or never")
+	cmd.Flags().BoolVar(&o.allowDegraded, "allow-degraded", false, "exit 0 when links are only degraded (lossy), not failing")
+	cmd.Flags().DurationVar(&o.watch, "watch", 0, "redraw every this long (e.g. 2s) until interrupted")
 	return cmd
 }
 
-func fetchMatrix(ctx context.Context, server string) (links.Diagnosis, []byte, error) {
-	var m links.Diagnosis
+func (o statusOptions) check() error {
+	switch {
+	case o.format != "table" && o.format != "json":
+		return &ExitError{Code: 2, Err: fmt.Errorf("--format: invalid value %q: expected table or json", o.format)}
+	case o.color != "auto" && o.color != "always" && o.color != "never":
+		return &ExitError{Code: 2, Err: fmt.Errorf("--color: invalid value %q: expected auto, always or never", o.color)}
+	case o.watch < 0 || (o.watch > 0 && o.watch < 500*time.Millisecond):
+		return &ExitError{Code: 2, Err: fmt.Errorf("--watch: invalid value %s: expected 500ms or more", o.watch)}
+	}
+	return nil
+}
+
+func (g *globals) statusOnce(ctx context.Context, o statusOptions, color bool) error {
+	d, raw, err := fetchDiagnosis(ctx, strings.TrimRight(o.server, "/"))
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		if _, err := g.stdout.Write(raw); err != nil {
+			return err
+		}
+	} else {
+		printDiagnosis(g.stdout, d, color)
+	}
+	return verdictExit(d, o.allowDegraded)
+}
+
+// watchStatus redraws until ctx ends; on a terminal it clears the screen
+// first. A failed fetch is shown and retried, never fatal.
+func (g *globals) watchStatus(ctx context.Context, o statusOptions) error {
+	color, tty := colorOn(o.color, g.stdout), isTerminal(g.stdout)
+	for {
+		if tty {
+			fmt.Fprint(g.stdout, "\x1b[H\x1b[2J")
+		}
+		fmt.Fprintf(g.stdout, "swarmlink status — %s — every %s\n", time.Now().Format("15:04:05"), o.watch)
+		if err := g.statusOnce(ctx, o, color); err != nil {
+			fmt.Fprintf(g.stdout, "%v\n", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(o.watch):
+		}
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func colorOn(mode string, w io.Writer) bool {
+	return mode == "always" || (mode == "auto" && isTerminal(w) && os.Getenv("NO_COLOR") == "")
+}
+
+func fetchDiagnosis(ctx context.Context, server string) (links.Diagnosis, []byte, error) {
+	var d links.Diagnosis
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/api/v1/matrix", nil)
 	if err != nil {
-		return m, nil, &ExitError{Code: 2, Err: fmt.Errorf("--server: %w", err)}
+		return d, nil, &ExitError{Code: 2, Err: fmt.Errorf("--server: %w", err)}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return m, nil, fmt.Errorf("asking %s: %w", server, err)
+		return d, nil, fmt.Errorf("asking %s: %w", server, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return m, nil, fmt.Errorf("asking %s: %s %w", server, resp.Status, err)
+		return d, nil, fmt.Errorf("asking %s: %s %w", server, resp.Status, err)
 	}
-	return m, raw, json.Unmarshal(raw, &m)
+	return d, raw, json.Unmarshal(raw, &d)
 }
 
 // verdictExit maps the verdict to the exit status.
@@ -81,52 +142,4 @@ func verdictExit(d links.Diagnosis, allowDegraded bool) error {
 		return &ExitError{Code: 3, Err: fmt.Errorf("cluster verdict: unknown (partial: %t)", d.Partial)}
 	}
 	return nil
-}
-
-var marks = map[links.State]string{links.Healthy: "ok", links.Failing: "FAIL", links.Degraded: "LOSS",
-	links.Pending: "...", links.Unknown: "?"}
-
-// printDiagnosis prints the verdict and findings, then one grid per path:
-// rows are sources, columns destinations.
-func printDiagnosis(w io.Writer, d links.Diagnosis) {
-	fmt.Fprintf(w, "verdict: %s (asked %s)\n", d.Verdict, d.Self)
-	if d.CutOff {
-		fmt.Fprintf(w, "  %s IS CUT OFF: what follows is its own side only\n", d.Self)
-	}
-	for _, f := range d.Findings {
-		fmt.Fprintf(w, "  %-8s %s [%s, cause %s]\n", f.Severity, f.Summary, f.Kind, f.Cause)
-		if f.Advice != "" {
-			fmt.Fprintf(w, "           advice: %s\n", f.Advice)
-		}
-	}
-	fmt.Fprintln(w)
-	cells := map[[3]string]links.Cell{}
-	for _, c := range d.Cells {
-		cells[[3]string{c.Path, c.From, c.To}] = c
-	}
-	for _, p := range d.Paths {
-		printGrid(w, d, p, cells)
-	}
-}
-
-func printGrid(w io.Writer, d links.Diagnosis, path string, cells map[[3]string]links.Cell) {
-	fmt.Fprintf(w, "path %s (row → column)\n", path)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "from\\to\t%s\n", strings.Join(d.Nodes, "\t"))
-	for _, from := range d.Nodes {
-		row := []string{from}
-		for _, to := range d.Nodes {
-			mark := "-"
-			if c, ok := cells[[3]string{path, from, to}]; ok {
-				mark = marks[c.State]
-				if c.Cause != "" && c.State != links.Healthy {
-					mark += " " + c.Cause
-				}
-			}
-			row = append(row, mark)
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
 }

@@ -193,9 +193,10 @@ func (w *Watcher) record(c *Config, data []byte, err error) {
 		if ce, ok := err.(*Error); ok {
 			w.status.Errors = ce.Errors
 		}
+		w.status = w.status.redacted()
 		w.okGauge.Set(0)
 		w.reloads.WithLabelValues("failure").Inc()
-		w.log.Error("config reload failed; keeping the last good config", zap.Error(err))
+		w.log.Error("config reload failed; keeping the last good config", zap.String("error", w.status.Error))
 		return
 	}
 	w.current, w.digest = c, sha256.Sum256(data)

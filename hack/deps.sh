@@ -1,15 +1,17 @@
 #!/bin/sh
 # deps.sh installs what the e2e suite and the demo cluster need on a Debian
-# host: dockerd (docker.io), iptables, and Alertmanager
-# (prometheus-alertmanager: the alerting specs deliver to a real one). It
-# does nothing when they are already there. Used by `make test`, `make demo`
-# and CI.
+# host: dockerd (docker.io), iptables, Alertmanager
+# (prometheus-alertmanager: the alerting specs deliver to a real one) and
+# promtool (prometheus: go test ./charts/ checks the rules with it). It does
+# nothing when they are already there. Used by `make test`, `make demo` and
+# CI.
 set -eu
 
 missing=""
 command -v dockerd >/dev/null 2>&1 || missing="$missing docker.io"
 command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
 [ -x /usr/bin/prometheus-alertmanager ] || missing="$missing prometheus-alertmanager"
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 for tool in ip nsenter unshare; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "deps.sh: $tool is missing (iproute2 / util-linux)" >&2; exit 1; }
 done

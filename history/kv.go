@@ -14,13 +14,13 @@ import (
 // low write rates. Keys iterate in byte order. A KV is safe for concurrent
 // use and valid until the Store is closed.
 type KV struct {
-	db   *bolt.DB
+	s    *Store
 	name []byte
 }
 
 // Bucket returns the KV bucket called name, created on first Put.
 func (s *Store) Bucket(name string) KV {
-	return KV{db: s.db, name: []byte(name)}
+	return KV{s: s, name: []byte(name)}
 }
 
 // Put stores v, encoded as JSON, under key.
@@ -29,7 +29,7 @@ func (kv KV) Put(key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s/%s: %w", kv.name, key, err)
 	}
-	err = kv.db.Update(func(tx *bolt.Tx) error {
+	err = kv.s.update(OpKV, func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bucketKV).CreateBucketIfNotExists(kv.name)
 		if err != nil {
 			return err
@@ -45,7 +45,7 @@ func (kv KV) Put(key string, v any) error {
 // Get decodes the value under key into v and reports whether it was there.
 func (kv KV) Get(key string, v any) (bool, error) {
 	found := false
-	err := kv.db.View(func(tx *bolt.Tx) error {
+	err := kv.s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKV).Bucket(kv.name)
 		if b == nil {
 			return nil
@@ -65,7 +65,7 @@ func (kv KV) Get(key string, v any) (bool, error) {
 
 // Delete removes key; a missing key is not an error.
 func (kv KV) Delete(key string) error {
-	err := kv.db.Update(func(tx *bolt.Tx) error {
+	err := kv.s.update(OpKV, func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketKV).Bucket(kv.name); b != nil {
 			return b.Delete([]byte(key))
 		}
@@ -81,7 +81,7 @@ func (kv KV) Delete(key string) error {
 // one read transaction; fn must not call Put or Delete on the same store.
 // An error from fn stops the iteration and is returned.
 func (kv KV) ForEach(fn func(key string, value json.RawMessage) error) error {
-	err := kv.db.View(func(tx *bolt.Tx) error {
+	err := kv.s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKV).Bucket(kv.name)
 		if b == nil {
 			return nil

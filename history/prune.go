@@ -40,7 +40,7 @@ func (s *Store) Prune(now time.Time) (Pruned, error) {
 	for range outageRetentionFactor { // not factor×Retention: that may overflow
 		cutoff = cutoff.Add(-s.opts.Retention)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(OpPrune, func(tx *bolt.Tx) error {
 		var err error
 		if p.Outages, err = deleteWhere(tx.Bucket(bucketOutages), func(t Transition) bool {
 			return t.End != nil && t.End.Before(cutoff)
@@ -64,7 +64,7 @@ func (s *Store) Prune(now time.Time) (Pruned, error) {
 func (s *Store) prune() {
 	p, err := s.Prune(s.opts.Now())
 	if err != nil {
-		s.log.Error("pruning history", zap.Error(err))
+		s.logFault("pruning history", OpPrune, err)
 		return
 	}
 	if p != (Pruned{}) {
@@ -79,7 +79,7 @@ func (s *Store) pruneResults(cutoff time.Time) (int, error) {
 	total := 0
 	for {
 		var keys [][]byte
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(OpPrune, func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketResults)
 			c := b.Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(keys) < pruneChunk; k, _ = c.Next() {

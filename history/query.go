@@ -16,6 +16,9 @@ const ctxCheckEvery = 1024
 // It seeks to f.Until and stops at f.Since, so a narrow time window is cheap
 // however large the store is; identity filters are applied during the scan.
 func (s *Store) Query(ctx context.Context, f Filter) ([]Record, error) {
+	if err := f.checkTimes(); err != nil {
+		return nil, fmt.Errorf("querying history: %w", err)
+	}
 	f = f.withLimit()
 	var out []Record
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -36,6 +39,9 @@ func (s *Store) Query(ctx context.Context, f Filter) ([]Record, error) {
 // Transitions returns outages matching f, newest start first, ongoing ones
 // included (End nil). An outage matches Since/Until when it overlaps them.
 func (s *Store) Transitions(ctx context.Context, f Filter) ([]Transition, error) {
+	if err := f.checkTimes(); err != nil {
+		return nil, fmt.Errorf("querying transitions: %w", err)
+	}
 	f = f.withLimit()
 	var out []Transition
 	err := s.db.View(func(tx *bolt.Tx) error {

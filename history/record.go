@@ -2,6 +2,9 @@ package history
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -73,6 +76,25 @@ const (
 	DefaultLimit = 100
 	MaxLimit     = 10000
 )
+
+// ErrTimeRange is returned by Query and Transitions for a Since or Until
+// that a store key cannot hold (UnixNano: 1677 to 2262); such a bound would
+// wrap around and select the wrong records.
+var ErrTimeRange = errors.New("time outside the history store's range (1678 to 2262)")
+
+var (
+	earliestKey = time.Unix(0, math.MinInt64)
+	latestKey   = time.Unix(0, math.MaxInt64-1) // Until is scanned from Until+1ns
+)
+
+func (f Filter) checkTimes() error {
+	for _, t := range []time.Time{f.Since, f.Until} {
+		if !t.IsZero() && (t.Before(earliestKey) || t.After(latestKey)) {
+			return fmt.Errorf("%s: %w", t.Format(time.RFC3339Nano), ErrTimeRange)
+		}
+	}
+	return nil
+}
 
 func (f Filter) withLimit() Filter {
 	switch {

@@ -1,35 +1,41 @@
 package history
 
 import (
+	"context"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
-// Retire ends the open outage of a series whose link no longer exists (a
-// peer that left, a check removed from the config), at time at, so that it
-// does not stay "ongoing" forever. Its results stay. A series without an
-// open outage is left alone. It commits in its own transaction.
+// retireTimeout bounds how long a retirement may wait for room in the
+// queue: the caller may hold the controller's lock.
+const retireTimeout = 2 * time.Second
+
+// Retire ends the open outage of series at at, if it has one ("link
+// retired"): the link is gone on purpose, so its outage is over. It goes
+// through the writer, in order with the series' records, and returns once
+// queued; Flush waits for it.
 func (s *Store) Retire(series string, at time.Time) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		w := txWriter{series: tx.Bucket(bucketSeries), outages: tx.Bucket(bucketOutages)}
-		key := []byte(series)
-		var st seriesState
-		if err := getJSON(w.series, key, &st); err != nil || st.Outage == nil {
-			return err
-		}
-		if err := w.update(st.Outage, func(t *Transition) {
-			t.End = &at
-			t.Message += " (link retired)"
-		}); err != nil {
-			return err
-		}
-		st.Outage = nil
-		return putJSON(w.series, key, st)
-	})
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), retireTimeout)
+	defer cancel()
+	if err := s.enqueue(ctx, item{retire: series, at: at}); err != nil {
 		return fmt.Errorf("retiring series %q: %w", series, err)
 	}
 	return nil
+}
+
+// retire is Retire inside the writer's transaction.
+func (w txWriter) retire(series string, at time.Time) error {
+	key := []byte(series)
+	var st seriesState
+	if err := getJSON(w.series, key, &st); err != nil || st.Outage == nil {
+		return err
+	}
+	if err := w.update(st.Outage, func(t *Transition) {
+		t.End = &at
+		t.Message += " (link retired)"
+	}); err != nil {
+		return err
+	}
+	st.Outage = nil
+	return putJSON(w.series, key, st)
 }

@@ -40,7 +40,12 @@ type Options struct {
 	QueueSize     int              // records waiting for the writer; default 10000
 	PruneInterval time.Duration    // how often Start prunes; default 10m
 	LockTimeout   time.Duration    // how long Open waits for the file lock; default 1s
-	Now           func() time.Time // clock for zero Record.Time and pruning; default time.Now
+	Now           func() time.Time // clock for zero Record.Time, pruning and Health; default time.Now
+
+	// Fault, when set, is called before every write with its op (OpCommit,
+	// OpPrune, OpRetire, OpKV); an error fails the write as a full or broken
+	// disk would. It lets tests check how write faults are surfaced.
+	Fault func(op string) error
 }
 
 func (o Options) withDefaults() Options {
@@ -91,11 +96,12 @@ type counters struct {
 // Store is the history database. All methods are safe for concurrent use.
 // Records are committed only while Start runs (or by Close).
 type Store struct {
-	db    *bolt.DB
-	opts  Options
-	log   *zap.Logger
-	queue chan item
-	stats counters
+	db     *bolt.DB
+	opts   Options
+	log    *zap.Logger
+	queue  chan item
+	stats  counters
+	faults *faults
 
 	closing   chan struct{} // closed when Close begins: no new items
 	closeOnce sync.Once
@@ -135,6 +141,7 @@ func Open(path string, opts Options, log *zap.Logger) (*Store, error) {
 		opts:    opts,
 		log:     log.With(zap.String("component", "history")),
 		queue:   make(chan item, opts.QueueSize),
+		faults:  newFaults(),
 		closing: make(chan struct{}),
 	}, nil
 }

@@ -13,9 +13,11 @@ import (
 
 // item is a queued record, or a Flush marker when done is non-nil.
 type item struct {
-	rec  Record // identity and state only; Details is nil
-	data []byte // the encoded record as stored
-	done chan error
+	rec    Record // identity and state only; Details is nil
+	data   []byte // the encoded record as stored
+	done   chan error
+	retire string    // a series to retire at retireAt, in order with the records
+	at     time.Time // when the retired series ends
 }
 
 // batch collects records for one write transaction and the Flush calls
@@ -114,7 +116,7 @@ func (s *Store) drain(b *batch) {
 func (s *Store) commit(b *batch) {
 	var err error
 	if len(b.items) > 0 {
-		err = s.db.Update(func(tx *bolt.Tx) error { return writeBatch(tx, b.items) })
+		err = s.update(OpCommit, func(tx *bolt.Tx) error { return writeBatch(tx, b.items) })
 		s.count(len(b.items), err)
 	}
 	for _, w := range b.waiters {
@@ -127,7 +129,7 @@ func (s *Store) count(n int, err error) {
 	if err != nil {
 		s.stats.commitErrors.Add(1)
 		s.stats.dropped.Add(uint64(n))
-		s.log.Error("committing history batch", zap.Int("records", n), zap.Error(err))
+		s.logFault("committing history batch", OpCommit, err, zap.Int("records", n))
 		return
 	}
 	s.stats.batches.Add(1)
@@ -143,6 +145,12 @@ func writeBatch(tx *bolt.Tx, items []item) error {
 		outages: tx.Bucket(bucketOutages),
 	}
 	for _, it := range items {
+		if it.retire != "" {
+			if err := w.retire(it.retire, it.at); err != nil {
+				return err
+			}
+			continue
+		}
 		seq, err := w.results.NextSequence()
 		if err != nil {
 			return fmt.Errorf("sequencing result: %w", err)

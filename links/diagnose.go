@@ -80,8 +80,13 @@ func newIndex(in Input) *index {
 		}
 	}
 	for n := range set {
-		if info, ok := x.swarm[n]; ok && info.Planned() {
+		info, listed := x.swarm[n]
+		_, hasView := in.Views[n]
+		switch {
+		case listed && info.Planned():
 			continue // drained on purpose: not part of the matrix
+		case len(x.swarm) > 0 && !listed && !hasView:
+			continue // the Swarm's node list no longer has it: removed on purpose
 		}
 		x.nodes = append(x.nodes, n)
 		if _, ok := in.Views[n]; !ok {

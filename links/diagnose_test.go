@@ -143,6 +143,17 @@ var _ = Describe("Diagnose", func() {
 		}
 	})
 
+	It("leaves a node the Swarm removed out, and never calls it down", func() {
+		f := fault{cut: map[string]bool{"node3": true}}
+		in := f.input("node1")
+		v := in.Views["node1"]
+		v.Swarm = []links.NodeInfo{{Name: "node1", State: "ready"}, {Name: "node2", State: "ready"}}
+		in.Views["node1"] = v
+		d := links.Diagnose(in)
+		Expect(d.Nodes).To(Equal([]string{"node1", "node2"}))
+		Expect(d.Findings).To(BeEmpty())
+	})
+
 	It("leaves a drained node out, and never calls it down", func() {
 		f := fault{cut: map[string]bool{"node3": true}}
 		in := f.input("node1")

@@ -3,9 +3,10 @@ package mesh
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"net"
 	"syscall"
+	"time"
 
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -27,85 +28,138 @@ func (e *mismatchError) Error() string { return e.detail }
 
 func errMismatch(detail string) error { return &mismatchError{detail} }
 
+// Refusals a responder states before closing a TCP connection.
+var (
+	// ErrAuthRefused: the responder could not verify our request's tag.
+	// Between agents of one mesh that means the two hold different keys.
+	ErrAuthRefused = errors.New("peer refused our key: wrong mesh key?")
+	// ErrBusy: the responder had no free connection slot for us.
+	ErrBusy = errors.New("peer responder is busy: no free connection slot")
+	// ErrVersionRefused: the responder speaks another protocol version.
+	ErrVersionRefused = errors.New("peer refused our protocol version: agents of different releases?")
+)
+
+// errForeignKey is an answer whose tag does not verify with our key: the
+// answering agent holds another key (or is not an agent of this mesh).
+var errForeignKey = errors.New("answer does not verify with our key: wrong mesh key?")
+
+// ClockSkewError says a peer's clock is too far from ours for the replay
+// window: Offset is the peer's clock minus ours, measured from its
+// authenticated answer.
+type ClockSkewError struct {
+	Offset time.Duration
+	Window time.Duration
+}
+
+// Error gives the measured offset and the window.
+func (e *ClockSkewError) Error() string {
+	return fmt.Sprintf("peer clock is %+.1fs off ours (replay window ±%s)", e.Offset.Seconds(), e.Window)
+}
+
+// partialError is a frame that stopped arriving part-way: on Leg
+// (probes.LegRequest or LegReply), got of want bytes arrived.
+type partialError struct {
+	leg       string
+	got, want int
+}
+
+func (e *partialError) Error() string {
+	who := "the responder got"
+	if e.leg == probes.LegReply {
+		who = "the reply stopped after"
+	}
+	return fmt.Sprintf("%s %d of %d bytes: MTU black hole on the %s path", who, e.got, e.want, e.leg)
+}
+
 // failure turns a probe error into a result that is not reachable, except
 // for the causes that prove something answered.
 func failure(err error) probes.Result {
-	c, msg := classify(err)
-	reachable := c == probes.CauseMismatch || errors.Is(err, ErrAuthRefused)
-	return probes.Result{Reachable: reachable, Cause: c, Message: msg}
+	c, msg := Classify(err)
+	r := probes.Result{Cause: c, Message: msg}
+	switch c {
+	case probes.CauseMismatch, probes.CauseAuth, probes.CauseClockSkew, probes.CauseBusy, probes.CauseMTU:
+		r.Reachable = true
+	}
+	var pe *partialError
+	if errors.As(err, &pe) {
+		r.Leg = pe.leg
+	}
+	return r
 }
 
-// classify maps err to a cause and an "op: reason" message. It mirrors the
-// shared probe vocabulary but stays inside mesh so the package stands alone.
-func classify(err error) (probes.Cause, string) {
-	op := ""
+// Classify maps an error of this package's probes, identity queries and
+// view fetches to a cause and an "op: reason" message. Mesh-specific errors
+// (refusals, clock skew, partial frames, mismatches) are judged here; every
+// network error is left to probes.Classify, so the same socket error gets
+// the same cause whatever the prober.
+func Classify(err error) (probes.Cause, string) {
+	op, inner := "", err
 	var oe *opError
 	if errors.As(err, &oe) {
-		op = oe.op
+		op, inner = oe.op, oe.err
 	}
-	c, reason := cause(err)
-	if op == "" {
-		return c, reason
+	if c, reason, ok := meshCause(inner); ok {
+		return c, joinOp(op, reason)
 	}
-	return c, op + ": " + reason
+	return probes.Classify(op, inner)
 }
 
-func cause(err error) (probes.Cause, string) {
+func meshCause(err error) (probes.Cause, string, bool) {
 	var (
-		dnsErr *net.DNSError
-		mm     *mismatchError
-		errno  syscall.Errno
+		mm   *mismatchError
+		skew *ClockSkewError
+		pe   *partialError
 	)
 	switch {
-	case errors.Is(err, ErrAuthRefused):
-		return probes.CauseError, ErrAuthRefused.Error()
+	case errors.Is(err, ErrAuthRefused), errors.Is(err, errForeignKey):
+		return probes.CauseAuth, rootText(err), true
+	case errors.Is(err, ErrBusy):
+		return probes.CauseBusy, ErrBusy.Error(), true
+	case errors.Is(err, ErrVersionRefused):
+		return probes.CauseMismatch, ErrVersionRefused.Error(), true
+	case errors.As(err, &skew):
+		return probes.CauseClockSkew, skew.Error(), true
+	case errors.As(err, &pe):
+		return probes.CauseMTU, pe.Error(), true
 	case errors.As(err, &mm):
-		return probes.CauseMismatch, mm.detail
-	case errors.As(err, &dnsErr):
-		return probes.CauseDNS, dnsErr.Err
-	case errors.As(err, &errno):
-		return errnoCause(errno), errno.Error()
-	case isTimeout(err):
-		return probes.CauseTimeout, "timed out"
-	case errors.Is(err, context.Canceled):
-		return probes.CauseError, "canceled"
+		return probes.CauseMismatch, mm.detail, true
 	}
-	var oe *opError
-	if errors.As(err, &oe) {
-		return probes.CauseError, oe.err.Error()
-	}
-	return probes.CauseError, err.Error()
+	return "", "", false
 }
 
-func errnoCause(e syscall.Errno) probes.Cause {
-	switch e {
-	case syscall.ECONNREFUSED:
-		return probes.CauseRefused
-	case syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED:
-		return probes.CauseReset
-	case syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.ENETDOWN:
-		return probes.CauseUnreachable
-	case syscall.ETIMEDOUT:
-		return probes.CauseTimeout
+// rootText is the text of the innermost wrapped error.
+func rootText(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
 	}
-	return probes.CauseError
+}
+
+func joinOp(op, reason string) string {
+	if op == "" {
+		return reason
+	}
+	return op + ": " + reason
 }
 
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	c, _ := probes.Classify("", err)
+	return c == probes.CauseTimeout
 }
 
 // receiveErr explains a failure to read an answer after the request went
-// out: the peer closing or resetting is a refusal of our request (see
-// ErrAuthRefused); a frame that is not ours is a mismatch.
+// out: a frame that is not ours is a mismatch; the peer closing without a
+// word is a reset.
 func receiveErr(ctx context.Context, err error) error {
 	err = ctxErr(ctx, err)
 	if ReasonOf(err) != "" {
 		return errMismatch("not a swarmlink answer: " + err.Error())
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-		return ErrAuthRefused
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("peer closed the connection without answering: %w", syscall.ECONNRESET)
 	}
 	return err
 }

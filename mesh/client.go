@@ -7,9 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
-	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -28,13 +29,6 @@ const (
 	UDPMaxPayload = 65507 - HeaderBound
 )
 
-// ErrAuthRefused is reported when a peer's responder takes a TCP request and
-// closes the connection without answering. A responder closes on any frame it
-// drops; with a well-formed request of a sane size that almost always means
-// the two agents hold different keys (a clock skewed beyond the replay window
-// looks the same and is the next suspect).
-var ErrAuthRefused = errors.New("peer refused authentication (wrong key?) or has no free connection slot")
-
 // ClientOptions configure the peer prober. Key and Self are required for
 // probes; zero values of the rest select the defaults.
 type ClientOptions struct {
@@ -46,14 +40,18 @@ type ClientOptions struct {
 	LargeThreshold int           // sizes above this get a small pre-check; default 1200
 	UDPGap         time.Duration // wait for an answer before the next datagram; default 100 ms
 	Timeout        time.Duration // bound when ctx has no deadline; default 5 s
+
+	Log        *zap.Logger           // may be nil
+	Registerer prometheus.Registerer // for the clock offset gauge; may be nil
 }
 
 // Prober runs probes.KindPeer probes against other agents' responders. It
 // is safe for concurrent use.
 type Prober struct {
-	opts   ClientOptions
-	guard  *Guard
-	beacon atomic.Uint64 // last beacon sequence number sent
+	opts    ClientOptions
+	guard   *Guard
+	clocks  *clocks
+	beaconSeq beaconSeqs // last beacon sequence number sent, per target and path
 }
 
 var _ probes.Prober = (*Prober)(nil)
@@ -71,13 +69,20 @@ func newClient(o ClientOptions) *Prober {
 	if o.LargeThreshold <= 0 {
 		o.LargeThreshold = DefaultLargeThreshold
 	}
+	// Larger requests need an authenticated connection first (PreAuthPayload).
+	o.LargeThreshold = min(o.LargeThreshold, PreAuthPayload)
 	if o.UDPGap <= 0 {
 		o.UDPGap = DefaultUDPGap
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultClientTimeout
 	}
-	return &Prober{opts: o, guard: NewGuard(o.ReplayWindow, 0)}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	log := o.Log.With(zap.String("component", "mesh"), zap.String("part", "prober"))
+	guard := NewGuard(o.ReplayWindow, 0)
+	return &Prober{opts: o, guard: guard, clocks: newClocks(guard.Window(), log, o.Registerer)}
 }
 
 // Probe runs one peer probe: an echo over spec.Peer.Transport of Size bytes
@@ -135,23 +140,26 @@ func (p *Prober) options(spec probes.Spec) (probes.PeerOptions, error) {
 	return o, nil
 }
 
-// largeEcho first echoes SmallSize bytes with at most half of the time left,
-// then Size bytes: only the pair tells an MTU black hole from a dead peer.
+// largeEcho runs a large echo over UDP or TCP: only its failure beside
+// a small echo's success tells an MTU black hole from a dead peer.
 func (p *Prober) largeEcho(ctx context.Context, target string, o probes.PeerOptions) probes.Result {
+	if o.Transport == "tcp" {
+		return p.largeTCP(ctx, target, o)
+	}
 	small := o
 	small.Size = p.opts.SmallSize
 	sctx, cancel := context.WithTimeout(ctx, time.Until(deadline(ctx))/2)
 	r := p.echo(sctx, target, small)
 	cancel()
 	if r.Cause != probes.CauseOK {
-		r.Message = fmt.Sprintf("small (%d B) echo: %s", small.Size, r.Message)
+		r.Message = fmt.Sprintf("udp echo of %d B: %s", o.Size, r.Message)
 		return r
 	}
 	r = p.echo(ctx, target, o)
 	if r.Cause == probes.CauseTimeout {
 		r.Cause, r.Reachable = probes.CauseMTU, true
-		r.Message = fmt.Sprintf("small (%d B) echo passes, %d B echo times out: MTU black hole on the path",
-			small.Size, o.Size)
+		r.Message = fmt.Sprintf("udp echo of %d B times out while %d B echoes pass: MTU black hole on the path",
+			o.Size, small.Size)
 	}
 	return r
 }
@@ -174,9 +182,18 @@ func (p *Prober) echo(ctx context.Context, target string, o probes.PeerOptions) 
 
 // tcpEcho sends one echo request of o.Size bytes on a new connection.
 func (p *Prober) tcpEcho(ctx context.Context, target string, o probes.PeerOptions) (probes.Result, string) {
-	req := NewMessage(TypeEchoRequest, p.opts.Self, o.Path, time.Now())
-	req.Seq, req.Body = randomSeq(), filler(o.Size)
-	resp, rtt, err := p.roundTrip(ctx, target, req)
+	s, err := p.dial(ctx, target, o.Peer)
+	if err != nil {
+		return failure(err), ""
+	}
+	defer s.close()
+	return s.echo(ctx, o)
+}
+
+// echo runs one TCP echo of o.Size bytes on the session.
+func (s *session) echo(ctx context.Context, o probes.PeerOptions) (probes.Result, string) {
+	req := s.request(TypeEchoRequest, o.Path, filler(o.Size))
+	resp, rtt, err := s.exchange(ctx, req, s.p.opts.MaxPayload)
 	if err == nil {
 		err = checkEcho(req, resp)
 	}
@@ -189,44 +206,68 @@ func (p *Prober) tcpEcho(ctx context.Context, target string, o probes.PeerOption
 	}, resp.Sender
 }
 
-// roundTrip sends req on a new TCP connection and reads one verified answer.
-// rtt runs from the write to the answer, without the connect. Errors are
-// *opError.
-func (p *Prober) roundTrip(ctx context.Context, target string, req Message) (resp Message, rtt time.Duration, err error) {
-	b, err := Encode(p.opts.Key, req)
+// roundTrip sends req on a new TCP connection and reads one verified answer
+// of at most maxAnswer body bytes. Errors are *opError.
+func (p *Prober) roundTrip(ctx context.Context, target string, req Message, maxAnswer int) (Message, error) {
+	s, err := p.dial(ctx, target, req.Recipient)
 	if err != nil {
-		return Message{}, 0, &opError{"encode", err}
+		return Message{}, err
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", target)
-	if err != nil {
-		return Message{}, 0, &opError{"connect " + target, ctxErr(ctx, err)}
-	}
-	defer conn.Close()
-	defer probes.BindConn(ctx, conn)()
-	start := time.Now()
-	if err := WriteFrame(conn, b); err != nil {
-		return Message{}, 0, &opError{"send to " + target, ctxErr(ctx, err)}
-	}
-	frame, err := ReadFrame(conn, MaxMessage(p.opts.MaxPayload))
-	rtt = time.Since(start)
-	if err != nil {
-		return Message{}, rtt, &opError{"answer from " + target, receiveErr(ctx, err)}
-	}
-	resp, err = p.verify(frame, target)
-	return resp, rtt, err
+	defer s.close()
+	resp, _, err := s.exchange(ctx, req, maxAnswer)
+	return resp, err
 }
 
-// verify authenticates an answer; a bad one is a mismatch.
-func (p *Prober) verify(b []byte, target string) (Message, error) {
-	m, err := Decode(p.opts.Key, b, p.opts.MaxPayload)
-	if err == nil {
-		err = p.guard.Check(m, time.Now())
-	}
+// authenticate opens an answer of at most maxBody body bytes and checks
+// that it is fresh.
+func (p *Prober) authenticate(b []byte, maxBody int, sentAt, recvAt time.Time) (Message, error) {
+	m, err := p.open(b, maxBody)
 	if err != nil {
-		return Message{}, &opError{"answer from " + target, errMismatch(err.Error())}
+		return m, err
+	}
+	return m, p.fresh(m, sentAt, recvAt)
+}
+
+// open decodes an answer and checks that it is addressed to this prober.
+func (p *Prober) open(b []byte, maxBody int) (Message, error) {
+	m, err := Decode(p.opts.Key, b, maxBody)
+	switch {
+	case ReasonOf(err) == ReasonBadMAC:
+		return m, errForeignKey
+	case err != nil:
+		return m, errMismatch("not a swarmlink answer: " + err.Error())
+	case m.Sender == p.opts.Self && m.Recipient != p.opts.Self:
+		return m, errMismatch("our own request came back: a reflector, not a responder")
+	case m.Recipient != p.opts.Self:
+		return m, errMismatch(fmt.Sprintf("an answer addressed to %q", m.Recipient))
 	}
 	return m, nil
+}
+
+// fresh records the sender's clock offset and checks m against the replay
+// guard. A signed clock-skew refusal skips the guard: the skew is its
+// point, and its binding to our request (see session.verify) keeps it from
+// being replayed.
+func (p *Prober) fresh(m Message, sentAt, recvAt time.Time) error {
+	off := offset(m, sentAt, recvAt)
+	p.clocks.observe(m.Sender, off)
+	if m.Type == TypeReject && len(m.Body) > 0 && m.Body[0] == rejectClockSkew {
+		return nil
+	}
+	switch ReasonOf(p.guard.Check(m, recvAt)) {
+	case "":
+		return nil
+	case ReasonClockSkew:
+		return &ClockSkewError{Offset: off, Window: p.guard.Window()}
+	}
+	return errMismatch("a replayed answer")
+}
+
+// offset is m's sender's clock minus ours, taking m to have been stamped
+// halfway between our send and our receive.
+func offset(m Message, sentAt, recvAt time.Time) time.Duration {
+	mid := sentAt.Add(recvAt.Sub(sentAt) / 2)
+	return time.Unix(0, m.Timestamp).Sub(mid)
 }
 
 // checkEcho says whether resp answers req.

@@ -62,15 +62,16 @@ var _ = Describe("responder and peer prober on loopback", func() {
 	It("caps large UDP echoes to one datagram", func() {
 		r := run(prober, resp.Addr(), 2*time.Second, probes.PeerOptions{Transport: "udp", Size: 65536, Count: 1})
 		Expect(r.Passed).To(BeTrue(), r.Message)
-		Expect(r.Message).To(ContainSubstring("udp echo of 64925 B"))
+		Expect(r.Message).To(ContainSubstring("udp echo of 64669 B"))
 	})
 
-	It("reports a wrong key over TCP as a refused authentication and counts bad_mac", func() {
+	It("reports a wrong key over TCP as an auth failure and counts bad_mac", func() {
 		wrong := mesh.NewProber(mesh.ClientOptions{Key: otherKey, Self: "node-a"})
 		r := run(wrong, resp.Addr(), time.Second, probes.PeerOptions{Transport: "tcp"})
 		Expect(r.Passed).To(BeFalse())
-		Expect(r.Cause).To(Equal(probes.CauseError))
-		Expect(r.Message).To(ContainSubstring("peer refused authentication (wrong key?)"))
+		Expect(r.Cause).To(Equal(probes.CauseAuth))
+		Expect(r.Reachable).To(BeTrue())
+		Expect(r.Message).To(Equal("answer from " + resp.Addr() + ": peer refused our key: wrong mesh key?"))
 		Expect(dropped(resp, "tcp", mesh.ReasonBadMAC)()).To(Equal(1.0))
 		Expect(resp.in.Got()).To(BeEmpty())
 	})
@@ -88,14 +89,15 @@ var _ = Describe("responder and peer prober on loopback", func() {
 		r := run(prober, resp.Addr(), time.Second, probes.PeerOptions{Transport: "tcp", Peer: "node-c"})
 		Expect(r.Cause).To(Equal(probes.CauseMismatch))
 		Expect(r.Reachable).To(BeTrue())
-		Expect(r.Message).To(ContainSubstring(`answered as "node-b", expected "node-c"`))
+		Expect(r.Message).To(ContainSubstring(`node-b refused a request addressed to "node-c"`))
+		Eventually(dropped(resp, "tcp", mesh.ReasonRecipient)).Should(Equal(1.0))
 	})
 
 	It("calls a reflected request a mismatch, over TCP and UDP", func() {
 		for _, transport := range []string{"tcp", "udp"} {
 			r := run(prober, reflector(transport), 300*time.Millisecond, probes.PeerOptions{Transport: transport})
 			Expect(r.Cause).To(Equal(probes.CauseMismatch), transport+": "+r.Message)
-			Expect(r.Message).To(ContainSubstring("got a echo_request"))
+			Expect(r.Message).To(ContainSubstring("our own request came back"))
 		}
 	})
 
@@ -124,7 +126,8 @@ var _ = Describe("responder and peer prober on loopback", func() {
 		Expect(exchange(conn, b)).To(BeEmpty(), "the replay is not")
 		stale := encode(testKey, mesh.NewMessage(mesh.TypeEchoRequest, "node-a", "overlay", time.Now().Add(-time.Minute)))
 		Expect(exchange(conn, stale)).To(BeEmpty())
-		Expect(dropped(resp, "udp", mesh.ReasonReplay)()).To(Equal(2.0))
+		Expect(dropped(resp, "udp", mesh.ReasonReplay)()).To(Equal(1.0))
+		Expect(dropped(resp, "udp", mesh.ReasonClockSkew)()).To(Equal(1.0))
 	})
 
 	It("closes a connection announcing a 1 GiB frame and counts it oversized", func() {
@@ -163,6 +166,8 @@ var _ = Describe("responder and peer prober on loopback", func() {
 	It("refuses identity to a wrong key", func() {
 		_, err := mesh.QueryIdentity(context.Background(), resp.Addr(), otherKey)
 		Expect(err).To(MatchError(mesh.ErrAuthRefused))
+		cause, _ := mesh.Classify(err)
+		Expect(cause).To(Equal(probes.CauseAuth))
 	})
 
 	It("reports a closed port as refused over TCP and UDP", func() {
@@ -193,13 +198,16 @@ var _ = Describe("responder and peer prober on loopback", func() {
 			HaveField("Kind", mesh.InboundBeacon), HaveField("Missing", false)))
 	})
 
-	It("closes connections beyond MaxConns and counts them busy", func() {
+	It("refuses connections beyond MaxConns as busy, never as a wrong key, and counts them", func() {
 		small := startResponder("node-d", mesh.ResponderOptions{MaxConns: 1})
 		held := dialTCP(small.Addr())
 		Expect(exchangeTCP(held, encode(testKey, mesh.NewMessage(mesh.TypeIdentityRequest, "x", "", time.Now())))).
 			NotTo(HaveOccurred(), "the first connection is served")
-		extra := dialTCP(small.Addr())
-		Expect(readErr(extra)).To(HaveOccurred())
+		r := run(prober, small.Addr(), time.Second, probes.PeerOptions{Transport: "tcp"})
+		Expect(r.Cause).To(Equal(probes.CauseBusy))
+		Expect(r.Reachable).To(BeTrue())
+		Expect(r.Message).To(HaveSuffix("peer responder is busy: no free connection slot"))
+		Expect(r.Message).NotTo(ContainSubstring("key"))
 		Expect(dropped(small, "tcp", mesh.ReasonBusy)()).To(Equal(1.0))
 	})
 })

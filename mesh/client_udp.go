@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/swarmlink/swarmlink/probes"
@@ -22,7 +23,7 @@ func (p *Prober) udpEcho(ctx context.Context, target string, o probes.PeerOption
 	defer conn.Close()
 	defer probes.BindConn(ctx, conn)()
 	run := &udpRun{
-		p: p, conn: conn, target: target, path: o.Path, base: randomSeq(), body: filler(o.Size),
+		p: p, conn: conn, target: target, peer: o.Peer, path: o.Path, base: randomSeq(), body: filler(o.Size),
 		sentAt: make([]time.Time, o.Count), got: make([]bool, o.Count), buf: make([]byte, maxDatagram),
 	}
 	for i := 0; i < o.Count && ctx.Err() == nil; i++ {
@@ -41,6 +42,7 @@ type udpRun struct {
 	p      *Prober
 	conn   net.Conn
 	target string
+	peer   string // the recipient of requests
 	path   string
 	base   uint64 // Seq of the first request
 	body   []byte
@@ -56,7 +58,7 @@ type udpRun struct {
 
 func (u *udpRun) send(ctx context.Context, i int) error {
 	m := NewMessage(TypeEchoRequest, u.p.opts.Self, u.path, time.Now())
-	m.Seq, m.Body = u.base+uint64(i), u.body
+	m.Recipient, m.Seq, m.Body = u.peer, u.base+uint64(i), u.body
 	b, err := Encode(u.p.opts.Key, m)
 	if err != nil {
 		return &opError{"encode", err}
@@ -99,14 +101,18 @@ func (u *udpRun) done(wait int) bool {
 // claims one of our sequence numbers (a reflected request, another payload)
 // is remembered as a bad answer.
 func (u *udpRun) accept(b []byte) {
-	m, err := u.p.verify(b, u.target)
+	m, err := u.p.open(b, u.p.opts.MaxPayload)
 	if err != nil {
-		u.bad = err
+		u.bad = &opError{"answer from " + u.target, err}
 		return
 	}
 	i := m.Seq - u.base
 	if m.Seq < u.base || i >= uint64(len(u.got)) || u.got[i] {
 		return // a late answer to an earlier run, or a duplicate
+	}
+	if err := u.p.fresh(m, u.sentAt[i], time.Now()); err != nil {
+		u.bad = &opError{"answer from " + u.target, err}
+		return
 	}
 	if err := checkEcho(Message{Type: TypeEchoRequest, Seq: m.Seq, Body: u.body}, m); err != nil {
 		u.bad = err
@@ -158,7 +164,7 @@ func (p *Prober) beacons(ctx context.Context, target string, o probes.PeerOption
 	body := filler(o.Size)
 	for i := range o.Count {
 		m := NewMessage(TypeBeacon, p.opts.Self, o.Path, time.Now())
-		m.Seq, m.Body = p.beacon.Add(1), body
+		m.Recipient, m.Seq, m.Body = o.Peer, p.beaconSeq.next(target, o.Path), body
 		b, err := Encode(p.opts.Key, m)
 		if err == nil {
 			_, err = conn.Write(b)
@@ -182,4 +188,22 @@ func dialUDP(ctx context.Context, target string) (net.Conn, error) {
 		return nil, &opError{"connect " + target, ctxErr(ctx, err)}
 	}
 	return conn, nil
+}
+
+// beaconSeqs numbers beacons per target and path, from 1, so that the
+// receiver counts exactly how many of a run's beacons it missed.
+type beaconSeqs struct {
+	mu   sync.Mutex
+	last map[string]uint64
+}
+
+func (b *beaconSeqs) next(target, path string) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last == nil {
+		b.last = map[string]uint64{}
+	}
+	k := target + "|" + path
+	b.last[k]++
+	return b.last[k]
 }

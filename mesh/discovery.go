@@ -22,6 +22,7 @@ const (
 	StateRunning = "running" // a task answering in DNS
 	StateStatic  = "static"  // configured by hand
 	StateDrain   = "drain"   // a drained Swarm node: runs no agent, never probed
+	StateLost    = "lost"    // no longer listed by discovery, still probed for a while (Source.LostHold)
 )
 
 // Discoverer lists peers. Peers returns the whole current list, not a delta,

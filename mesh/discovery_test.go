@@ -74,7 +74,7 @@ var _ = Describe("discovery", func() {
 				{ID: "n3", Spec: swarm.NodeSpec{Role: swarm.NodeRoleWorker},
 					Status: swarm.NodeStatus{State: swarm.NodeStateDown, Addr: "192.0.2.3"}},
 			}
-			peers, err := mesh.DockerNodes{Client: fakeNodes{nodes: nodes}}.Peers(context.Background())
+			peers, err := mesh.DockerNodes{Client: &fakeNodes{nodes: nodes}}.Peers(context.Background())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(peers).To(Equal([]mesh.Peer{
 				{Name: "mgr", NodeID: "n1", UnderlayAddr: "192.0.2.1", Role: "manager", State: "ready"},
@@ -85,13 +85,13 @@ var _ = Describe("discovery", func() {
 
 		It("says ErrNotManager on a worker", func() {
 			err := errors.New("Error response from daemon: This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.")
-			_, got := mesh.DockerNodes{Client: fakeNodes{err: err}}.Peers(context.Background())
+			_, got := mesh.DockerNodes{Client: &fakeNodes{err: err}}.Peers(context.Background())
 			Expect(got).To(MatchError(mesh.ErrNotManager))
 			Expect(got).To(MatchError(err))
 		})
 
 		It("passes other errors through", func() {
-			_, err := mesh.DockerNodes{Client: fakeNodes{err: errors.New("connection refused")}}.Peers(context.Background())
+			_, err := mesh.DockerNodes{Client: &fakeNodes{err: errors.New("connection refused")}}.Peers(context.Background())
 			Expect(err).To(MatchError(ContainSubstring("listing swarm nodes: connection refused")))
 			Expect(errors.Is(err, mesh.ErrNotManager)).To(BeFalse())
 		})
@@ -130,7 +130,7 @@ type fakeNodes struct {
 	err   error
 }
 
-func (f fakeNodes) NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error) {
+func (f *fakeNodes) NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error) {
 	return f.nodes, f.err
 }
 

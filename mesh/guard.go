@@ -12,17 +12,21 @@ type Reason string
 
 // Drop reasons.
 const (
-	ReasonBadMAC    Reason = "bad_mac"   // the tag does not verify (wrong key or tampering)
-	ReasonReplay    Reason = "replay"    // outside the replay window, or nonce already seen
-	ReasonOversized Reason = "oversized" // larger than the configured maximum
-	ReasonMalformed Reason = "malformed" // too short, inconsistent, or unexpected type
-	ReasonVersion   Reason = "version"   // unknown protocol version
-	ReasonBusy      Reason = "busy"      // TCP connection refused: too many open connections
+	ReasonBadMAC    Reason = "bad_mac"    // the tag does not verify (wrong key or tampering)
+	ReasonReplay    Reason = "replay"     // nonce already seen
+	ReasonClockSkew Reason = "clock_skew" // timestamp outside the replay window
+	ReasonRecipient Reason = "recipient"  // addressed to another agent
+	ReasonOversized Reason = "oversized"  // larger than the configured maximum
+	ReasonMalformed Reason = "malformed"  // too short, inconsistent, or unexpected type
+	ReasonVersion   Reason = "version"    // unknown protocol version
+	ReasonBusy      Reason = "busy"       // TCP connection refused: too many open connections
+	ReasonPartial   Reason = "partial"    // an authenticated frame stopped arriving part-way
 )
 
 // Reasons lists every reason, in a stable order, for metric initialisation.
 func Reasons() []Reason {
-	return []Reason{ReasonBadMAC, ReasonReplay, ReasonOversized, ReasonMalformed, ReasonVersion, ReasonBusy}
+	return []Reason{ReasonBadMAC, ReasonReplay, ReasonClockSkew, ReasonRecipient,
+		ReasonOversized, ReasonMalformed, ReasonVersion, ReasonBusy, ReasonPartial}
 }
 
 // DropError says an input was rejected, and why.
@@ -85,12 +89,16 @@ func NewGuard(window time.Duration, capacity int) *Guard {
 	}
 }
 
+// Window is the accepted clock skew.
+func (g *Guard) Window() time.Duration { return g.window }
+
 // Check accepts m at time now, remembering its nonce, or returns a
-// *DropError with ReasonReplay.
+// *DropError: ReasonClockSkew outside the window, ReasonReplay for a nonce
+// already seen.
 func (g *Guard) Check(m Message, now time.Time) error {
 	skew := now.Sub(time.Unix(0, m.Timestamp))
 	if skew > g.window || skew < -g.window {
-		return drop(ReasonReplay, "timestamp %s off the local clock (window ±%s)", skew.Round(time.Millisecond), g.window)
+		return drop(ReasonClockSkew, "timestamp %s off the local clock (window ±%s)", skew.Round(time.Millisecond), g.window)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -24,8 +24,8 @@ type running struct {
 
 // startResponder serves a responder named name on 127.0.0.1 (a free port)
 // until the spec ends. opts.Key, Identity.Name and Addr are filled in
-// unless set.
-func startResponder(name string, opts mesh.ResponderOptions) *running {
+// unless set; setup runs before it starts.
+func startResponder(name string, opts mesh.ResponderOptions, setup ...func(*mesh.Responder)) *running {
 	GinkgoHelper()
 	in := &inboundLog{}
 	if opts.Key == nil {
@@ -43,6 +43,9 @@ func startResponder(name string, opts mesh.ResponderOptions) *running {
 	reg := prometheus.NewRegistry()
 	r, err := mesh.NewResponder(opts, zap.NewNop(), reg)
 	Expect(err).NotTo(HaveOccurred())
+	for _, f := range setup {
+		f(r)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	Expect(r.Listen(ctx)).To(Succeed())
 	done := make(chan error, 1)
@@ -115,4 +118,31 @@ func closedPort() string {
 	addr := ln.Addr().String()
 	Expect(ln.Close()).To(Succeed())
 	return addr
+}
+
+// skewed sets a responder's clock off ours by d.
+func skewed(d time.Duration) func(*mesh.Responder) {
+	return func(r *mesh.Responder) { r.SetClock(func() time.Time { return time.Now().Add(d) }) }
+}
+
+// gauge reads one sample of a gauge from reg; 0 when absent.
+func gauge(reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	GinkgoHelper()
+	families, err := reg.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
 }

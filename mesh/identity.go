@@ -49,6 +49,9 @@ type InboundFunc func(Inbound)
 // OnInbound calls f.
 func (f InboundFunc) OnInbound(in Inbound) { f(in) }
 
+// maxIdentity bounds an identity answer's body.
+const maxIdentity = 64 << 10
+
 // QueryIdentity asks the responder at addr (host:port) for its identity over
 // TCP, authenticated with key. ctx bounds the whole exchange; without a
 // deadline a default of 5 s applies.
@@ -63,16 +66,26 @@ func (p *Prober) QueryIdentity(ctx context.Context, addr string) (Identity, erro
 	defer cancel()
 	req := NewMessage(TypeIdentityRequest, p.opts.Self, "", time.Now())
 	req.Seq = randomSeq()
-	resp, _, err := p.roundTrip(ctx, addr, req)
+	resp, err := p.roundTrip(ctx, addr, req, maxIdentity)
 	if err != nil {
 		return Identity{}, fmt.Errorf("querying identity of %s: %w", addr, err)
 	}
+	id, err := parseIdentity(req, resp)
+	if err != nil {
+		return Identity{}, fmt.Errorf("querying identity of %s: %w", addr, err)
+	}
+	return id, nil
+}
+
+// parseIdentity reads the identity in resp, the answer to req; a nameless
+// identity takes its authenticated sender's name.
+func parseIdentity(req, resp Message) (Identity, error) {
 	if resp.Type != TypeIdentityResponse || resp.Seq != req.Seq {
-		return Identity{}, fmt.Errorf("querying identity of %s: unexpected %s answer", addr, resp.Type)
+		return Identity{}, &opError{"identity", errMismatch("unexpected " + resp.Type.String() + " answer")}
 	}
 	var id Identity
 	if err := json.Unmarshal(resp.Body, &id); err != nil {
-		return Identity{}, fmt.Errorf("querying identity of %s: decoding: %w", addr, err)
+		return Identity{}, &opError{"identity", errMismatch("decoding: " + err.Error())}
 	}
 	if id.Name == "" {
 		id.Name = resp.Sender

@@ -26,6 +26,11 @@ type InboundStatus struct {
 	// restart). That nothing arrived yet says nothing: the sender may not
 	// have found this agent yet (after a restart, its new address).
 	Settling bool
+	// Beacons arrived since the previous sweep, of BeaconsExpected: the
+	// sender numbers its beacons per receiver and path, so the gap in
+	// their numbers is what was sent. Exact one-way loss is
+	// 1 − Beacons/BeaconsExpected; BeaconsExpected is 0 when unknown.
+	Beacons, BeaconsExpected int
 }
 
 // InboundTracker is how a destination notices probes that should have
@@ -48,6 +53,34 @@ type inboundState struct {
 	lastSeen time.Time
 	kind     string
 	arrived  int
+	beacons  int    // beacons since the last sweep
+	maxSeq   uint64 // highest beacon number seen
+	swept    uint64 // maxSeq at the last sweep
+}
+
+// beacon counts one numbered beacon. The first one ever seen starts the
+// count; a number well below the last sweep's (or one of the first few) is
+// a restarted sender, whose count starts again from it.
+func (st *inboundState) beacon(seq uint64) {
+	switch {
+	case st.maxSeq == 0 && st.swept == 0:
+		st.swept = seq - 1
+	case seq < st.swept && (st.swept-seq > 64 || seq <= 8): // not a late one: a new sender
+		st.swept, st.maxSeq = seq-1, 0
+	}
+	if seq > st.swept {
+		st.beacons++
+	}
+	st.maxSeq = max(st.maxSeq, seq)
+}
+
+// expected is how many beacons were sent since the last sweep, as their
+// numbers say; 0 when none arrived.
+func (st *inboundState) expected() int {
+	if st.maxSeq <= st.swept {
+		return 0
+	}
+	return int(st.maxSeq - st.swept)
 }
 
 // NewInboundTracker returns a tracker with the given grace period and no
@@ -101,6 +134,9 @@ func (t *InboundTracker) OnInbound(in Inbound) {
 		return
 	}
 	st.arrived++
+	if in.Kind == InboundBeacon && in.Seq > 0 {
+		st.beacon(in.Seq)
+	}
 	if in.At.After(st.lastSeen) {
 		st.lastSeen, st.kind = in.At, in.Kind
 	}
@@ -121,8 +157,10 @@ func (t *InboundTracker) Sweep(now time.Time) []InboundStatus {
 			Peer: pp.Peer, Path: pp.Path, Kind: st.kind, LastSeen: st.lastSeen,
 			Arrived: st.arrived, Missing: now.Sub(ref) > t.grace,
 			Settling: st.lastSeen.IsZero() && now.Sub(st.since) <= 2*t.grace,
+			Beacons: st.beacons, BeaconsExpected: st.expected(),
 		})
-		st.arrived = 0
+		st.arrived, st.beacons = 0, 0
+		st.swept = max(st.swept, st.maxSeq)
 	}
 	slices.SortFunc(out, func(a, b InboundStatus) int {
 		return cmp.Or(cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Path, b.Path))

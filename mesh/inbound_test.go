@@ -36,6 +36,29 @@ var _ = Describe("InboundTracker", func() {
 		return mesh.InboundStatus{}
 	}
 
+	It("counts this direction's loss exactly from the beacons' numbers, across sweeps and a sender restart", func() {
+		beacon := func(seq uint64) {
+			tracker.OnInbound(mesh.Inbound{From: "b", Path: "overlay", Kind: mesh.InboundBeacon, At: t0, Seq: seq})
+		}
+		for _, seq := range []uint64{41, 42, 44} { // the first seen starts the count; 43 is lost
+			beacon(seq)
+		}
+		s := status(t0.Add(time.Second), "overlay")
+		Expect([2]int{s.Beacons, s.BeaconsExpected}).To(Equal([2]int{3, 4}))
+		for _, seq := range []uint64{45, 48} { // 46 and 47 lost
+			beacon(seq)
+		}
+		s = status(t0.Add(2*time.Second), "overlay")
+		Expect([2]int{s.Beacons, s.BeaconsExpected}).To(Equal([2]int{2, 4}))
+		s = status(t0.Add(3*time.Second), "overlay")
+		Expect(s.BeaconsExpected).To(BeZero(), "nothing arrived: the loss is unknown, not 100%")
+		for _, seq := range []uint64{1, 2, 3} { // the sender restarted
+			beacon(seq)
+		}
+		s = status(t0.Add(4*time.Second), "overlay")
+		Expect([2]int{s.Beacons, s.BeaconsExpected}).To(Equal([2]int{3, 3}))
+	})
+
 	It("gives a new pair a full grace period, then marks it missing", func() {
 		Expect(status(t0.Add(grace), "overlay").Missing).To(BeFalse())
 		Expect(status(t0.Add(grace+time.Second), "overlay").Missing).To(BeTrue())

@@ -2,6 +2,8 @@ package mesh_test
 
 import (
 	"context"
+	"encoding/binary"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -23,18 +25,40 @@ var _ = Describe("MTU black hole", func() {
 		prober *mesh.Prober
 	)
 	BeforeEach(func() {
-		resp = startResponder("node-b", mesh.ResponderOptions{})
+		resp = startResponder("node-b", mesh.ResponderOptions{StallTimeout: 150 * time.Millisecond})
 		prober = mesh.NewProber(mesh.ClientOptions{Key: testKey, Self: "node-a", UDPGap: 20 * time.Millisecond})
 	})
+	large := func(target string) probes.Result {
+		return probes.Run(context.Background(), prober,
+			peerSpec(target, 600*time.Millisecond, probes.PeerOptions{Transport: "tcp", Size: 65536, Peer: "node-b"}))
+	}
 
-	It("reports mtu over TCP when the small echo passes and the 64 KiB one vanishes", func() {
-		proxy := tcpSwallower(resp.Addr())
-		r := probes.Run(context.Background(), prober,
-			peerSpec(proxy, 600*time.Millisecond, probes.PeerOptions{Transport: "tcp", Size: 65536, Peer: "node-b"}))
+	It("reports mtu, leg unknown, when the small echo passes and the 64 KiB one vanishes on the same connection", func() {
+		r := large(frameRelay(resp.Addr(), dropLarge, passAll))
 		Expect(r.Cause).To(Equal(probes.CauseMTU))
 		Expect(r.Reachable).To(BeTrue())
-		Expect(r.Message).To(Equal("small (64 B) echo passes, 65536 B echo times out: MTU black hole on the path"))
+		Expect(r.Leg).To(BeEmpty())
+		Expect(r.Message).To(Equal("tcp echo of 65536 B timed out after a 64 B echo on the same connection passed: " +
+			"MTU black hole on the path"))
 		Expect(resp.in.Got()).To(ConsistOf(HaveField("Size", 64)), "only the small echo got through")
+	})
+
+	It("reports mtu on the request leg when the responder says it got part of the frame", func() {
+		r := large(frameRelay(resp.Addr(), cutLarge, passAll))
+		Expect(r.Cause).To(Equal(probes.CauseMTU))
+		Expect(r.Leg).To(Equal(probes.LegRequest))
+		Expect(r.Message).To(MatchRegexp(`^tcp echo of 65536 B: answer from \S+: the responder got 996 of 6\d{4} bytes: ` +
+			`MTU black hole on the request path$`))
+		Expect(dropped(resp, "tcp", mesh.ReasonPartial)()).To(Equal(1.0))
+	})
+
+	It("reports mtu on the reply leg when part of the answer arrives, then nothing", func() {
+		r := large(frameRelay(resp.Addr(), passAll, cutLarge))
+		Expect(r.Cause).To(Equal(probes.CauseMTU))
+		Expect(r.Leg).To(Equal(probes.LegReply))
+		Expect(r.Message).To(MatchRegexp(`^tcp echo of 65536 B: answer from \S+: the reply stopped after 996 of 6\d{4} bytes: ` +
+			`MTU black hole on the reply path$`))
+		Expect(resp.in.Got()).To(HaveLen(2), "both requests arrived")
 	})
 
 	It("reports mtu over UDP, with the size capped to one datagram", func() {
@@ -42,22 +66,31 @@ var _ = Describe("MTU black hole", func() {
 		r := probes.Run(context.Background(), prober,
 			peerSpec(proxy, 600*time.Millisecond, probes.PeerOptions{Transport: "udp", Size: 65536, Count: 2}))
 		Expect(r.Cause).To(Equal(probes.CauseMTU))
-		Expect(r.Message).To(Equal("small (64 B) echo passes, 64925 B echo times out: MTU black hole on the path"))
+		Expect(r.Message).To(Equal("udp echo of 64669 B times out while 64 B echoes pass: MTU black hole on the path"))
 		Expect(r.Sent).To(Equal(2))
 		Expect(r.Received).To(BeZero())
 	})
 
-	It("reports the small echo's failure when even that fails", func() {
-		r := probes.Run(context.Background(), prober,
-			peerSpec(closedPort(), 600*time.Millisecond, probes.PeerOptions{Transport: "tcp", Size: 65536}))
+	It("reports the connection's failure, naming the large echo, when even the small one fails", func() {
+		r := large(closedPort())
 		Expect(r.Cause).To(Equal(probes.CauseRefused))
-		Expect(r.Message).To(HavePrefix("small (64 B) echo: connect "))
+		Expect(r.Message).To(HavePrefix("tcp echo of 65536 B: connect "))
 	})
 })
 
-// tcpSwallower proxies frames to upstream, silently dropping any frame
-// larger than blackHole while keeping the connection open.
-func tcpSwallower(upstream string) string {
+// frameMode says what a frameRelay does with frames larger than blackHole.
+type frameMode int
+
+const (
+	passAll   frameMode = iota // forward every frame
+	dropLarge                  // drop large frames whole, length included
+	cutLarge                   // forward a large frame's first blackHole bytes, drop the rest
+)
+
+// frameRelay proxies TCP connections to upstream, treating large frames
+// client→server by up and server→client by down, while keeping the
+// connections open, like a path that silently loses large packets.
+func frameRelay(upstream string, up, down frameMode) string {
 	GinkgoHelper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
@@ -69,32 +102,45 @@ func tcpSwallower(upstream string) string {
 			if err != nil {
 				return
 			}
-			wg.Go(func() { relayFrames(c, upstream) })
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				_ = c.Close()
+				return
+			}
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			_ = u.SetDeadline(time.Now().Add(5 * time.Second))
+			wg.Go(func() { relayFrames(c, u, up); _ = u.Close() })
+			wg.Go(func() { relayFrames(u, c, down); _ = c.Close() })
 		}
 	})
 	return ln.Addr().String()
 }
 
-func relayFrames(c net.Conn, upstream string) {
-	defer c.Close()
-	up, err := net.Dial("tcp", upstream)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+// relayFrames copies frames from src to dst by mode until src fails.
+func relayFrames(src, dst net.Conn, mode frameMode) {
 	for {
-		b, err := mesh.ReadFrame(c, 1<<20)
-		if err != nil {
+		var hdr [4]byte
+		if _, err := io.ReadFull(src, hdr[:]); err != nil {
 			return
 		}
-		if len(b) > blackHole {
-			continue
+		n := int64(binary.BigEndian.Uint32(hdr[:]))
+		pass := n + 4
+		switch {
+		case n+4 <= blackHole || mode == passAll:
+		case mode == dropLarge:
+			pass = 0
+		case mode == cutLarge:
+			pass = blackHole
 		}
-		if mesh.WriteFrame(up, b) != nil {
+		if pass > 0 {
+			if _, err := dst.Write(hdr[:]); err != nil {
+				return
+			}
+		}
+		if _, err := io.CopyN(dst, src, max(pass-4, 0)); err != nil {
 			return
 		}
-		if b, err = mesh.ReadFrame(up, 1<<20); err != nil || mesh.WriteFrame(c, b) != nil {
+		if _, err := io.CopyN(io.Discard, src, n-max(pass-4, 0)); err != nil {
 			return
 		}
 	}
@@ -102,18 +148,22 @@ func relayFrames(c net.Conn, upstream string) {
 
 // udpSwallower relays datagrams of at most blackHole bytes to upstream and
 // its answers back to the last client.
-func udpSwallower(upstream string) string {
+func udpSwallower(upstream string) string { return udpLimiter(upstream, blackHole, 1<<16) }
+
+// udpLimiter relays datagrams of at most up bytes to upstream, and its
+// answers of at most down bytes back to the last client.
+func udpLimiter(upstream string, up, down int) string {
 	GinkgoHelper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
-	up, err := net.Dial("udp", upstream)
+	upc, err := net.Dial("udp", upstream)
 	Expect(err).NotTo(HaveOccurred())
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		client net.Addr
 	)
-	DeferCleanup(func() { _ = pc.Close(); _ = up.Close(); wg.Wait() })
+	DeferCleanup(func() { _ = pc.Close(); _ = upc.Close(); wg.Wait() })
 	wg.Go(func() {
 		buf := make([]byte, 1<<16)
 		for {
@@ -124,17 +174,20 @@ func udpSwallower(upstream string) string {
 			mu.Lock()
 			client = from
 			mu.Unlock()
-			if n <= blackHole {
-				_, _ = up.Write(buf[:n])
+			if n <= up {
+				_, _ = upc.Write(buf[:n])
 			}
 		}
 	})
 	wg.Go(func() {
 		buf := make([]byte, 1<<16)
 		for {
-			n, err := up.Read(buf)
+			n, err := upc.Read(buf)
 			if err != nil {
 				return
+			}
+			if n > down {
+				continue
 			}
 			mu.Lock()
 			to := client

@@ -14,25 +14,29 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 )
 
-// Version is the only protocol version this package speaks.
-const Version = 1
+// Version is the only protocol version this package speaks. Version 2 added
+// the recipient to the header, refusals, views and MTU probes.
+const Version = 2
 
 // Type is a message type.
 type Type uint8
 
 // Message types. Responses carry the request's Seq.
 const (
-	TypeEchoRequest      Type = 1 // body: payload to echo
-	TypeEchoResponse     Type = 2 // body: the request's payload
-	TypeIdentityRequest  Type = 3 // body: empty
-	TypeIdentityResponse Type = 4 // body: JSON Identity
-	TypeBeacon           Type = 5 // one-way; Seq is the sender's sequence number
+	TypeEchoRequest      Type = 1  // body: payload to echo
+	TypeEchoResponse     Type = 2  // body: the request's payload
+	TypeIdentityRequest  Type = 3  // body: empty
+	TypeIdentityResponse Type = 4  // body: JSON Identity
+	TypeBeacon           Type = 5  // one-way; Seq is the sender's sequence number
+	TypeReject           Type = 6  // body: code u8 | ref nonce [16] | code's detail (see reject.go)
+	TypeViewRequest      Type = 7  // body: empty
+	TypeViewResponse     Type = 8  // body: request nonce [16] | JSON links.View
+	TypeMTUProbe         Type = 9  // UDP; body: padding to the size under test
+	TypeMTUAck           Type = 10 // UDP; body: u32 size of the probe datagram received
 )
 
 // String names t for metric labels (a bounded set).
@@ -48,6 +52,16 @@ func (t Type) String() string {
 		return "identity_response"
 	case TypeBeacon:
 		return "beacon"
+	case TypeReject:
+		return "reject"
+	case TypeViewRequest:
+		return "view_request"
+	case TypeViewResponse:
+		return "view_response"
+	case TypeMTUProbe:
+		return "mtu_probe"
+	case TypeMTUAck:
+		return "mtu_ack"
 	}
 	return "unknown"
 }
@@ -55,8 +69,14 @@ func (t Type) String() string {
 // Wire layout (all integers big-endian):
 //
 //	version u8 | type u8 | timestamp i64 (unix ns) | nonce [16] | seq u64 |
-//	sender len u8 | sender | path len u8 | path | body len u32 | body |
+//	sender len u8 | sender | recipient len u8 | recipient |
+//	path len u8 | path | body len u32 | body |
 //	tag [32] = HMAC-SHA256(key, every byte before the tag)
+//
+// The recipient binds a message to the agent it is for: a responder drops
+// a request addressed to another agent, a prober an answer addressed to
+// another. An empty recipient (an identity query to an address whose agent
+// is not known yet) is accepted by any responder.
 //
 // On TCP a message travels in a frame: a u32 length, then the message. On
 // UDP one datagram is one message.
@@ -65,13 +85,17 @@ const (
 	NonceSize   = 16
 	tagSize     = sha256.Size
 	maxNameLen  = 255
-	fixedLen    = 1 + 1 + 8 + NonceSize + 8 + 1 + 1 + 4 + tagSize
+	fixedLen    = 1 + 1 + 8 + NonceSize + 8 + 1 + 1 + 1 + 4 + tagSize
 	frameHeader = 4
 
 	// HeaderBound is the largest a message can be beyond its body.
-	HeaderBound = fixedLen + 2*maxNameLen
+	HeaderBound = fixedLen + 3*maxNameLen
 	// MinMessage is the smallest well-formed message.
 	MinMessage = fixedLen
+	// PreAuthPayload is the largest body a responder reads on a TCP
+	// connection before a frame on it has authenticated: a stranger gets no
+	// more memory than that (see Responder).
+	PreAuthPayload = 2048
 	// DefaultMaxPayload is the default body limit.
 	DefaultMaxPayload = 64 << 10
 )
@@ -83,6 +107,7 @@ type Message struct {
 	Nonce     [NonceSize]byte
 	Seq       uint64
 	Sender    string // the sending agent's name
+	Recipient string // the agent it is for; "" = whoever answers
 	Path      string // overlay | published, as the sender sees it
 	Body      []byte
 }
@@ -99,19 +124,21 @@ func MaxMessage(maxPayload int) int { return maxPayload + HeaderBound }
 
 // Encode serialises m and appends its tag computed with key.
 func Encode(key []byte, m Message) ([]byte, error) {
-	if len(m.Sender) > maxNameLen || len(m.Path) > maxNameLen {
-		return nil, fmt.Errorf("encoding message: sender or path longer than %d bytes", maxNameLen)
+	if len(m.Sender) > maxNameLen || len(m.Recipient) > maxNameLen || len(m.Path) > maxNameLen {
+		return nil, fmt.Errorf("encoding message: sender, recipient or path longer than %d bytes", maxNameLen)
 	}
 	if uint64(len(m.Body)) > 1<<31 {
 		return nil, fmt.Errorf("encoding message: body of %d bytes is too large", len(m.Body))
 	}
-	b := make([]byte, 0, fixedLen+len(m.Sender)+len(m.Path)+len(m.Body))
+	b := make([]byte, 0, fixedLen+len(m.Sender)+len(m.Recipient)+len(m.Path)+len(m.Body))
 	b = append(b, Version, byte(m.Type))
 	b = binary.BigEndian.AppendUint64(b, uint64(m.Timestamp))
 	b = append(b, m.Nonce[:]...)
 	b = binary.BigEndian.AppendUint64(b, m.Seq)
 	b = append(b, byte(len(m.Sender)))
 	b = append(b, m.Sender...)
+	b = append(b, byte(len(m.Recipient)))
+	b = append(b, m.Recipient...)
 	b = append(b, byte(len(m.Path)))
 	b = append(b, m.Path...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Body)))
@@ -152,6 +179,7 @@ func parse(b []byte) (Message, error) {
 	copy(m.Nonce[:], r.bytes(NonceSize))
 	m.Seq = r.uint64()
 	m.Sender = string(r.bytes(int(r.byte())))
+	m.Recipient = string(r.bytes(int(r.byte())))
 	m.Path = string(r.bytes(int(r.byte())))
 	m.Body = r.bytes(int(r.uint32()))
 	if r.bad || len(r.b) != 0 {
@@ -195,45 +223,4 @@ func (r *reader) uint32() uint32 {
 		return binary.BigEndian.Uint32(v)
 	}
 	return 0
-}
-
-// ReadFrame reads one length-prefixed frame of at most maxMessage bytes. The
-// length is checked before anything is allocated: a frame announcing more
-// than maxMessage (or less than MinMessage) is a *DropError and the stream
-// must be abandoned. A clean end of stream before a frame is io.EOF.
-func ReadFrame(r io.Reader, maxMessage int) ([]byte, error) {
-	var hdr [frameHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if uint64(n) > uint64(maxMessage) {
-		return nil, drop(ReasonOversized, "frame of %d bytes exceeds %d", n, maxMessage)
-	}
-	if n < MinMessage {
-		return nil, drop(ReasonMalformed, "frame of %d bytes is shorter than %d", n, MinMessage)
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("reading frame body: %w", noEOF(err))
-	}
-	return b, nil
-}
-
-// WriteFrame writes msg as one length-prefixed frame in a single write.
-func WriteFrame(w io.Writer, msg []byte) error {
-	b := make([]byte, frameHeader, frameHeader+len(msg))
-	binary.BigEndian.PutUint32(b, uint32(len(msg)))
-	if _, err := w.Write(append(b, msg...)); err != nil {
-		return fmt.Errorf("writing frame: %w", err)
-	}
-	return nil
-}
-
-// noEOF turns a clean EOF in the middle of a frame into ErrUnexpectedEOF.
-func noEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }

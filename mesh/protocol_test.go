@@ -33,7 +33,7 @@ var _ = Describe("protocol", func() {
 	now := time.Now()
 	msg := func() mesh.Message {
 		m := mesh.NewMessage(mesh.TypeEchoRequest, "node-a", "overlay", now)
-		m.Seq, m.Body = 42, []byte("hello")
+		m.Recipient, m.Seq, m.Body = "node-b", 42, []byte("hello")
 		return m
 	}
 
@@ -58,7 +58,7 @@ var _ = Describe("protocol", func() {
 		},
 		Entry("wrong key", func(b []byte) []byte { return b }, otherKey, mesh.ReasonBadMAC),
 		Entry("flipped body byte", func(b []byte) []byte { b[len(b)-40] ^= 1; return b }, testKey, mesh.ReasonBadMAC),
-		Entry("unknown version", func(b []byte) []byte { b[0] = 2; return b }, testKey, mesh.ReasonVersion),
+		Entry("unknown version", func(b []byte) []byte { b[0] = 9; return b }, testKey, mesh.ReasonVersion),
 		Entry("too short", func(b []byte) []byte { return b[:mesh.MinMessage-1] }, testKey, mesh.ReasonMalformed),
 		Entry("empty", func([]byte) []byte { return nil }, testKey, mesh.ReasonMalformed),
 		Entry("over max payload", func(b []byte) []byte {
@@ -89,7 +89,7 @@ var _ = Describe("protocol", func() {
 				if ok {
 					Expect(err).NotTo(HaveOccurred())
 				} else {
-					Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonReplay))
+					Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonClockSkew))
 				}
 			},
 			Entry("29 s late", 29*time.Second, true),

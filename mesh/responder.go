@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,13 +18,21 @@ import (
 
 // Responder defaults.
 const (
-	DefaultListen      = ":9471"
-	DefaultMaxConns    = 256
-	DefaultConnTimeout = 10 * time.Second
-	// DefaultFirstFrame bounds how long a new connection may stay silent: a
-	// prober sends its frame at once, so a client that holds connection
-	// slots without speaking (to exhaust MaxConns) loses them quickly.
-	DefaultFirstFrame = 2 * time.Second
+	DefaultListen   = ":9471"
+	DefaultMaxConns = 256
+	// DefaultMaxUnauthPerIP is the default of MaxUnauthPerIP.
+	DefaultMaxUnauthPerIP = 32
+	DefaultConnTimeout    = 10 * time.Second
+	// DefaultFirstFrame bounds how long a new connection may take to
+	// deliver its first, authenticating frame (its hello): a prober sends
+	// it at once, so a client that holds connection slots without speaking
+	// (to exhaust MaxConns) loses them quickly.
+	DefaultFirstFrame = time.Second
+	// DefaultStallTimeout is how long a frame from an authenticated sender
+	// may stop arriving part-way before the responder says how much it got
+	// (a signed partial-frame refusal: the request leg loses large packets).
+	// It must be well below a prober's timeout.
+	DefaultStallTimeout = time.Second
 )
 
 // ResponderOptions configure a Responder. Key and Identity.Name are
@@ -36,9 +45,19 @@ type ResponderOptions struct {
 	ReplayWindow time.Duration // accepted clock skew; default ±30 s
 	NonceCache   int           // remembered nonces; default 16384
 	MaxConns     int           // concurrent TCP connections; default 256
-	ConnTimeout  time.Duration // idle deadline per TCP read and write; default 10 s
-	FirstFrame   time.Duration // deadline for a new connection's first frame; default 2 s
-	Inbound      InboundSink   // told about every authenticated probe; may be nil
+	// MaxUnauthPerIP bounds the connections one source IP may hold before
+	// they authenticate; default 32. Behind a NAT (the routing mesh of a
+	// published port) peers share an IP, but each is unauthenticated only
+	// for the moment its first frame takes.
+	MaxUnauthPerIP int
+	ConnTimeout    time.Duration // idle deadline per TCP read and write; default 10 s
+	FirstFrame     time.Duration // deadline for a new connection's first frame; default 1 s
+	StallTimeout   time.Duration // silence allowed inside an authenticated frame; default 1 s
+	Inbound        InboundSink   // told about every authenticated probe; may be nil
+	// View returns the JSON of this agent's links.View, served to peers'
+	// FetchView; nil serves none. Called on serving goroutines: it must be
+	// safe for concurrent use and return quickly.
+	View func() []byte
 }
 
 // Responder answers other agents' probes on one port, over TCP (framed) and
@@ -60,10 +79,12 @@ type Responder struct {
 	guard    *Guard
 	identity []byte // JSON, encoded once
 	maxMsg   int
-	slots    chan struct{} // one per open TCP connection
+	conns    *connTable
+	clock    func() time.Time // time.Now; tests move it
 
 	messages *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
+	rejected *prometheus.CounterVec
 	panics   prometheus.Counter
 
 	mu  sync.Mutex
@@ -92,7 +113,8 @@ func NewResponder(opts ResponderOptions, log *zap.Logger, reg prometheus.Registe
 		opts: opts, identity: id, maxMsg: MaxMessage(opts.MaxPayload),
 		log:   log.With(zap.String("component", "mesh"), zap.String("part", "responder")),
 		guard: NewGuard(opts.ReplayWindow, opts.NonceCache),
-		slots: make(chan struct{}, opts.MaxConns),
+		conns: newConnTable(opts.MaxConns, opts.MaxUnauthPerIP),
+		clock: time.Now,
 	}
 	if err := r.register(reg); err != nil {
 		return nil, err
@@ -110,8 +132,14 @@ func responderDefaults(o ResponderOptions) ResponderOptions {
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
 	}
+	if o.MaxUnauthPerIP <= 0 {
+		o.MaxUnauthPerIP = DefaultMaxUnauthPerIP
+	}
 	if o.ConnTimeout <= 0 {
 		o.ConnTimeout = DefaultConnTimeout
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = min(DefaultStallTimeout, o.ConnTimeout)
 	}
 	if o.FirstFrame <= 0 {
 		o.FirstFrame = min(DefaultFirstFrame, o.ConnTimeout)
@@ -128,6 +156,10 @@ func (r *Responder) register(reg prometheus.Registerer) error {
 		Name: "swarmlink_peer_dropped_total",
 		Help: "Inputs the peer responder dropped unanswered, by transport and reason.",
 	}, []string{"transport", "reason"})
+	r.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "swarmlink_mesh_connections_rejected_total",
+		Help: "TCP connections the peer responder refused or dropped before they authenticated, by reason.",
+	}, []string{"reason"})
 	r.panics = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "swarmlink_peer_panics_total",
 		Help: "Panics recovered while the peer responder handled a message.",
@@ -135,10 +167,13 @@ func (r *Responder) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	for _, c := range []prometheus.Collector{r.messages, r.dropped, r.panics} {
+	for _, c := range []prometheus.Collector{r.messages, r.dropped, r.rejected, r.panics} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("responder: registering metrics: %w", err)
 		}
+	}
+	for _, reason := range ConnReasons() {
+		r.rejected.WithLabelValues(reason)
 	}
 	for _, t := range []string{"tcp", "udp"} {
 		for _, reason := range Reasons() {
@@ -230,9 +265,11 @@ func (r *Responder) Start(ctx context.Context) error {
 	return err
 }
 
-// handle authenticates and answers one message. It returns the encoded
-// answer (nil when none is due) or a *DropError.
-func (r *Responder) handle(b []byte, transport string, from net.Addr) (reply []byte, err error) {
+// handle authenticates and answers one message of size bytes. It returns
+// the message, the encoded answer (nil when none is due) and, when the
+// message is refused, a *DropError; a refusal may come with a signed answer
+// saying why, which only TCP sends.
+func (r *Responder) handle(b []byte, transport string, from net.Addr) (m Message, reply []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.panics.Inc()
@@ -240,33 +277,74 @@ func (r *Responder) handle(b []byte, transport string, from net.Addr) (reply []b
 			reply, err = nil, drop(ReasonMalformed, "internal error")
 		}
 	}()
+	if m, err = r.admit(b); err != nil {
+		return m, r.refusal(m, err), err
+	}
+	reply, err = r.dispatch(m, len(b), transport, from)
+	return m, reply, err
+}
+
+// refusal is the signed answer to an authenticated sender whose message
+// was refused for its clock or its recipient; nil for any other refusal.
+func (r *Responder) refusal(m Message, err error) []byte {
+	switch ReasonOf(err) {
+	case ReasonClockSkew:
+		return r.reject(m.Sender, m.Nonce, m.Path, rejectClockSkew, nil)
+	case ReasonRecipient:
+		return r.reject(m.Sender, m.Nonce, m.Path, rejectRecipient, []byte(m.Recipient))
+	}
+	return nil
+}
+
+// admit authenticates b and checks that it is for this agent and fresh.
+func (r *Responder) admit(b []byte) (Message, error) {
 	m, err := Decode(r.opts.Key, b, r.opts.MaxPayload)
 	if err != nil {
-		return nil, err
+		return m, err
 	}
-	now := time.Now()
-	if err := r.guard.Check(m, now); err != nil {
-		return nil, err
+	if m.Recipient != "" && m.Recipient != r.opts.Identity.Name {
+		return m, drop(ReasonRecipient, "addressed to %q", m.Recipient)
 	}
-	switch m.Type {
-	case TypeEchoRequest:
+	return m, r.guard.Check(m, r.clock())
+}
+
+// dispatch answers an admitted message.
+func (r *Responder) dispatch(m Message, size int, transport string, from net.Addr) ([]byte, error) {
+	now := r.clock()
+	switch {
+	case m.Type == TypeEchoRequest:
 		r.inbound(m, transport, now, from)
 		return r.answer(m, TypeEchoResponse, m.Body, transport)
-	case TypeIdentityRequest:
+	case m.Type == TypeIdentityRequest:
 		return r.answer(m, TypeIdentityResponse, r.identity, transport)
-	case TypeBeacon:
+	case m.Type == TypeViewRequest && transport == "tcp":
+		return r.view(m)
+	case m.Type == TypeMTUProbe && transport == "udp":
+		return r.answer(m, TypeMTUAck, binary.BigEndian.AppendUint32(nil, uint32(size)), transport)
+	case m.Type == TypeBeacon:
 		r.inbound(m, InboundBeacon, now, from)
 		r.messages.WithLabelValues(transport, m.Type.String()).Inc()
 		return nil, nil
 	}
-	return nil, drop(ReasonMalformed, "unexpected %s", m.Type)
+	return nil, drop(ReasonMalformed, "unexpected %s over %s", m.Type, transport)
 }
 
 func (r *Responder) answer(req Message, t Type, body []byte, transport string) ([]byte, error) {
 	r.messages.WithLabelValues(transport, req.Type.String()).Inc()
-	resp := NewMessage(t, r.opts.Identity.Name, req.Path, time.Now())
-	resp.Seq, resp.Body = req.Seq, body
+	resp := NewMessage(t, r.opts.Identity.Name, req.Path, r.clock())
+	resp.Recipient, resp.Seq, resp.Body = req.Sender, req.Seq, body
 	return Encode(r.opts.Key, resp)
+}
+
+// reject is a signed refusal for agent to of its request with nonce ref.
+func (r *Responder) reject(to string, ref [NonceSize]byte, path string, code byte, detail []byte) []byte {
+	m := NewMessage(TypeReject, r.opts.Identity.Name, path, r.clock())
+	m.Recipient, m.Body = to, rejectBody(code, ref, detail)
+	b, err := Encode(r.opts.Key, m)
+	if err != nil { // names come from decoded messages: cannot be too long
+		r.log.Error("encoding a refusal", zap.Error(err))
+	}
+	return b
 }
 
 func (r *Responder) inbound(m Message, kind string, at time.Time, from net.Addr) {

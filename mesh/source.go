@@ -24,13 +24,18 @@ const (
 	PathPublished = "published" // the peer's host address, at its published port
 )
 
-// Probes run on each path; a check's Spec.Name is "<path>-<probe>".
+// Probes run on each path; a check's Spec.Name is "<path>-<probe>" and its
+// Link.Role the probe's links.Role (see roles).
 const (
 	ProbeTCP    = "tcp"    // small TCP echo
 	ProbeUDP    = "udp"    // UDPCount small UDP echoes
 	ProbeLarge  = "large"  // TCP echo of LargeSize bytes (MTU check)
 	ProbeOneWay = "oneway" // UDPCount beacons, judged by the receiver
 )
+
+// DefaultLostHold is how long a peer that discovery stopped listing stays
+// probed (StateLost), unless the Swarm's node list says it was removed.
+const DefaultLostHold = 10 * time.Minute
 
 // SourceName is the Origin of mesh checks and the Source's name.
 const SourceName = "mesh"
@@ -45,6 +50,7 @@ type SourceConfig struct {
 	UDPCount      int           // datagrams per UDP echo or beacon run; default 3
 	SubsetK       int           // peers probed per round; 0 = all
 	OneWay        bool          // also send beacons the receiver tracks
+	LostHold      time.Duration // how long a peer discovery stopped listing is still probed; default 10 min
 }
 
 // DefaultSourceConfig returns the defaults, with the 64 KiB large echo on.
@@ -61,6 +67,7 @@ func (c SourceConfig) withDefaults() SourceConfig {
 	c.Timeout = min(cmp.Or(c.Timeout, d.Timeout), c.Interval)
 	c.UDPCount = cmp.Or(c.UDPCount, d.UDPCount)
 	c.SubsetK = max(c.SubsetK, 0)
+	c.LostHold = cmp.Or(c.LostHold, DefaultLostHold)
 	return c
 }
 
@@ -80,7 +87,8 @@ type Source struct {
 	log         *zap.Logger
 
 	mu    sync.Mutex
-	peers []Peer // from the last successful discovery
+	peers []Peer              // from the last successful discovery, with the lost ones
+	seen  map[string]seenPeer // every peer listed within LostHold, by name
 }
 
 var _ controller.Source = (*Source)(nil)
@@ -108,11 +116,12 @@ func (s *Source) Desired(ctx context.Context) ([]controller.Check, error) {
 // leaves Peers as it was), so that a transient DNS error does not retire
 // every peer.
 func (s *Source) DesiredAt(ctx context.Context, now time.Time) ([]controller.Check, error) {
-	peers, err := s.discover(ctx)
+	found, err := s.discover(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
+	peers := s.remember(found, now)
 	s.peers = peers
 	s.mu.Unlock()
 	var out []controller.Check
@@ -123,9 +132,17 @@ func (s *Source) DesiredAt(ctx context.Context, now time.Time) ([]controller.Che
 	return out, nil
 }
 
-func (s *Source) discover(ctx context.Context) ([]Peer, error) {
+// discovered is one round of discovery: the merged peers, and the node
+// list of the Swarm when a manager's engine gave one (nil otherwise).
+type discovered struct {
+	peers []Peer
+	nodes map[string]bool
+}
+
+func (s *Source) discover(ctx context.Context) (discovered, error) {
 	lists := make([][]Peer, 0, len(s.discoverers))
 	var errs []error
+	var nodes map[string]bool
 	for _, d := range s.discoverers {
 		peers, err := d.Peers(ctx)
 		if errors.Is(err, ErrNotManager) {
@@ -136,12 +153,53 @@ func (s *Source) discover(ctx context.Context) ([]Peer, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if _, ok := d.(DockerNodes); ok {
+			nodes = map[string]bool{}
+			for _, p := range peers {
+				nodes[p.Name] = true
+			}
+		}
 		lists = append(lists, peers)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("mesh discovery: %w", errors.Join(errs...))
+		return discovered{}, fmt.Errorf("mesh discovery: %w", errors.Join(errs...))
 	}
-	return Merge(s.self, lists...), nil
+	return discovered{peers: Merge(s.self, lists...), nodes: nodes}, nil
+}
+
+// remember keeps a peer that discovery stopped listing, as StateLost at
+// its last addresses, for LostHold: Swarm drops a node that is cut off
+// from tasks.<service> within seconds, and a fault must not retire the
+// very peer it breaks. A peer the Swarm's node list no longer has (removed
+// on purpose) is forgotten at once. s.mu is held.
+func (s *Source) remember(d discovered, now time.Time) []Peer {
+	if s.seen == nil {
+		s.seen = map[string]seenPeer{}
+	}
+	out := slices.Clone(d.peers)
+	listed := map[string]bool{}
+	for _, p := range d.peers {
+		listed[p.Name] = true
+		s.seen[p.Name] = seenPeer{peer: p, at: now}
+	}
+	for name, sp := range s.seen {
+		switch {
+		case listed[name]:
+		case now.Sub(sp.at) > s.cfg.LostHold || (d.nodes != nil && !d.nodes[name]) || sp.peer.State == StateDrain:
+			delete(s.seen, name)
+		default:
+			lost := sp.peer
+			lost.State = StateLost
+			out = append(out, lost)
+		}
+	}
+	slices.SortFunc(out, func(a, b Peer) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+type seenPeer struct {
+	peer Peer
+	at   time.Time // last listed by discovery
 }
 
 // Peers returns the peers of the last successful discovery, probed this
@@ -191,6 +249,12 @@ func (s *Source) paths(p Peer) []pathTarget {
 	return out
 }
 
+// roles maps each probe to what it measures, so that no consumer parses the
+// role from a check's name.
+var roles = map[string]links.Role{
+	ProbeTCP: links.RoleTCP, ProbeUDP: links.RoleUDP, ProbeLarge: links.RoleLarge, ProbeOneWay: links.RoleOneWay,
+}
+
 func (s *Source) check(p Peer, path pathTarget, probe string, o probes.PeerOptions) controller.Check {
 	o.Path = path.name
 	if net.ParseIP(p.Name) == nil { // a peer named by its address has no name to check
@@ -200,7 +264,7 @@ func (s *Source) check(p Peer, path pathTarget, probe string, o probes.PeerOptio
 		Key:    "mesh/" + p.Name + "/" + path.name + "/" + probe,
 		Origin: SourceName,
 		Link: controller.Link{Source: s.self.Name, Destination: p.Name, Path: path.name,
-			Role: links.Role(probe), Direction: links.Outbound},
+			Role: roles[probe], Direction: links.Outbound},
 		Spec: probes.Spec{
 			Name: path.name + "-" + probe, Kind: probes.KindPeer, Target: path.target,
 			Timeout: s.cfg.Timeout, Expect: probes.ExpectReachable, Peer: &o,

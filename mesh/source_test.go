@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -77,6 +78,12 @@ var _ = Describe("Source", func() {
 				Peer: &probes.PeerOptions{Transport: "tcp", Size: 65536, Path: "overlay", Peer: "b"}},
 			Interval: 10 * time.Second,
 		}))
+		for key, c := range byKey {
+			Expect(c.Link.Direction).To(Equal(links.Outbound), key)
+		}
+		Expect(byKey["mesh/b/overlay/tcp"].Link.Role).To(Equal(links.RoleTCP))
+		Expect(byKey["mesh/c/published/udp"].Link.Role).To(Equal(links.RoleUDP))
+		Expect(byKey["mesh/c/published/oneway"].Link.Role).To(Equal(links.RoleOneWay))
 		Expect(byKey["mesh/c/published/udp"].Spec.Target).To(Equal("192.0.2.3:19471"))
 		Expect(*byKey["mesh/c/published/udp"].Spec.Peer).To(Equal(
 			probes.PeerOptions{Transport: "udp", Size: 64, Count: 3, Path: "published", Peer: "c"}))
@@ -111,9 +118,31 @@ var _ = Describe("Source", func() {
 		Expect(err).To(MatchError(ContainSubstring("mesh discovery: dns down")))
 		Expect(src.Peers()).To(ConsistOf(HaveField("Name", "b")))
 		good.err, good.peers = nil, nil
-		checks, err := src.Desired(ctx)
+		now := time.Now()
+		checks, err := src.DesiredAt(ctx, now)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(checks).To(BeEmpty(), "a vanished peer is absent from the desired set")
+		Expect(checks).NotTo(BeEmpty(), "a vanished peer is still probed: a fault must not retire the peer it breaks")
+		Expect(src.Peers()).To(ConsistOf(And(HaveField("Name", "b"), HaveField("State", mesh.StateLost))))
+		checks, err = src.DesiredAt(ctx, now.Add(mesh.DefaultLostHold+time.Minute))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(checks).To(BeEmpty(), "after the hold it is gone from the desired set")
+	})
+
+	It("forgets at once a peer that the Swarm's node list no longer has (removed on purpose)", func() {
+		dns := &discovered{peers: []mesh.Peer{{Name: "b", OverlayAddr: "10.0.1.2"}, {Name: "c", OverlayAddr: "10.0.1.3"}}}
+		node := func(id, host, addr string) swarm.Node {
+			return swarm.Node{ID: id, Description: swarm.NodeDescription{Hostname: host},
+				Status: swarm.NodeStatus{State: swarm.NodeStateReady, Addr: addr}}
+		}
+		nodes := &fakeNodes{nodes: []swarm.Node{node("n-b", "b", "10.0.0.2"), node("n-c", "c", "10.0.0.3")}}
+		src := mesh.NewSource(self, cfg, nil, dns, mesh.DockerNodes{Client: nodes})
+		_, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		dns.peers = dns.peers[:1]
+		nodes.nodes = nodes.nodes[:1] // c removed from the swarm
+		_, err = src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(src.Peers()).To(ConsistOf(HaveField("Name", "b")))
 	})
 
 	Describe("subset rotation", func() {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -23,6 +25,15 @@ func (r Report) WriteJSON(w io.Writer) error {
 func (r Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n%s\n", r.Title(), r.Summary())
+	if d := r.Diagnosis; d != nil {
+		fmt.Fprintf(&b, "\n## Diagnosis: %s (asked %s)\n\n", d.Verdict, d.Self)
+		for _, f := range d.Findings {
+			fmt.Fprintf(&b, "- **%s** %s (`%s`, cause %s)\n", f.Severity, f.Summary, f.Kind, f.Cause)
+		}
+		if len(d.Findings) == 0 {
+			b.WriteString("No finding: every link is healthy.\n")
+		}
+	}
 	r.markdownKeys(&b, "New failures", r.Diff.NewFailures)
 	r.markdownKeys(&b, "Fixed", r.Diff.Fixed)
 	r.markdownKeys(&b, "Still broken", r.Diff.StillBroken)
@@ -75,7 +86,9 @@ func verdict(passed bool) string {
 }
 
 // WriteHTML writes r as one self-contained HTML page: inline CSS, no
-// scripts, no external assets; every value is escaped by html/template.
+// scripts, no external assets; every value is escaped by html/template. The
+// agent serves it under a CSP that allows exactly this style block
+// (StyleHash), and no other inline style or script.
 func (r Report) WriteHTML(w io.Writer) error {
 	if err := pageTemplate.Execute(w, r); err != nil {
 		return fmt.Errorf("writing report html: %w", err)
@@ -88,13 +101,8 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"item": func(r Report, key string) Item { it, _ := r.Item(key); return it },
 }).Parse(pageHTML))
 
-const pageHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
+// pageCSS is the report page's only style block.
+const pageCSS = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
 .summary { font-size: 1.05em; }
@@ -105,11 +113,36 @@ tr.fail td.result { background: #fbe3e3; color: #8a1111; font-weight: bold; }
 tr.pass td.result { background: #e6f4e6; color: #1d5e1d; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code { font-size: 0.95em; }
-</style>
+`
+
+// StyleHash is the CSP source ('sha256-...') of the report page's style
+// block, for a Content-Security-Policy without 'unsafe-inline'.
+var StyleHash = func() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
+const pageHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>` + pageCSS + `</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 <p class="summary">{{.Summary}}</p>
+{{- with .Diagnosis}}
+<h2>Diagnosis: {{.Verdict}} (asked {{.Self}})</h2>
+<ul>
+{{- range .Findings}}
+<li><b>{{.Severity}}</b> {{.Summary}} <code>{{.Kind}}</code>, cause {{.Cause}}{{if .Advice}}<br><small>advice: {{.Advice}}</small>{{end}}</li>
+{{- else}}
+<li>No finding: every link is healthy.</li>
+{{- end}}
+</ul>
+{{- end}}
 {{- $r := .}}
 {{- template "keys" (list "New failures" .Diff.NewFailures $r)}}
 {{- template "keys" (list "Fixed" .Diff.Fixed $r)}}

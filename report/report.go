@@ -9,6 +9,8 @@
 package report
 
 import (
+	"github.com/swarmlink/swarmlink/links"
+
 	"cmp"
 	"fmt"
 	"slices"
@@ -54,6 +56,10 @@ type Report struct {
 	Totals Totals    `json:"summary"`
 	Items  []Item    `json:"items"` // failures first, then by key
 	Diff   Diff      `json:"diff"`
+
+	// Diagnosis is the cluster's diagnosis right after the run: the same
+	// findings the matrix, status and alerts give.
+	Diagnosis *links.Diagnosis `json:"diagnosis,omitempty"`
 }
 
 // Build makes the report of the run name at at from its items, compared

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/report"
 )
 
@@ -104,6 +105,18 @@ var _ = Describe("rendering", func() {
 		Expect(md).To(ContainSubstring("| FAIL | web | node-a | node-b | overlay | peer | refused | 0.012s | dial tcp"))
 		Expect(md).To(ContainSubstring(`\| see`), "pipes in messages do not break the table")
 		Expect(strings.Count(md, "\n| PASS |") + strings.Count(md, "\n| FAIL |")).To(Equal(5))
+	})
+
+	It("carries the cluster's diagnosis: its verdict and findings in Markdown and HTML", func() {
+		r.Diagnosis = &links.Diagnosis{Self: "node-a", Verdict: links.Failing, Findings: []links.Finding{{
+			Kind: links.FindingNodeInbound, Severity: links.SeverityCritical, Node: "node-b", Cause: "timeout",
+			Summary: "node-b receives no overlay traffic from anyone", Advice: "allow <UDP 4789>"}}}
+		var md, page bytes.Buffer
+		Expect(r.WriteMarkdown(&md)).To(Succeed())
+		Expect(r.WriteHTML(&page)).To(Succeed())
+		Expect(md.String()).To(ContainSubstring("## Diagnosis: failing (asked node-a)\n\n- **critical** node-b receives no overlay traffic from anyone (`node-inbound`, cause timeout)"))
+		Expect(page.String()).To(ContainSubstring("<h2>Diagnosis: failing (asked node-a)</h2>"))
+		Expect(page.String()).To(ContainSubstring("advice: allow &lt;UDP 4789&gt;"))
 	})
 
 	It("writes a self-contained HTML page with the table, escaping every value", func() {

@@ -1,7 +1,8 @@
 // Package telemetry owns swarmlink's result metrics: it is a controller sink
 // that turns every probe result into Prometheus series on an injected
 // registry. Label sets are bounded (source, destination, path, probe, cause)
-// and never carry error strings.
+// and never carry error strings. It also owns the build's identity (version,
+// revision, toolchain) and its swarmlink_build_info gauge.
 package telemetry
 
 import (
@@ -21,6 +22,7 @@ type Metrics struct {
 	passed   *prometheus.GaugeVec
 	duration *prometheus.HistogramVec
 	results  *prometheus.CounterVec
+	loss     *prometheus.GaugeVec
 }
 
 var (
@@ -40,8 +42,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, linkLabels),
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "swarmlink_probe_results_total",
 			Help: "Probe results by cause."}, append(append([]string{}, linkLabels...), "cause")),
+		loss: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_link_loss_ratio",
+			Help: "Share of echoes lost on the last probe (0 to 1); only for probes that count echoes (udp, icmp, peer)."}, linkLabels),
 	}
-	reg.MustRegister(m.up, m.passed, m.duration, m.results)
+	reg.MustRegister(m.up, m.passed, m.duration, m.results, m.loss)
 	return m
 }
 
@@ -56,6 +60,7 @@ func (m *Metrics) Record(_ context.Context, c controller.Check, r probes.Result)
 	m.up.With(l).Set(b2f(r.Reachable))
 	m.passed.With(l).Set(b2f(r.Passed))
 	m.duration.With(l).Observe(r.Duration.Seconds())
+	m.recordLoss(c, l, r)
 	l["cause"] = string(r.Cause)
 	m.results.With(l).Inc()
 }
@@ -67,7 +72,25 @@ func (m *Metrics) Forget(c controller.Check) {
 	m.up.Delete(l)
 	m.passed.Delete(l)
 	m.duration.Delete(l)
+	m.loss.Delete(l)
 	m.results.DeletePartialMatch(l)
+}
+
+// recordLoss sets the loss ratio from a result that counted echoes. A result
+// that sent nothing (it failed before the first datagram) measured no loss:
+// its series is dropped rather than left at a stale value, and link_up says
+// what happened. One-way beacons are never answered, so their Received says
+// nothing about loss; the receiver judges them.
+func (m *Metrics) recordLoss(c controller.Check, l prometheus.Labels, r probes.Result) {
+	if c.Spec.Peer != nil && c.Spec.Peer.OneWay {
+		return
+	}
+	if r.Sent <= 0 {
+		m.loss.Delete(l)
+		return
+	}
+	received := min(max(r.Received, 0), r.Sent)
+	m.loss.With(l).Set(float64(r.Sent-received) / float64(r.Sent))
 }
 
 func b2f(b bool) float64 {

@@ -1,0 +1,155 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/swarmlink/swarmlink/links"
+	"github.com/swarmlink/swarmlink/mesh"
+)
+
+// MTU measurement cadence: every path is measured at least every
+// mtuRefresh, and again after two intervals while its large echo fails.
+const (
+	mtuRefresh  = 5 * time.Minute
+	mtuParallel = 4
+	ipUDPHeader = 28 // IPv4 + UDP headers around a measured payload
+)
+
+// mtuMeter measures the largest payload that crosses each outbound path to
+// every peer (mesh.Prober.MeasureMTU: DF bisection, bounded cost), and
+// keeps the results for the agent's view and the path MTU metric.
+type mtuMeter struct {
+	m     *meshPart
+	gauge *prometheus.GaugeVec
+	log   *zap.Logger
+
+	running atomic.Bool // one measuring round at a time
+
+	mu   sync.Mutex
+	last map[[2]string]links.MTU // (peer, path) → last measurement
+}
+
+func newMTUMeter(m *meshPart, reg prometheus.Registerer) *mtuMeter {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_path_mtu_bytes",
+		Help: "Largest IP packet measured to cross from this agent to a peer on a path (DF, bisection)."},
+		[]string{"destination", "path"})
+	if reg != nil {
+		reg.MustRegister(g)
+	}
+	return &mtuMeter{m: m, gauge: g, log: m.log.With(zap.String("part", "mtu")), last: map[[2]string]links.MTU{}}
+}
+
+// measure runs the due measurements. largeFailing says whether a path's
+// large echo currently fails (then it is measured again soon).
+func (t *mtuMeter) measure(ctx context.Context, now time.Time, largeFailing func(peer, path string) bool) {
+	if !t.running.CompareAndSwap(false, true) {
+		return
+	}
+	defer t.running.Store(false)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(mtuParallel)
+	for _, p := range t.m.source.Peers() {
+		for _, path := range t.targets(p) {
+			if !t.due(p.Name, path.via, now, largeFailing(p.Name, path.via)) {
+				continue
+			}
+			g.Go(func() error {
+				t.measureOne(ctx, p.Name, path, now)
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+}
+
+func (t *mtuMeter) due(peer, path string, now time.Time, failing bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	last, ok := t.last[[2]string{peer, path}]
+	age := now.Sub(last.Measured)
+	return !ok || age >= mtuRefresh || (failing && age >= 2*t.m.cfg.Interval)
+}
+
+func (t *mtuMeter) measureOne(ctx context.Context, peer string, path viewPath, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, t.m.cfg.Timeout)
+	defer cancel()
+	ifMTU := localMTU(path.addr)
+	ceiling := max(ifMTU-ipUDPHeader, 0)
+	if ceiling == 0 {
+		ceiling = 1500 - ipUDPHeader
+	}
+	res, err := t.m.prober.MeasureMTU(ctx, path.addr, ceiling)
+	if err != nil || res.Largest == 0 {
+		t.log.Debug("mtu measurement failed", zap.String("peer", peer), zap.String("path", path.via), zap.Error(err))
+		return
+	}
+	m := links.MTU{From: t.m.self.Name, To: peer, Path: path.via, Largest: res.Largest, Ceiling: res.Ceiling,
+		Probes: res.Probes, Measured: now}
+	if path.via == links.PathOverlay {
+		m.OverlayMTU = ifMTU
+	}
+	t.mu.Lock()
+	t.last[[2]string{peer, path.via}] = m
+	t.mu.Unlock()
+	t.gauge.WithLabelValues(peer, path.via).Set(float64(res.Largest + ipUDPHeader))
+}
+
+// targets are the peer's responder addresses per path.
+func (t *mtuMeter) targets(p mesh.Peer) []viewPath {
+	var out []viewPath
+	if p.OverlayAddr != "" {
+		out = append(out, viewPath{links.PathOverlay, net.JoinHostPort(p.OverlayAddr, strconv.Itoa(portNumber(t.m.cfg.Listen)))})
+	}
+	if p.UnderlayAddr != "" {
+		port := p.PublishedPort
+		if port == 0 {
+			port = t.m.cfg.PublishedPort
+		}
+		if port == 0 {
+			port = mesh.DefaultPort
+		}
+		out = append(out, viewPath{links.PathPublished, net.JoinHostPort(p.UnderlayAddr, strconv.Itoa(port))})
+	}
+	return out
+}
+
+// results are the last measurements, for the view.
+func (t *mtuMeter) results() []links.MTU {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]links.MTU, 0, len(t.last))
+	for _, m := range t.last {
+		out = append(out, m)
+	}
+	return out
+}
+
+// localMTU is the MTU of the interface this host would send to addr from;
+// 0 when unknown.
+func localMTU(addr string) int {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	local, _ := c.LocalAddr().(*net.UDPAddr)
+	ifs, _ := net.Interfaces()
+	for _, ifc := range ifs {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && local != nil && ipn.IP.Equal(local.IP) {
+				return ifc.MTU
+			}
+		}
+	}
+	return 0
+}
