@@ -105,7 +105,7 @@ var _ = Describe("peer mesh", Label("e2e"), func() {
 		eventuallyMeshHealthy(ctx, 30*time.Second)
 	}, SpecTimeout(specTimeout))
 
-	It("one direction dropped (node1 → node2 on both paths): the matrix and both ends name the broken direction; healed", func(ctx SpecContext) {
+	It("one direction dropped (node1 → node2 on both paths): node3's diagnosis and both ends name the broken direction; healed", func(ctx SpecContext) {
 		eventuallyMeshHealthy(ctx, 60*time.Second)
 		oneWay := func(proto string, port int) func(context.Context, *cluster.Node) (cluster.Heal, error) {
 			return func(ctx context.Context, from *cluster.Node) (cluster.Heal, error) {
