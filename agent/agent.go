@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,16 @@ type Agent struct {
 	// notifiers also get the verification reports' summaries.
 	notifiers []alert.Notifier
 	started   time.Time
+	verifying atomic.Bool // an on-demand verification runs
+	ctx       atomic.Pointer[context.Context]
+}
+
+// runCtx is the context Start runs under (Background before Start).
+func (a *Agent) runCtx() context.Context {
+	if c := a.ctx.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
 }
 
 // New loads the config and opens the store; Start runs everything.
@@ -172,7 +183,7 @@ func (a *Agent) current() *config.Config {
 func (a *Agent) newServer() *api.Server {
 	return api.New(api.Options{
 		Listen: a.cfg.Agent.Listen, Checks: a.ctrl, History: a.store, Gatherer: a.reg,
-		Status: a.status, Reload: a.reload, Ready: a.ready, Token: a.token, Log: a.log,
+		Status: a.status, Reload: a.reload, Verify: a.verifyNow, Ready: a.ready, Token: a.token, Log: a.log,
 		InlineStyles: []string{report.StyleHash},
 		Extra: map[string]http.Handler{"GET /{$}": ui.Handler(), "GET " + ui.AssetsPrefix: ui.Assets(),
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
@@ -232,6 +243,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.log.Info("agent started", zap.String("name", a.cfg.Agent.Name), zap.String("listen", addr.String()),
 		zap.String("config", a.cfg.File), zap.String("data_dir", a.cfg.Agent.DataDir))
 	g, gctx := errgroup.WithContext(ctx)
+	a.ctx.Store(&gctx)
 	g.Go(func() error { return a.store.Start(gctx) })
 	g.Go(func() error { return a.ctrl.Start(gctx) })
 	g.Go(func() error { return a.server.Start(gctx) })

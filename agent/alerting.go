@@ -27,6 +27,9 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		Queue: a.store.Bucket(alert.QueueBucket), State: a.store.Bucket(alert.StateBucket),
 		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState,
 		Tracker: a.tracker, Diagnose: func(context.Context) links.Diagnosis { return a.diagnose() }}
+	if a.views != nil {
+		opts.Regather = a.views.Trigger
+	}
 	e, err := alert.New(opts)
 	return e, notifiers, err
 }

@@ -23,6 +23,7 @@ type hostFacts struct {
 	NodeAddr string // underlay address the node advertises in the swarm
 	Hostname string
 	Manager  bool
+	DataPort int // the Swarm's VXLAN data-path port (managers know it); 0 = unknown
 }
 
 // dialDocker returns a client for the engine in DOCKER_HOST (default the
@@ -49,6 +50,10 @@ func facts(ctx context.Context, d dockerAPI) (hostFacts, error) {
 	if err != nil {
 		return hostFacts{}, fmt.Errorf("docker info: %w", err)
 	}
-	return hostFacts{NodeID: info.Swarm.NodeID, NodeAddr: info.Swarm.NodeAddr, Hostname: info.Name,
-		Manager: info.Swarm.ControlAvailable}, nil
+	f := hostFacts{NodeID: info.Swarm.NodeID, NodeAddr: info.Swarm.NodeAddr, Hostname: info.Name,
+		Manager: info.Swarm.ControlAvailable}
+	if c := info.Swarm.Cluster; c != nil {
+		f.DataPort = int(c.DataPathPort)
+	}
+	return f, nil
 }

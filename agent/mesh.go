@@ -38,7 +38,8 @@ type meshPart struct {
 		controller.Forgetter
 	}
 
-	mtu *mtuMeter
+	mtu      *mtuMeter
+	dataPort int // the Swarm's data-path port, when this node's engine said
 	// largeFailing says whether the large echo to a peer on a path fails
 	// now (set by the agent from its link tracker).
 	largeFailing func(peer, path string) bool
@@ -77,16 +78,16 @@ func localAddrs() []string {
 
 // identity builds this agent's identity from its config and, when a Docker
 // engine answers, from the engine's view of the node.
-func identity(ctx context.Context, name, version string, d dockerAPI, log *zap.Logger) mesh.Identity {
+func identity(ctx context.Context, name, version string, d dockerAPI, log *zap.Logger) (mesh.Identity, hostFacts) {
 	host, _ := os.Hostname()
 	id := mesh.Identity{Name: name, Hostname: host, OverlayAddrs: localAddrs(), AgentVersion: version}
 	if d == nil {
-		return id
+		return id, hostFacts{}
 	}
 	f, err := facts(ctx, d)
 	if err != nil {
 		log.Warn("docker engine did not answer; identity without node facts", zap.Error(err))
-		return id
+		return id, hostFacts{}
 	}
 	id.NodeID, id.Role = f.NodeID, "worker"
 	if f.Manager {
@@ -95,7 +96,7 @@ func identity(ctx context.Context, name, version string, d dockerAPI, log *zap.L
 	if f.NodeAddr != "" {
 		id.UnderlayAddrs = []string{f.NodeAddr}
 	}
-	return id
+	return id, f
 }
 
 func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) {
@@ -105,8 +106,10 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 		return nil, err
 	}
 	log := a.log.With(zap.String("component", "mesh"))
-	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{},
-		self: identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)}
+	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{}}
+	var f hostFacts
+	m.self, f = identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)
+	m.dataPort = f.DataPort
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
 		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON}, log, a.reg)

@@ -17,7 +17,9 @@ import (
 )
 
 // MTU measurement cadence: every path is measured at least every
-// mtuRefresh, and again after two intervals while its large echo fails.
+// mtuRefresh, and again every interval while its large echo fails: the
+// direction of a black hole is read from these measurements when the
+// echo cannot tell which half was lost.
 const (
 	mtuRefresh  = 5 * time.Minute
 	mtuParallel = 4
@@ -76,7 +78,7 @@ func (t *mtuMeter) due(peer, path string, now time.Time, failing bool) bool {
 	defer t.mu.Unlock()
 	last, ok := t.last[[2]string{peer, path}]
 	age := now.Sub(last.Measured)
-	return !ok || age >= mtuRefresh || (failing && age >= 2*t.m.cfg.Interval)
+	return !ok || age >= mtuRefresh || (failing && age >= t.m.cfg.Interval)
 }
 
 func (t *mtuMeter) measureOne(ctx context.Context, peer string, path viewPath, now time.Time) {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -108,4 +109,21 @@ func (a *Agent) reportHandler(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.Debug("writing report", zap.Error(err))
 	}
+}
+
+// verifyNow starts the "on-demand" verification run (every check once, the
+// ladder, a stored report) in the background; one at a time.
+func (a *Agent) verifyNow() (any, error) {
+	if !a.verifying.CompareAndSwap(false, true) {
+		return nil, errors.New("a verification run is already running; its report appears in /api/v1/reports")
+	}
+	started := time.Now().UTC()
+	go func() {
+		defer a.verifying.Store(false)
+		ctx, cancel := context.WithTimeout(a.runCtx(), time.Hour)
+		defer cancel()
+		a.runAll(ctx, "on-demand")
+	}()
+	return map[string]any{"started": true, "run": "on-demand", "at": started,
+		"report": "GET /api/v1/reports once it is done"}, nil
 }

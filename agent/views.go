@@ -25,7 +25,7 @@ func (a *Agent) ownView() links.View {
 	if a.mesh == nil {
 		return v
 	}
-	v.Interval = a.cfg.Mesh.Interval
+	v.Interval, v.DataPathPort = a.cfg.Mesh.Interval, a.mesh.dataPort
 	v.MTU = a.mesh.mtus()
 	v.Offsets = map[string]float64{}
 	for peer, off := range a.mesh.prober.ClockOffsets() {
@@ -58,6 +58,7 @@ func nodeInfo(p mesh.Peer) (links.NodeInfo, bool) {
 type gatherer struct {
 	a       *Agent
 	timeout time.Duration // per peer and path
+	kick    chan struct{} // gather now
 	mu      sync.Mutex
 	views   map[string]links.View
 	missing map[string]string
@@ -69,7 +70,7 @@ func newGatherer(a *Agent) *gatherer {
 	if a.mesh != nil {
 		timeout = min(timeout, a.cfg.Mesh.Timeout)
 	}
-	return &gatherer{a: a, timeout: timeout, views: map[string]links.View{}, missing: map[string]string{}}
+	return &gatherer{a: a, timeout: timeout, kick: make(chan struct{}, 1), views: map[string]links.View{}, missing: map[string]string{}}
 }
 
 // Start gathers every mesh interval until ctx is done.
@@ -82,7 +83,16 @@ func (g *gatherer) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-g.kick:
 		}
+	}
+}
+
+// Trigger asks for a gathering now; it never blocks.
+func (g *gatherer) Trigger() {
+	select {
+	case g.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -23,8 +23,8 @@ type Config struct {
 
 	DegradedLossPercent float64 `yaml:"degraded_loss_percent" json:"degraded_loss_percent"` // a link losing this much (mean over the window) is degraded; default 10
 	LossPercent         float64 `yaml:"loss_percent" json:"loss_percent"`                   // a loss finding alerts from this much on; default 20
-	ExternalURL    string        `yaml:"external_url" json:"external_url"`       // the agent's UI, for generatorURL and links
-	Rules          []Rule        `yaml:"rules" json:"rules"`
+	ExternalURL         string  `yaml:"external_url" json:"external_url"`                   // the agent's UI, for generatorURL and links
+	Rules               []Rule  `yaml:"rules" json:"rules"`
 
 	Alertmanager *AlertmanagerConfig `yaml:"alertmanager" json:"alertmanager,omitempty"`
 	Webhooks     []WebhookConfig     `yaml:"webhooks" json:"webhooks,omitempty"`

@@ -85,6 +85,23 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3", "resolved SwarmlinkHostUnreachable node3"}))
 	})
 
+	It("raises nothing about a node for a minute after its host alert resolved: Swarm is still re-adding it", func() {
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty())
+		inbound := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{inbound})
+		Expect(e.Alerts()).To(BeEmpty(), "the overlay towards a returning node converges")
+		for range 20 {
+			diag.Views = views(clk.Now())
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeInbound)), "a fault that outlasts the grace fires")
+	})
+
 	It("fires nothing and resolves nothing while this node is cut off, and nothing after it is back", func() {
 		show([]links.Finding{hostOf3}, "node3")
 		Expect(e.Alerts()).To(HaveLen(1))
@@ -95,6 +112,34 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		}
 		Expect(e.Alerts()).To(HaveLen(1), "its own side only: node3's alert stays")
 		Expect(am.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}), "nothing about node2, nothing about itself")
+	})
+
+	It("holds an alert about a node whose view is missing, unless it is the host alert, for at most 30 s", func() {
+		oneWay := links.Finding{ID: "one-way/node3/node1", Kind: links.FindingOneWay, Severity: links.SeverityWarning,
+			From: "node3", To: "node1", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{oneWay}, "node3")
+		Expect(e.Alerts()).To(BeEmpty(), "node3 may be going down: its half-known links are not the fault")
+		show([]links.Finding{oneWay, hostOf3}, "node3")
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameHostUnreachable)))
+		for range 12 {
+			diag.Views = views(clk.Now(), "node3")
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(HaveLen(2), "held for at most 30 s")
+	})
+
+	It("asks for fresh views the moment a new alert is held", func() {
+		regathered := 0
+		am, hk = &recorder{name: "am", dedup: true}, &recorder{name: "hook"}
+		var err error
+		e, err = alert.New(alert.Options{Config: alert.Config{}, Self: "node1", Queue: newMemKV(), State: newMemKV(),
+			Notifiers: []alert.Notifier{am, hk}, Clock: clk, Log: testLogger(), Regather: func() { regathered++ },
+			Diagnose: func(context.Context) links.Diagnosis { return diag }})
+		Expect(err).NotTo(HaveOccurred())
+		step(2 * time.Minute)
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(regathered).To(Equal(1))
+		Expect(e.Alerts()).To(HaveLen(1))
 	})
 
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {

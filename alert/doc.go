@@ -1,48 +1,37 @@
 // Package alert owns swarmlink's alerting: it turns the stream of probe
 // results into alerts people can act on, and delivers them.
 //
-// # From results to alerts
+// # From the diagnosis to alerts
 //
-// The Engine is a controller.Sink: every outbound result, and every inbound
-// observation the mesh reports (ObserveInbound), feeds a per-link state
-// machine with hysteresis (a link is one source, destination, path, probe
-// and direction). A link becomes failing after F of its last N results
-// failed and healthy again after R consecutive successes, so one lost packet
-// never pages anyone. Links to peers that are draining, down or being removed
-// are ignored, and nothing fires during the start-up grace period.
+// The engine judges no link itself. The agent's link tracker (package
+// links: F of the last N results failed → failing, R successes → healthy,
+// a lossy working link → degraded) holds every link's state; the agent
+// gathers every peer's view and the engine renders the one cluster
+// diagnosis (links.Diagnose) about once a second: one alert per finding
+// kind (host down, a node's inbound or outbound data plane, MTU, a
+// published port, one way, link down, loss past loss_percent, peer key,
+// clock skew, a busy responder, a failing user check). Drained and removed
+// nodes raise nothing; a node that is down is a failure, not a plan.
 //
-// About once a second the engine localises the fault from the whole set of
-// link states (Localise, a pure function): a peer unreachable on every path
-// in both directions is one host alert, not one alert per link; one broken
-// direction is a one-way alert; overlay down while published works is the
-// overlay data plane (VXLAN, UDP 4789); small echoes passing while large ones
-// fail is MTU; the rest is a plain link (or user check) alert.
+// A new alert fires once views generated after it was first seen still show
+// it (the engine asks for them at once through Options.Regather), never
+// while a link about its nodes is pending, and — except the host alert —
+// never about a node whose view is missing (at most 30 s). A diagnosis
+// without quorum (this node cut off, or fewer than half of the other
+// views) fires and resolves nothing, so a cut-off node delivers nothing
+// about faults it could not see once it is back.
 //
 // # Who sends what
 //
-// The cluster must not alert twice for one fault, yet every agent sees
-// every fault from its own end. The rule is:
-//
-//   - The SOURCE end sends link alerts for its outbound direction (labels
-//     source=<itself>). The destination of a failing echo sees its own
-//     echoes fail as well; when the cluster view shows that the peer still
-//     receives our one-way probes, our direction works and the peer, the
-//     source of the broken direction, is the one who alerts.
-//   - Inbound-only failures (probes that should have arrived and did not,
-//     while our own probes to that peer pass) are sent by the destination,
-//     the only one who knows; the alert names the broken direction with
-//     source=<peer>, destination=<itself>.
-//   - Host alerts (SwarmlinkHostUnreachable) are sent by every agent that
-//     sees the host cut off, with an identical label set (source="cluster",
-//     path="all", cause="host-unreachable"), so Alertmanager deduplicates
-//     them. Receivers that do not deduplicate (webhooks, Slack) get a shared
-//     alert only from the designated reporter: the alphabetically first agent
-//     that reports the host failing in the cluster view (every agent, when
-//     there is no cluster view).
-//
-// The label set of an alert (alertname, source, destination, path, cause,
-// severity, cluster, and probe for user checks) is fixed when it starts: a
-// link whose failure cause changes from timeout to refused keeps one alert.
+// Every agent renders the same diagnosis, so every agent finds the same
+// alerts, with the same label set (node-wide ones have source="cluster" and
+// the node as destination and node label). Alertmanager deduplicates them
+// by labels. Receivers that do not deduplicate (webhooks, Slack) get a
+// shared alert from one agent only: the first node, by name, whose view
+// arrived and that the alert is not about. A user check's alert is its own
+// agent's. The label set (alertname, source, destination, path, cause,
+// severity, cluster, node, probe) is fixed when an alert starts: a finding
+// whose cause changes keeps one alert.
 //
 // # Delivery
 //

@@ -27,25 +27,29 @@ type Clock interface {
 
 // Options configure an Engine.
 type Options struct {
-	Config      Config                   // the alerting section; defaults are applied by New
-	Self        string                   // this agent's name (required)
-	Cluster     string                   // the cluster label; default "swarmlink"
-	Queue       KV                       // durable delivery queue: the store's QueueBucket (required)
-	State       KV                       // alert lifetimes: the store's StateBucket (required)
-	Notifiers   []Notifier               // names must be unique
-	Clock       Clock                    // default the wall clock
-	Log         *zap.Logger              // default no-op
-	Registerer  prometheus.Registerer    // may be nil
-	PeerState   func(dest string) string // "active", "drain", "removed" or ""; nil = all active; drained and removed nodes raise nothing (down is a failure, not a plan)
-	Tick        time.Duration            // evaluation and delivery period; default 1s
-	RetryMin    time.Duration            // first delivery backoff; default 1s
-	RetryMax    time.Duration            // backoff cap; default 5m
+	Config     Config                   // the alerting section; defaults are applied by New
+	Self       string                   // this agent's name (required)
+	Cluster    string                   // the cluster label; default "swarmlink"
+	Queue      KV                       // durable delivery queue: the store's QueueBucket (required)
+	State      KV                       // alert lifetimes: the store's StateBucket (required)
+	Notifiers  []Notifier               // names must be unique
+	Clock      Clock                    // default the wall clock
+	Log        *zap.Logger              // default no-op
+	Registerer prometheus.Registerer    // may be nil
+	PeerState  func(dest string) string // "active", "drain", "removed" or ""; nil = all active; drained and removed nodes raise nothing (down is a failure, not a plan)
+	Tick       time.Duration            // evaluation and delivery period; default 1s
+	RetryMin   time.Duration            // first delivery backoff; default 1s
+	RetryMax   time.Duration            // backoff cap; default 5m
 
 	// Tracker holds the link states; default a tracker of the engine's own,
 	// fed by Record. Diagnose gives the cluster's diagnosis; default one
 	// from the tracker's states alone (this agent's view).
 	Tracker  *links.Tracker
 	Diagnose func(ctx context.Context) links.Diagnosis
+	// Regather, when set, asks for the peers' views to be fetched again
+	// now: a new alert fires once views newer than its first sighting
+	// still show it. It must not block.
+	Regather func()
 }
 
 // restoreTimeout is how long an alert restored from the store may wait for
@@ -64,11 +68,12 @@ type Engine struct {
 	q     *queue
 	kicks map[string]chan struct{} // per notifier: something was queued
 
-	mu      sync.Mutex
-	started time.Time
-	active  map[string]*tracked  // firing alerts by fingerprint
-	held    map[string]time.Time // new alerts waiting to settle: when first seen
-	last    links.Diagnosis      // the last diagnosis evaluated
+	mu       sync.Mutex
+	started  time.Time
+	active   map[string]*tracked  // firing alerts by fingerprint
+	held     map[string]time.Time // new alerts waiting to settle: when first seen
+	rejoined map[string]time.Time // node → when its host alert resolved
+	last     links.Diagnosis      // the last diagnosis evaluated
 }
 
 var (
@@ -91,7 +96,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{opts: opts, cfg: opts.Config, log: opts.Log.With(zap.String("component", "alert")),
 		clock: opts.Clock, m: newMetrics(opts.Registerer, names), kicks: map[string]chan struct{}{},
-		active: map[string]*tracked{}, held: map[string]time.Time{}}
+		active: map[string]*tracked{}, held: map[string]time.Time{}, rejoined: map[string]time.Time{}}
 	for _, n := range names {
 		e.kicks[n] = make(chan struct{}, 1)
 	}

@@ -123,8 +123,15 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 	first, ok := e.held[a.Fingerprint]
 	if !ok {
 		first, e.held[a.Fingerprint] = now, now
+		if e.opts.Regather != nil {
+			e.opts.Regather() // fresh views now, rather than at the next gathering
+		}
 	}
-	if now.Sub(first) < e.cfg.Settle || (undecided(a, d) && now.Sub(first) < maxUndecided) {
+	if e.rejoining(a, now) {
+		return false
+	}
+	waiting := undecided(a, d) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
+	if now.Sub(first) < e.cfg.Settle || (waiting && now.Sub(first) < maxUndecided) {
 		return false
 	}
 	for n, v := range d.Views {
@@ -147,6 +154,38 @@ func undecided(a Alert, d links.Diagnosis) bool {
 		return (slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To)) &&
 			(c.Forward == links.Pending || c.RoundTrip == links.Pending)
 	})
+}
+
+// rejoinGrace is how long alerts about a node wait after its host alert
+// resolved: Swarm re-adds a returning node's tasks to the others' overlay
+// state only some seconds after a long cut (test/README: 17–38 s), and
+// that convergence is not a new fault.
+const rejoinGrace = 60 * time.Second
+
+// rejoining reports an alert about a node whose host alert resolved within
+// rejoinGrace. e.mu is held.
+func (e *Engine) rejoining(a Alert, now time.Time) bool {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
+		if at, ok := e.rejoined[n]; ok {
+			if now.Sub(at) < rejoinGrace {
+				return true
+			}
+			delete(e.rejoined, n)
+		}
+	}
+	return false
+}
+
+// aboutMissing: the alert is about a node whose view is missing. Such a
+// node may be going down: what its half-known links look like is not yet
+// the fault, unless it is the host alert itself.
+func aboutMissing(a Alert, d links.Diagnosis) bool {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
+		if v, ok := d.Views[n]; ok && v.Missing != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // recovering reports a fault that is going away: every failing link of the
@@ -248,6 +287,9 @@ func (e *Engine) resolve(t *tracked, now time.Time) {
 		}
 	}
 	delete(e.active, t.Alert.Fingerprint)
+	if t.Alert.Name == NameHostUnreachable {
+		e.rejoined[t.Alert.Node] = now
+	}
 	if err := e.opts.State.Delete(t.Alert.Fingerprint); err != nil {
 		e.log.Error("deleting resolved alert state", zap.Error(err))
 	}

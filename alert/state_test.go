@@ -170,7 +170,7 @@ var _ = Describe("engine", func() {
 		e.Evaluate(ctx)
 		Expect(e.Alerts()).To(HaveLen(1))
 		e.Forget(c)
-		feed(e, c, 5, false, t0.Add(time.Minute))                     // results that started before Forget
+		feed(e, c, 5, false, t0.Add(time.Minute))                             // results that started before Forget
 		e.Record(ctx, inbound("b", "overlay"), fail(t0, probes.CauseTimeout)) // so did this
 		clk.Advance(time.Hour)
 		e.Evaluate(ctx)

@@ -40,13 +40,22 @@ var _ = Describe("Server", func() {
 		hist     *fakeHistory
 		token    string
 		reloaded int
+		verified int
+		busy     bool
 	)
 	BeforeEach(func() {
-		hist, token, reloaded = &fakeHistory{}, "", 0
+		hist, token, reloaded, verified, busy = &fakeHistory{}, "", 0, 0, false
 		s := api.New(api.Options{Checks: noChecks{}, History: hist, Gatherer: prometheus.NewRegistry(),
 			Status: func(context.Context) any { return map[string]string{"name": "n1"} },
 			Ready:  func() error { return errors.New("store not open") },
 			Reload: func() error { reloaded++; return nil }, Token: func() string { return token },
+			Verify: func() (any, error) {
+				if busy {
+					return nil, errors.New("a verification run is already running")
+				}
+				verified++
+				return map[string]any{"started": true}, nil
+			},
 			Log: zap.NewNop()})
 		srv = httptest.NewServer(s.Handler())
 		DeferCleanup(srv.Close)
@@ -102,5 +111,22 @@ var _ = Describe("Server", func() {
 		Expect(code).To(Equal(200))
 		Expect(strings.TrimSpace(body)).To(ContainSubstring(`"reloaded": true`))
 		Expect(reloaded).To(Equal(1))
+	})
+
+	It("starts a verification run on demand only when authenticated, one at a time", func() {
+		code, _ := do("POST", "/api/v1/verify", "")
+		Expect(code).To(Equal(403), "no token configured: read-only")
+		token = "s3cret"
+		code, _ = do("POST", "/api/v1/verify", "Bearer wrong")
+		Expect(code).To(Equal(401))
+		Expect(verified).To(BeZero())
+		code, body := do("POST", "/api/v1/verify", "Bearer s3cret")
+		Expect(code).To(Equal(202))
+		Expect(body).To(ContainSubstring(`"started": true`))
+		busy = true
+		code, body = do("POST", "/api/v1/verify", "Bearer s3cret")
+		Expect(code).To(Equal(409))
+		Expect(body).To(ContainSubstring("already running"))
+		Expect(verified).To(Equal(1))
 	})
 })

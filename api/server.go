@@ -45,6 +45,7 @@ type Options struct {
 	Status   func(ctx context.Context) any // the /api/v1/status document
 	Ready    func() error                  // nil when ready
 	Reload   func() error                  // forced config reload (authenticated)
+	Verify   func() (any, error)           // starts a verification run now (authenticated); nil = none
 	Token    func() string                 // bearer token for write actions; "" = writes refused
 	Extra    map[string]http.Handler       // further read-only routes (mesh, reports, UI)
 	// InlineStyles are the CSP hash sources ('sha256-...') of the inline
@@ -89,6 +90,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/outages", s.outages)
 	s.mux.HandleFunc("GET /api/v1/rollups", s.rollups)
 	s.mux.HandleFunc("POST /api/v1/reload", s.authenticated(s.reload))
+	if s.opts.Verify != nil {
+		s.mux.HandleFunc("POST /api/v1/verify", s.authenticated(s.verify))
+	}
 	for pattern, h := range s.opts.Extra {
 		s.mux.Handle(pattern, h)
 	}
@@ -110,6 +114,17 @@ func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"reloaded": true})
+}
+
+// verify starts a verification run: 202 with what started, 409 while one
+// is running.
+func (s *Server) verify(w http.ResponseWriter, _ *http.Request) {
+	started, err := s.opts.Verify()
+	if err != nil {
+		WriteJSON(w, http.StatusConflict, map[string]any{"started": false, "error": err.Error()})
+		return
+	}
+	WriteJSON(w, http.StatusAccepted, started)
 }
 
 // authenticated requires "Authorization: Bearer <token>" matching the

@@ -2,10 +2,10 @@ package cli_test
 
 import (
 	"encoding/json"
-	"os/exec"
-	"strings"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"

@@ -19,6 +19,9 @@ func (x *index) cell(from, to, path string) Cell {
 	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
 	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
 	large, largeEv := x.large(from, to, path)
+	if c.Forward == Degraded || c.RoundTrip == Degraded {
+		large, largeEv = Unknown, nil // a lossy direction fails large echoes too: that is the loss, not the MTU
+	}
 	c.Large = large
 	switch {
 	case c.Forward == Failing:
@@ -67,6 +70,9 @@ func (x *index) large(from, to, path string) (State, []LinkState) {
 	own := x.about(from, to, path, Outbound, RoleLarge)
 	rev := x.about(to, from, path, Outbound, RoleLarge)
 	var ev []LinkState
+	if len(own) > 0 && x.mtuRuledOut(from, to, path) {
+		return Healthy, nil // large packets cross both ways: a failing large echo is loss or a slow peer
+	}
 	for _, s := range own {
 		if isMTUFailure(s, x.smallWorks(from, to, path)) && x.leg(s) != probes.LegReply {
 			ev = append(ev, s)
@@ -97,11 +103,26 @@ func (x *index) leg(s LinkState) string {
 	}
 	out, okOut := x.mtu(s.Agent, s.Peer, s.Path)
 	back, okBack := x.mtu(s.Peer, s.Agent, s.Path)
-	if okOut && okBack && back.Largest < out.Largest && out.Largest >= out.Ceiling {
+	if okOut && okBack && back.Largest+mtuSlack < out.Largest && out.Largest+mtuSlack >= out.Ceiling {
 		return probes.LegReply
 	}
 	return ""
 }
+
+// mtuSlack is how far apart two measured sizes must be to differ: twice
+// the bisection's resolution.
+const mtuSlack = 16
+
+// mtuRuledOut: both directions were measured to carry full-size packets
+// since the large echoes started failing (or at all), so what fails them
+// is not the MTU.
+func (x *index) mtuRuledOut(a, b, path string) bool {
+	ab, ok1 := x.mtu(a, b, path)
+	ba, ok2 := x.mtu(b, a, path)
+	return ok1 && ok2 && full(ab) && full(ba)
+}
+
+func full(m MTU) bool { return m.Largest+mtuSlack >= m.Ceiling }
 
 func (x *index) mtu(from, to, path string) (MTU, bool) {
 	for _, m := range x.mtus {

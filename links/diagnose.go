@@ -49,6 +49,7 @@ type index struct {
 	missing map[string]string
 	swarm   map[string]NodeInfo
 	mtus    []MTU
+	vxlan   int // the data-path port explanations name
 }
 
 func newIndex(in Input) *index {
@@ -73,6 +74,7 @@ func newIndex(in Input) *index {
 		}
 		x.states[node] = m
 		x.mtus = append(x.mtus, v.MTU...)
+		x.vxlan = max(x.vxlan, v.DataPathPort)
 	}
 	for n, info := range x.swarm {
 		if info.State == "down" {
@@ -98,8 +100,13 @@ func newIndex(in Input) *index {
 		x.paths = append(x.paths, p)
 	}
 	slices.Sort(x.paths)
+	x.vxlan = cmp.Or(x.vxlan, DefaultDataPathPort)
 	return x
 }
+
+// DefaultDataPathPort is Swarm's VXLAN port unless the swarm was made with
+// another (--data-path-port).
+const DefaultDataPathPort = 4789
 
 func staleAfter(in Input) time.Duration {
 	if in.StaleAfter > 0 {

@@ -67,6 +67,16 @@ var _ = Describe("Diagnose", func() {
 			want: []want{{links.FindingMTUNode, "node2", "node2", "", ov}}}),
 		Entry("MTU black hole one pair, one direction", scenario{f: fault{large: all(nil, dir{"node1", "node3", ov})},
 			want: []want{{links.FindingMTU, "", "node1", "node3", ov}}}),
+		Entry("large echoes timing out while the measured MTU is full both ways: not an MTU black hole", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...), measured: true}, verdict: links.Healthy}),
+		Entry("30% loss into node2 with large echoes timing out: loss, not MTU", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...), measured: true,
+				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
+		Entry("30% loss into node2 with large echoes timing out, MTU not measured: loss, not MTU", scenario{
+			f: fault{slowLarge: all(nil, into("node2", ov)...),
+				loss: map[dir]float64{{"node1", "node2", ov}: 30, {"node3", "node2", ov}: 30}},
+			want: []want{{links.FindingLoss, "node2", "", "node2", ov}}, verdict: links.Degraded}),
 		Entry("a published port dropped on node2", scenario{f: fault{drop: all(nil, into("node2", pub)...)},
 			want: []want{{links.FindingPublishedPort, "node2", "", "node2", pub}}}),
 		Entry("node3 cut off: the others say host down, node3 says it is cut off", scenario{f: fault{cut: map[string]bool{"node3": true}},
@@ -97,6 +107,18 @@ var _ = Describe("Diagnose", func() {
 				Expect(fd.Kind).NotTo(BeElementOf(links.FindingLinkDown, links.FindingOneWay, links.FindingHostDown), "%s", cause)
 			}
 		}
+	})
+
+	It("names the Swarm's own data-path port in its explanations", func() {
+		f := fault{drop: all(nil, into("node3", ov)...)}
+		in := f.input("node2")
+		Expect(links.Diagnose(in).Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 4789) into node3"), "the default")
+		v := in.Views["node1"]
+		v.DataPathPort = 7789 // swarm init --data-path-port 7789, as node1's (manager's) engine says
+		in.Views["node1"] = v
+		d := links.Diagnose(in)
+		Expect(d.Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 7789) into node3"))
+		Expect(d.Findings[0].Advice).To(ContainSubstring("allow UDP 7789 into node3"))
 	})
 
 	It("says which view came by which path and which did not come", func() {

@@ -85,7 +85,7 @@ func (f *finder) nodeWide(path string) {
 		}
 		if from, ok := f.allCells(n, path, false, isBroken); ok {
 			f.add(Finding{Kind: FindingNodeOutbound, Node: n, From: n, Path: path, Cause: f.cells[from[0]].Cause,
-				Summary:  fmt.Sprintf("nothing %s sends over the %s path arrives anywhere: %s", n, path, outboundWhy(n, path)),
+				Summary:  fmt.Sprintf("nothing %s sends over the %s path arrives anywhere: %s", n, path, outboundWhy(n, path, f.x.vxlan)),
 				Advice:   fmt.Sprintf("check %s's outbound firewall rules and its route to the other hosts", n),
 				Evidence: f.evidence(from...)}, from...)
 		}
@@ -102,18 +102,18 @@ func (f *finder) nodeInbound(n, path string, cells []int) {
 		fd.Summary = fmt.Sprintf("%s's published port is unreachable from every node (%s) while its overlay works", n, fd.Cause)
 		fd.Advice = fmt.Sprintf("check that %s publishes the mesh port in host mode and that its firewall lets it in", n)
 	case path == PathOverlay:
-		fd.Summary = fmt.Sprintf("%s receives no overlay traffic from anyone: VXLAN (UDP 4789) into %s is dropped%s",
-			n, n, worksNote(f.pathWorksInto(n, PathPublished)))
-		fd.Advice = fmt.Sprintf("allow UDP 4789 into %s from the other Swarm nodes (host firewall, cloud security group)", n)
+		fd.Summary = fmt.Sprintf("%s receives no overlay traffic from anyone: VXLAN (UDP %d) into %s is dropped%s",
+			n, f.x.vxlan, n, worksNote(f.pathWorksInto(n, PathPublished)))
+		fd.Advice = fmt.Sprintf("allow UDP %d into %s from the other Swarm nodes (host firewall, cloud security group)", f.x.vxlan, n)
 	default:
 		fd.Summary = fmt.Sprintf("%s receives nothing from anyone on the %s path (%s)", n, path, fd.Cause)
 	}
 	f.add(fd, cells...)
 }
 
-func outboundWhy(n, path string) string {
+func outboundWhy(n, path string, vxlan int) string {
 	if path == PathOverlay {
-		return fmt.Sprintf("VXLAN (UDP 4789) out of %s is dropped", n)
+		return fmt.Sprintf("VXLAN (UDP %d) out of %s is dropped", vxlan, n)
 	}
 	return "its packets are dropped on the way out"
 }

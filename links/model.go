@@ -154,6 +154,8 @@ type View struct {
 	MTU       []MTU              `json:"mtu,omitempty"`     // measured MTUs of its outbound paths
 	Swarm     []NodeInfo         `json:"swarm,omitempty"`   // nodes as its engine reports them (managers)
 	Offsets   map[string]float64 `json:"offsets,omitempty"` // peer → clock offset in seconds (peer − self)
+
+	DataPathPort int `json:"data_path_port,omitempty"` // the Swarm's VXLAN port, as a manager's engine says
 }
 
 // Ways a view reached the gatherer.

@@ -33,6 +33,7 @@ type fault struct {
 	measured          bool            // views carry measured MTUs
 	noView            map[string]bool // the node's view does not arrive, links fine
 	roundTripLossOnly bool            // arrivals do not count their loss: only UDP echoes measure it
+	slowLarge         map[dir]bool    // large echoes from → to time out (loss, a slow peer); the MTU is fine
 }
 
 func (f fault) broken(d dir) bool {
@@ -112,6 +113,8 @@ func (f fault) largeState(large *links.LinkState, out, back dir) {
 		return l
 	}
 	switch {
+	case f.slowLarge[out] || f.slowLarge[back]:
+		large.Status, large.Cause = links.Failing, string(probes.CauseMTU) // the prober's guess: small passed, large timed out
 	case f.large[out]:
 		large.Status, large.Cause, large.Leg = links.Failing, string(probes.CauseMTU), leg(probes.LegRequest)
 	case f.large[back]:
@@ -120,7 +123,7 @@ func (f fault) largeState(large *links.LinkState, out, back dir) {
 }
 
 func (f fault) measure(n, p, path string) links.MTU {
-	m := links.MTU{From: n, To: p, Path: path, Largest: 1422, Ceiling: 1422, OverlayMTU: 1450, Probes: 11, Measured: simNow}
+	m := links.MTU{From: n, To: p, Path: path, Largest: 1414, Ceiling: 1422, OverlayMTU: 1450, Probes: 11, Measured: simNow}
 	if f.large[dir{n, p, path}] {
 		m.Largest = 922
 	}

@@ -64,11 +64,11 @@ type partialError struct {
 }
 
 func (e *partialError) Error() string {
-	who := "the responder got"
+	what := "partial frame at the responder"
 	if e.leg == probes.LegReply {
-		who = "the reply stopped after"
+		what = "partial reply"
 	}
-	return fmt.Sprintf("%s %d of %d bytes: MTU black hole on the %s path", who, e.got, e.want, e.leg)
+	return fmt.Sprintf("%s: got %d of %d bytes: MTU black hole on the %s path", what, e.got, e.want, e.leg)
 }
 
 // failure turns a probe error into a result that is not reachable, except

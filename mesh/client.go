@@ -36,8 +36,8 @@ type ClientOptions struct {
 	Self           string        // this agent's name, the sender of every request
 	MaxPayload     int           // largest echo body; default 64 KiB
 	ReplayWindow   time.Duration // accepted clock skew of answers; default ±30 s
-	SmallSize      int           // size of the pre-check before a large echo; default 64
-	LargeThreshold int           // sizes above this get a small pre-check; default 1200
+	SmallSize      int           // size of the pre-check before a large echo; default 64, at most PreAuthPayload
+	LargeThreshold int           // sizes above this get a small pre-check; default 1200, at most PreAuthPayload
 	UDPGap         time.Duration // wait for an answer before the next datagram; default 100 ms
 	Timeout        time.Duration // bound when ctx has no deadline; default 5 s
 
@@ -48,9 +48,9 @@ type ClientOptions struct {
 // Prober runs probes.KindPeer probes against other agents' responders. It
 // is safe for concurrent use.
 type Prober struct {
-	opts    ClientOptions
-	guard   *Guard
-	clocks  *clocks
+	opts      ClientOptions
+	guard     *Guard
+	clocks    *clocks
 	beaconSeq beaconSeqs // last beacon sequence number sent, per target and path
 }
 
@@ -69,7 +69,9 @@ func newClient(o ClientOptions) *Prober {
 	if o.LargeThreshold <= 0 {
 		o.LargeThreshold = DefaultLargeThreshold
 	}
-	// Larger requests need an authenticated connection first (PreAuthPayload).
+	// A responder reads larger frames only once one has authenticated the
+	// connection: the pre-check must fit, and anything larger needs one.
+	o.SmallSize = min(o.SmallSize, PreAuthPayload)
 	o.LargeThreshold = min(o.LargeThreshold, PreAuthPayload)
 	if o.UDPGap <= 0 {
 		o.UDPGap = DefaultUDPGap
@@ -87,13 +89,18 @@ func newClient(o ClientOptions) *Prober {
 
 // Probe runs one peer probe: an echo over spec.Peer.Transport of Size bytes
 // (a TCP echo, or Count UDP datagrams), preceded by a small echo when Size
-// is large, or Count one-way beacons when OneWay.
+// is large (on the same connection over TCP), or Count one-way beacons when
+// OneWay. Requests are addressed to PeerOptions.Peer when set.
 //
-// Causes: ok; refused/timeout/reset/unreachable/dns from the network;
-// mismatch when an answer does not verify or comes from another peer than
-// PeerOptions.Peer; mtu when the small echo passes and the large one times
-// out; error (with ErrAuthRefused's text) when a TCP peer closes on our
-// request, which is what a responder does with a tag made by another key.
+// Causes: ok; refused/timeout/reset/unreachable/dns from the network (see
+// probes.Classify); mismatch when an answer is not the expected one or
+// comes from another agent than PeerOptions.Peer; auth when the peer
+// refuses our key or its answer does not verify with it; clock-skew (with
+// the measured offset) when the peer's clock is outside the replay window;
+// busy when its responder has no free slot; mtu when the small echo passes
+// and the large one does not, with Result.Leg saying which half was lost
+// when that is known. A UDP echo to a peer with another key or a skewed
+// clock gets no answer: a timeout.
 func (p *Prober) Probe(ctx context.Context, spec probes.Spec) probes.Result {
 	ctx, cancel := p.bound(ctx)
 	defer cancel()
@@ -244,18 +251,19 @@ func (p *Prober) open(b []byte, maxBody int) (Message, error) {
 	return m, nil
 }
 
-// fresh records the sender's clock offset and checks m against the replay
-// guard. A signed clock-skew refusal skips the guard: the skew is its
-// point, and its binding to our request (see session.verify) keeps it from
-// being replayed.
+// fresh checks m against the replay guard and, once it passes, records
+// the sender's clock offset: an answer the guard refuses may be an old one
+// replayed, and must not move the offset. A signed clock-skew refusal
+// skips the guard (the skew is its point); session.verify checks that it
+// refuses our request, and records its offset then.
 func (p *Prober) fresh(m Message, sentAt, recvAt time.Time) error {
-	off := offset(m, sentAt, recvAt)
-	p.clocks.observe(m.Sender, off)
 	if m.Type == TypeReject && len(m.Body) > 0 && m.Body[0] == rejectClockSkew {
 		return nil
 	}
+	off := offset(m, sentAt, recvAt)
 	switch ReasonOf(p.guard.Check(m, recvAt)) {
 	case "":
+		p.clocks.observe(m.Sender, off)
 		return nil
 	case ReasonClockSkew:
 		return &ClockSkewError{Offset: off, Window: p.guard.Window()}

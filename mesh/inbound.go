@@ -157,7 +157,7 @@ func (t *InboundTracker) Sweep(now time.Time) []InboundStatus {
 			Peer: pp.Peer, Path: pp.Path, Kind: st.kind, LastSeen: st.lastSeen,
 			Arrived: st.arrived, Missing: now.Sub(ref) > t.grace,
 			Settling: st.lastSeen.IsZero() && now.Sub(st.since) <= 2*t.grace,
-			Beacons: st.beacons, BeaconsExpected: st.expected(),
+			Beacons:  st.beacons, BeaconsExpected: st.expected(),
 		})
 		st.arrived, st.beacons = 0, 0
 		st.swept = max(st.swept, st.maxSeq)

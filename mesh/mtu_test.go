@@ -47,7 +47,7 @@ var _ = Describe("MTU black hole", func() {
 		r := large(frameRelay(resp.Addr(), cutLarge, passAll))
 		Expect(r.Cause).To(Equal(probes.CauseMTU))
 		Expect(r.Leg).To(Equal(probes.LegRequest))
-		Expect(r.Message).To(MatchRegexp(`^tcp echo of 65536 B: answer from \S+: the responder got 996 of 6\d{4} bytes: ` +
+		Expect(r.Message).To(MatchRegexp(`^tcp echo of 65536 B: answer from \S+: partial frame at the responder: got 996 of 6\d{4} bytes: ` +
 			`MTU black hole on the request path$`))
 		Expect(dropped(resp, "tcp", mesh.ReasonPartial)()).To(Equal(1.0))
 	})
@@ -56,7 +56,7 @@ var _ = Describe("MTU black hole", func() {
 		r := large(frameRelay(resp.Addr(), passAll, cutLarge))
 		Expect(r.Cause).To(Equal(probes.CauseMTU))
 		Expect(r.Leg).To(Equal(probes.LegReply))
-		Expect(r.Message).To(MatchRegexp(`^tcp echo of 65536 B: answer from \S+: the reply stopped after 996 of 6\d{4} bytes: ` +
+		Expect(r.Message).To(MatchRegexp(`^tcp echo of 65536 B: answer from \S+: partial reply: got 996 of 6\d{4} bytes: ` +
 			`MTU black hole on the reply path$`))
 		Expect(resp.in.Got()).To(HaveLen(2), "both requests arrived")
 	})

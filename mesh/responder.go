@@ -62,14 +62,21 @@ type ResponderOptions struct {
 
 // Responder answers other agents' probes on one port, over TCP (framed) and
 // UDP (one datagram per message): echo requests get their payload back,
-// identity requests get Identity, beacons are only recorded. Every
-// authenticated echo request and beacon is reported to Inbound.
+// identity requests get Identity, view requests (TCP) get View, MTU probes
+// (UDP) a small ack, beacons are only recorded. Every authenticated echo
+// request and beacon is reported to Inbound.
 //
-// Input that fails authentication, freshness or size checks is counted by
-// reason and dropped without an answer; on TCP the connection is closed on
-// the first bad frame, so a client with the wrong key sees the connection
-// close instead of an answer. Nothing unauthenticated is ever answered, so
-// the UDP side cannot be used to reflect or amplify traffic.
+// Input that fails authentication, freshness, recipient or size checks is
+// counted by reason and dropped. On TCP the connection is closed on the
+// first bad frame, after saying why where it can: a 4-byte refusal code
+// for a tag that does not verify, another version or no free slot; a
+// signed refusal to a sender whose key verified (clock skew, another
+// recipient, a frame that stopped arriving part-way). On UDP nothing
+// refused is ever answered, so the UDP side cannot be used to reflect or
+// amplify traffic.
+//
+// TCP connections are admitted so that peers are served first (see
+// MaxConns, MaxUnauthPerIP, FirstFrame and PreAuthPayload).
 //
 // A Responder serves once: Start blocks until its context is done. Its
 // methods are safe for concurrent use.

@@ -121,7 +121,9 @@ func (s *session) verify(b []byte, maxAnswer int, sentAt, recvAt time.Time) (Mes
 	}
 	switch code {
 	case rejectClockSkew:
-		return m, &ClockSkewError{Offset: offset(m, sentAt, recvAt), Window: s.p.guard.Window()}
+		off := offset(m, sentAt, recvAt)
+		s.p.clocks.observe(m.Sender, off)
+		return m, &ClockSkewError{Offset: off, Window: s.p.guard.Window()}
 	case rejectNoView:
 		return m, errNoView
 	case rejectRecipient:

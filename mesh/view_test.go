@@ -73,9 +73,12 @@ var _ = Describe("view exchange", func() {
 		_, err := fetch(captured.addr)
 		Expect(err).NotTo(HaveOccurred())
 		old := captured.replies()
+		offset := prober.ClockOffsets()["node-b"]
+		time.Sleep(200 * time.Millisecond) // a replay later would read as a clock 200 ms behind
 		replayer := fakeServer(func(mesh.Message) []byte { return old })
 		_, err = fetch(replayer)
 		Expect(err).To(MatchError(ContainSubstring("a replayed answer")))
+		Expect(prober.ClockOffsets()["node-b"]).To(Equal(offset), "a replayed answer does not move the offset")
 		prober = mesh.NewProber(mesh.ClientOptions{Key: testKey, Self: "node-a"})
 		_, err = fetch(replayer)
 		Expect(err).To(MatchError(ContainSubstring("an answer to another request")))
