@@ -7,6 +7,8 @@
 #   make test-e2e    the e2e suite: a 3-node Swarm in network namespaces (root, Linux)
 #   make demo        bring up the 3-node demo cluster with the stack; prints the UI URLs
 #   make demo-down   tear the demo cluster down and check nothing is left
+#   make demo-break FAULT=vxlan-in|vxlan-out|mtu|published|cut NODE=node3   break a link to watch
+#   make demo-heal   undo every fault
 #   make version     print the version builds are stamped with (git describe)
 
 GO         ?= go
@@ -19,7 +21,7 @@ BIN        := bin/swarmlink
 E2E_TIMEOUT ?= 25m
 MODULE     := github.com/swarmlink/swarmlink
 
-.PHONY: build version image test test-unit test-e2e deps demo demo-down clean
+.PHONY: build version image test test-unit test-e2e deps demo demo-down demo-break demo-heal clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)" -o $(BIN) .
@@ -49,6 +51,12 @@ demo: deps
 
 demo-down:
 	$(GO) run ./test/cmd/democluster down
+
+demo-break:
+	$(GO) run ./test/cmd/democluster break $(FAULT) $(NODE)
+
+demo-heal:
+	$(GO) run ./test/cmd/democluster heal
 
 clean:
 	rm -rf bin

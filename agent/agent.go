@@ -96,6 +96,7 @@ func New(opts Options) (*Agent, error) {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: a.sink}
 		a.mesh.largeFailing = a.largeFailing
+		a.mesh.source.SetPlanned(a.views.planned)
 	}
 	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
 		a.store.Close()

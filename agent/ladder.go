@@ -3,10 +3,10 @@ package agent
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
 )
 
 // ladderSizes are the echo sizes of the full verification's large-payload
@@ -23,7 +23,7 @@ func (a *Agent) ladder(ctx context.Context, outcomes map[string]controller.Outco
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, o := range outcomes {
-		if o.Check.Origin != "mesh" || o.Check.Spec.Peer == nil || !strings.HasSuffix(o.Check.Spec.Name, "-large") {
+		if o.Check.Link.Role != links.RoleLarge || o.Check.Spec.Peer == nil {
 			continue
 		}
 		for _, size := range ladderSizes {
@@ -48,6 +48,6 @@ func rung(c controller.Check, size int) controller.Check {
 	opts.Size = size
 	c.Spec.Peer = &opts
 	c.Key = fmt.Sprintf("%s/ladder/%05d", c.Key, size)
-	c.Spec.Name = fmt.Sprintf("%s-%d", strings.TrimSuffix(c.Spec.Name, "-large"), size)
+	c.Spec.Name = fmt.Sprintf("%s-%d", c.Link.Path, size)
 	return c
 }

@@ -40,6 +40,7 @@ type meshPart struct {
 
 	mtu      *mtuMeter
 	dataPort int // the Swarm's data-path port, when this node's engine said
+	evidence *hostEvidence
 	// largeFailing says whether the large echo to a peer on a path fails
 	// now (set by the agent from its link tracker).
 	largeFailing func(peer, path string) bool
@@ -110,6 +111,7 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 	var f hostFacts
 	m.self, f = identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)
 	m.dataPort = f.DataPort
+	m.evidence = &hostEvidence{read: readHostEvidence}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
 		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON}, log, a.reg)

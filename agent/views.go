@@ -26,12 +26,13 @@ func (a *Agent) ownView() links.View {
 		return v
 	}
 	v.Interval, v.DataPathPort = a.cfg.Mesh.Interval, a.mesh.dataPort
+	v.Host = a.mesh.evidence.get(v.Generated)
 	v.MTU = a.mesh.mtus()
 	v.Offsets = map[string]float64{}
 	for peer, off := range a.mesh.prober.ClockOffsets() {
 		v.Offsets[peer] = off.Seconds()
 	}
-	for _, p := range a.mesh.source.Peers() {
+	for _, p := range a.mesh.source.SwarmNodes() {
 		if info, ok := nodeInfo(p); ok {
 			v.Swarm = append(v.Swarm, info)
 		}
@@ -202,4 +203,24 @@ func (a *Agent) diagnose() links.Diagnosis {
 		a.log.Debug("this node is cut off", zap.Int("peers", len(in.Nodes)-1))
 	}
 	return d
+}
+
+// planned reports a node that is out on purpose, as the views of the
+// managers say: drained or paused, or missing from a Swarm node list.
+func (g *gatherer) planned(name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	listed, lists := false, false
+	for _, v := range g.views {
+		for _, n := range v.Swarm {
+			lists = true
+			if n.Name == name {
+				if n.Planned() {
+					return true
+				}
+				listed = true
+			}
+		}
+	}
+	return lists && !listed
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,29 +84,30 @@ type LinkState = links.LinkState
 
 // Alert is one localised fault.
 type Alert struct {
-	Fingerprint  string            `json:"fingerprint"` // stable identity: hash of name, source, destination, path, probe
-	Name         string            `json:"alertname"`
-	Status       string            `json:"status"` // firing | resolved
-	Source       string            `json:"source"`
-	Destination  string            `json:"destination"`
-	Path         string            `json:"path"`
-	Probe        string            `json:"probe,omitempty"` // user checks only
-	Cause        string            `json:"cause"`
-	Severity     string            `json:"severity"`
-	Peer         string            `json:"peer"`   // the other agent, from the reporter's view; "*" for all
-	Shared       bool              `json:"shared"` // identical on every agent (host alerts)
-	Summary      string            `json:"summary"`
-	Description  string            `json:"description"`
-	Node         string            `json:"node,omitempty"`    // the node at fault, for node-wide alerts
-	Finding      string            `json:"finding,omitempty"` // the diagnosis finding it renders
-	Advice       string            `json:"advice,omitempty"`
-	LossPercent  float64           `json:"loss_percent,omitempty"`
-	Evidence     []LinkState       `json:"evidence"`
-	Labels       map[string]string `json:"labels,omitempty"`
-	GeneratorURL string            `json:"generator_url,omitempty"`
-	Reporter     string            `json:"reporter,omitempty"` // the agent that sent it
-	StartsAt     time.Time         `json:"starts_at,omitzero"`
-	EndsAt       time.Time         `json:"ends_at,omitzero"` // zero while firing
+	Fingerprint  string                        `json:"fingerprint"` // stable identity: hash of name, source, destination, path, probe
+	Name         string                        `json:"alertname"`
+	Status       string                        `json:"status"` // firing | resolved
+	Source       string                        `json:"source"`
+	Destination  string                        `json:"destination"`
+	Path         string                        `json:"path"`
+	Probe        string                        `json:"probe,omitempty"` // user checks only
+	Cause        string                        `json:"cause"`
+	Severity     string                        `json:"severity"`
+	Peer         string                        `json:"peer"`   // the other agent, from the reporter's view; "*" for all
+	Shared       bool                          `json:"shared"` // identical on every agent (host alerts)
+	Summary      string                        `json:"summary"`
+	Description  string                        `json:"description"`
+	Node         string                        `json:"node,omitempty"`    // the node at fault, for node-wide alerts
+	Finding      string                        `json:"finding,omitempty"` // the diagnosis finding it renders
+	Advice       string                        `json:"advice,omitempty"`
+	LossPercent  float64                       `json:"loss_percent,omitempty"`
+	Evidence     []LinkState                   `json:"evidence"`
+	Hosts        map[string]links.HostEvidence `json:"hosts,omitempty"` // the named nodes' interfaces and routes
+	Labels       map[string]string             `json:"labels,omitempty"`
+	GeneratorURL string                        `json:"generator_url,omitempty"`
+	Reporter     string                        `json:"reporter,omitempty"` // the agent that sent it
+	StartsAt     time.Time                     `json:"starts_at,omitzero"`
+	EndsAt       time.Time                     `json:"ends_at,omitzero"` // zero while firing
 }
 
 // fingerprint is the stable identity of an alert. The cause is left out on
@@ -139,6 +142,9 @@ func describe(a Alert) string {
 		if s.Message != "" && s.Status != LinkHealthy {
 			fmt.Fprintf(&b, ": %s", s.Message)
 		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(a.Hosts)) {
+		fmt.Fprintf(&b, "\nHost %s:\n%s", n, a.Hosts[n])
 	}
 	return b.String()
 }

@@ -162,6 +162,23 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		}
 	})
 
+	It("describes the alert with the finding's advice, its evidence and the named hosts' interfaces and routes", func() {
+		f := links.Finding{ID: "mtu-node/node2", Kind: links.FindingMTUNode, Severity: links.SeverityWarning, Node: "node2",
+			To: "node2", Path: links.PathOverlay, Cause: "mtu", Summary: "MTU black hole into node2 on the overlay path",
+			Advice: "set com.docker.network.driver.mtu ≤ 950",
+			Evidence: []links.LinkState{{Agent: "node1", Peer: "node2", Path: links.PathOverlay, Probe: "overlay-large",
+				Role: links.RoleLarge, Direction: links.Outbound, Status: links.Failing, Cause: "mtu", Message: "large echo timed out"}},
+			Hosts: map[string]links.HostEvidence{"node2": {
+				Interfaces: []links.Interface{{Name: "eth0", MTU: 1450, Addrs: []string{"10.0.1.3/24"}}},
+				Routes:     []links.Route{{Destination: "0.0.0.0/0", Gateway: "172.18.0.1", Interface: "eth1"}}}}}
+		show([]links.Finding{f})
+		Expect(e.Alerts()).To(HaveLen(1))
+		desc := e.Alerts()[0].Description
+		Expect(desc).To(ContainSubstring("Advice: set com.docker.network.driver.mtu ≤ 950."))
+		Expect(desc).To(ContainSubstring("- node1 -> node2 overlay-large (outbound, seen by node1): FAILING, cause mtu: large echo timed out"))
+		Expect(desc).To(ContainSubstring("Host node2:\ninterfaces: eth0 mtu 1450 10.0.1.3/24\nroutes: 0.0.0.0/0 via 172.18.0.1 dev eth1"))
+	})
+
 	It("raises loss only past the configured loss percent", func() {
 		loss := links.Finding{ID: "loss/node2", Kind: links.FindingLoss, Severity: links.SeverityWarning, Node: "node2",
 			To: "node2", Path: links.PathOverlay, Cause: "loss", LossPercent: 12}

@@ -95,6 +95,7 @@ func (e *Engine) reconcile(now time.Time, found []Alert, d links.Diagnosis) {
 	for fp, t := range e.active {
 		if a, ok := byFP[fp]; ok {
 			t.Alert.Evidence, t.Alert.Summary, t.Alert.Advice, t.restored = a.Evidence, a.Summary, a.Advice, false
+			t.Alert.Hosts = a.Hosts
 			t.Alert.Description = describe(t.Alert)
 		} else if !t.restored || e.settled(t.Alert, now, d) {
 			e.resolve(t, now)

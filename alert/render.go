@@ -38,6 +38,7 @@ func fromFinding(name string, f links.Finding, self string) Alert {
 		a.Shared, a.Peer = false, f.To
 	}
 	a.Evidence = f.Evidence[:min(len(f.Evidence), maxEvidence)]
+	a.Hosts = f.Hosts
 	a.Fingerprint = fingerprint(a.Name, a.Source, a.Destination, a.Path, a.Probe)
 	a.Description = describe(a)
 	return a

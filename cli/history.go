@@ -14,27 +14,41 @@ import (
 )
 
 func (g *globals) historyCmd() *cobra.Command {
+	return listCmd(g, listSpec[history.Record]{
+		use:   "history",
+		short: "Print the recorded results of one link, or of every link of a node, newest first",
+		example: "  swarmlink history --source node1 --destination node2 --path overlay --since 30m\n" +
+			"  swarmlink history --node node2 --addr node1:9470 --format json",
+		path: "/api/v1/history", at: func(r history.Record) time.Time { return r.Time }, print: printHistory,
+	})
+}
+
+// listSpec is one of the history-style commands: it asks one endpoint
+// about one link or node and prints the items newest first.
+type listSpec[T any] struct {
+	use, short, example, path string
+	at                        func(T) time.Time // what "newest" sorts by
+	print                     func(io.Writer, []T)
+}
+
+func listCmd[T any](g *globals, s listSpec[T]) *cobra.Command {
 	var q linkQuery
 	cmd := &cobra.Command{
-		Use:   "history",
-		Short: "Print the recorded results of one link, or of every link of a node, newest first",
-		Example: "  swarmlink history --source node1 --destination node2 --path overlay --since 30m\n" +
-			"  swarmlink history --node node2 --addr node1:9470 --format json",
-		Args: cobra.NoArgs,
+		Use: s.use, Short: s.short, Example: s.example, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := q.check(); err != nil {
 				return err
 			}
-			recs, err := fetchItems[history.Record](cmd.Context(), q.addr, "/api/v1/history", q.values())
+			items, err := fetchItems[T](cmd.Context(), q.addr, s.path, q.values())
 			if err != nil {
 				return err
 			}
-			slices.SortStableFunc(recs, func(a, b history.Record) int { return b.Time.Compare(a.Time) })
-			recs = recs[:min(len(recs), q.limit)]
+			slices.SortStableFunc(items, func(a, b T) int { return s.at(b).Compare(s.at(a)) })
+			items = items[:min(len(items), q.limit)]
 			if q.format == "json" {
-				return writeJSON(g.stdout, nonNil(recs))
+				return writeJSON(g.stdout, nonNil(items))
 			}
-			printHistory(g.stdout, recs)
+			s.print(g.stdout, items)
 			return nil
 		},
 	}

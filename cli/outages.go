@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -13,32 +12,13 @@ import (
 )
 
 func (g *globals) outagesCmd() *cobra.Command {
-	var q linkQuery
-	cmd := &cobra.Command{
-		Use:   "outages",
-		Short: "Print the outages (runs of failures) of one link, or of every link of a node, newest first",
-		Example: "  swarmlink outages --node node2 --since 24h\n" +
+	return listCmd(g, listSpec[history.Transition]{
+		use:   "outages",
+		short: "Print the outages (runs of failures) of one link, or of every link of a node, newest first",
+		example: "  swarmlink outages --node node2 --since 24h\n" +
 			"  swarmlink outages --source node1 --destination node2 --path published --format json",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := q.check(); err != nil {
-				return err
-			}
-			ts, err := fetchItems[history.Transition](cmd.Context(), q.addr, "/api/v1/outages", q.values())
-			if err != nil {
-				return err
-			}
-			slices.SortStableFunc(ts, func(a, b history.Transition) int { return b.Start.Compare(a.Start) })
-			ts = ts[:min(len(ts), q.limit)]
-			if q.format == "json" {
-				return writeJSON(g.stdout, nonNil(ts))
-			}
-			printOutages(g.stdout, ts)
-			return nil
-		},
-	}
-	q.flags(cmd)
-	return cmd
+		path: "/api/v1/outages", at: func(t history.Transition) time.Time { return t.Start }, print: printOutages,
+	})
 }
 
 // printOutages prints one line per outage; an ongoing one has no end and

@@ -155,12 +155,7 @@ func (v *validator) mesh(m *Mesh) {
 
 // meshNumbers bounds the mesh's durations, counts and sizes.
 func (v *validator) meshNumbers(m *Mesh) {
-	v.durationIn("mesh.interval", m.Interval, MinInterval, MaxInterval)
-	v.durationIn("mesh.timeout", m.Timeout, MinTimeout, MaxTimeout)
-	if m.Timeout > m.Interval {
-		v.errf("mesh.timeout", "timeout %s is longer than interval %s: timeout must be <= interval", m.Timeout, m.Interval)
-	}
-	v.durationIn("mesh.refresh", m.Refresh, MinRefresh, MaxRefresh)
+	v.timing("mesh", m.Interval, m.Timeout, m.Refresh)
 	v.intIn("mesh.udp_count", m.UDPCount, 1, MaxProbeCount)
 	v.intIn("mesh.subset_k", m.SubsetK, 0, MaxSubsetK)
 	v.intIn("mesh.max_payload", m.MaxPayload, MinMaxPayload, MaxPayloadLimit)

@@ -1,14 +1,11 @@
 package config
 
+import "time"
+
 // swarm validates the swarm section whether or not it is enabled: its
 // values also apply when labels are on by default.
 func (v *validator) swarm(s *Swarm) {
-	v.durationIn("swarm.interval", s.Interval, MinInterval, MaxInterval)
-	v.durationIn("swarm.timeout", s.Timeout, MinTimeout, MaxTimeout)
-	if s.Timeout > s.Interval {
-		v.errf("swarm.timeout", "timeout %s is longer than interval %s: timeout must be <= interval", s.Timeout, s.Interval)
-	}
-	v.durationIn("swarm.refresh", s.Refresh, MinRefresh, MaxRefresh)
+	v.timing("swarm", s.Interval, s.Timeout, s.Refresh)
 	v.hostPort("swarm.resolver", s.Resolver, false)
 }
 
@@ -19,4 +16,15 @@ func (s Swarm) LabelsEnabled(dockerUp bool) bool {
 		return dockerUp
 	}
 	return *s.Labels
+}
+
+// timing bounds a section's interval, timeout (at most the interval) and
+// refresh, under prefix.
+func (v *validator) timing(prefix string, interval, timeout, refresh time.Duration) {
+	v.durationIn(prefix+".interval", interval, MinInterval, MaxInterval)
+	v.durationIn(prefix+".timeout", timeout, MinTimeout, MaxTimeout)
+	if timeout > interval {
+		v.errf(prefix+".timeout", "timeout %s is longer than interval %s: timeout must be <= interval", timeout, interval)
+	}
+	v.durationIn(prefix+".refresh", refresh, MinRefresh, MaxRefresh)
 }

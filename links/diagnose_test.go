@@ -109,6 +109,23 @@ var _ = Describe("Diagnose", func() {
 		}
 	})
 
+	It("attaches the named nodes' host evidence from their views, bounded", func() {
+		f := fault{drop: all(nil, into("node3", ov)...)}
+		in := f.input("node1")
+		v := in.Views["node3"]
+		ev := links.HostEvidence{Interfaces: []links.Interface{{Name: "eth0", MTU: 1450}}}
+		for range 100 {
+			ev.Routes = append(ev.Routes, links.Route{Destination: "10.0.0.0/24", Interface: "eth0"})
+		}
+		v.Host = &ev
+		in.Views["node3"] = v
+		d := links.Diagnose(in)
+		Expect(d.Findings).To(HaveLen(1))
+		Expect(d.Findings[0].Hosts).To(HaveKey("node3"))
+		Expect(d.Findings[0].Hosts["node3"].Interfaces).To(HaveLen(1))
+		Expect(len(d.Findings[0].Hosts["node3"].Routes)).To(BeNumerically("<=", 32))
+	})
+
 	It("names the Swarm's own data-path port in its explanations", func() {
 		f := fault{drop: all(nil, into("node3", ov)...)}
 		in := f.input("node2")

@@ -46,6 +46,9 @@ type Finding struct {
 	Largest     int         `json:"largest,omitempty"` // mtu: largest payload measured to cross
 	Since       time.Time   `json:"since,omitzero"`
 	Evidence    []LinkState `json:"evidence,omitempty"`
+	// Hosts is the host evidence of the nodes the finding names, from
+	// their views (a node whose view is missing has none).
+	Hosts map[string]HostEvidence `json:"hosts,omitempty"`
 }
 
 // Cell is one direction From → To of one path, as every view shows it.

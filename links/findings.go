@@ -56,6 +56,7 @@ func kindRank(k string) int { return slices.Index(kindOrder, k) }
 func (f *finder) add(fd Finding, cells ...int) {
 	fd.ID = strings.Join([]string{fd.Kind, fd.Node, fd.From, fd.To, fd.Path, fd.Probe}, "/")
 	fd.Severity = severityOf(fd.Kind)
+	fd.Hosts = f.hosts(fd.Node, fd.From, fd.To)
 	for _, i := range cells {
 		if f.cells[i].Finding == "" {
 			f.cells[i].Finding = fd.ID
@@ -65,6 +66,20 @@ func (f *finder) add(fd Finding, cells ...int) {
 		}
 	}
 	f.out = append(f.out, fd)
+}
+
+// hosts is the host evidence of the named nodes that have it.
+func (f *finder) hosts(nodes ...string) map[string]HostEvidence {
+	var out map[string]HostEvidence
+	for _, n := range nodes {
+		if v, ok := f.x.in.Views[n]; ok && n != "" && v.Host != nil {
+			if out == nil {
+				out = map[string]HostEvidence{}
+			}
+			out[n] = v.Host.Bounded()
+		}
+	}
+	return out
 }
 
 func severityOf(kind string) string {

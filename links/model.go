@@ -155,7 +155,8 @@ type View struct {
 	Swarm     []NodeInfo         `json:"swarm,omitempty"`   // nodes as its engine reports them (managers)
 	Offsets   map[string]float64 `json:"offsets,omitempty"` // peer → clock offset in seconds (peer − self)
 
-	DataPathPort int `json:"data_path_port,omitempty"` // the Swarm's VXLAN port, as a manager's engine says
+	DataPathPort int           `json:"data_path_port,omitempty"` // the Swarm's VXLAN port, as a manager's engine says
+	Host         *HostEvidence `json:"host,omitempty"`           // the agent's interfaces and routes
 }
 
 // Ways a view reached the gatherer.

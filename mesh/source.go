@@ -86,9 +86,30 @@ type Source struct {
 	discoverers []Discoverer
 	log         *zap.Logger
 
-	mu    sync.Mutex
-	peers []Peer              // from the last successful discovery, with the lost ones
-	seen  map[string]seenPeer // every peer listed within LostHold, by name
+	mu      sync.Mutex
+	peers   []Peer              // from the last successful discovery, with the lost ones
+	seen    map[string]seenPeer // every peer listed within LostHold, by name
+	planned func(name string) bool
+	swarm   []Peer // the Swarm's node list, on a manager; nil elsewhere
+}
+
+// SwarmNodes is the Swarm's node list (self included) as this node's
+// engine last gave it, with each node's state (ready, down, drain...);
+// nil unless this agent runs on a manager with Docker discovery on.
+func (s *Source) SwarmNodes() []Peer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.swarm)
+}
+
+// SetPlanned tells the source which peers are out on purpose (drained or
+// removed, as a manager's engine reports): a peer discovery stops listing
+// is then forgotten at once rather than kept as lost. A worker cannot ask
+// its own engine; the agent answers from its managers' views.
+func (s *Source) SetPlanned(planned func(name string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.planned = planned
 }
 
 var _ controller.Source = (*Source)(nil)
@@ -122,7 +143,7 @@ func (s *Source) DesiredAt(ctx context.Context, now time.Time) ([]controller.Che
 	}
 	s.mu.Lock()
 	peers := s.remember(found, now)
-	s.peers = peers
+	s.peers, s.swarm = peers, found.swarm
 	s.mu.Unlock()
 	var out []controller.Check
 	for _, p := range s.subset(probeable(peers), now) {
@@ -137,12 +158,14 @@ func (s *Source) DesiredAt(ctx context.Context, now time.Time) ([]controller.Che
 type discovered struct {
 	peers []Peer
 	nodes map[string]bool
+	swarm []Peer // the node list as the engine gave it
 }
 
 func (s *Source) discover(ctx context.Context) (discovered, error) {
 	lists := make([][]Peer, 0, len(s.discoverers))
 	var errs []error
 	var nodes map[string]bool
+	var swarmList []Peer
 	for _, d := range s.discoverers {
 		peers, err := d.Peers(ctx)
 		if errors.Is(err, ErrNotManager) {
@@ -154,7 +177,7 @@ func (s *Source) discover(ctx context.Context) (discovered, error) {
 			continue
 		}
 		if _, ok := d.(DockerNodes); ok {
-			nodes = map[string]bool{}
+			nodes, swarmList = map[string]bool{}, peers
 			for _, p := range peers {
 				nodes[p.Name] = true
 			}
@@ -164,7 +187,7 @@ func (s *Source) discover(ctx context.Context) (discovered, error) {
 	if len(errs) > 0 {
 		return discovered{}, fmt.Errorf("mesh discovery: %w", errors.Join(errs...))
 	}
-	return discovered{peers: Merge(s.self, lists...), nodes: nodes}, nil
+	return discovered{peers: Merge(s.self, lists...), nodes: nodes, swarm: swarmList}, nil
 }
 
 // remember keeps a peer that discovery stopped listing, as StateLost at
@@ -185,7 +208,8 @@ func (s *Source) remember(d discovered, now time.Time) []Peer {
 	for name, sp := range s.seen {
 		switch {
 		case listed[name]:
-		case now.Sub(sp.at) > s.cfg.LostHold || (d.nodes != nil && !d.nodes[name]) || sp.peer.State == StateDrain:
+		case now.Sub(sp.at) > s.cfg.LostHold || (d.nodes != nil && !d.nodes[name]) || sp.peer.State == StateDrain ||
+			(s.planned != nil && s.planned(name)):
 			delete(s.seen, name)
 		default:
 			lost := sp.peer

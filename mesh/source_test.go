@@ -128,6 +128,18 @@ var _ = Describe("Source", func() {
 		Expect(checks).To(BeEmpty(), "after the hold it is gone from the desired set")
 	})
 
+	It("forgets at once a vanished peer that the agent knows is out on purpose (drained, from a manager's view)", func() {
+		dns := &discovered{peers: []mesh.Peer{{Name: "b", OverlayAddr: "10.0.1.2"}, {Name: "c", OverlayAddr: "10.0.1.3"}}}
+		src := mesh.NewSource(self, cfg, nil, dns)
+		src.SetPlanned(func(name string) bool { return name == "c" })
+		_, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		dns.peers = dns.peers[:1]
+		_, err = src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(src.Peers()).To(ConsistOf(HaveField("Name", "b")))
+	})
+
 	It("forgets at once a peer that the Swarm's node list no longer has (removed on purpose)", func() {
 		dns := &discovered{peers: []mesh.Peer{{Name: "b", OverlayAddr: "10.0.1.2"}, {Name: "c", OverlayAddr: "10.0.1.3"}}}
 		node := func(id, host, addr string) swarm.Node {
@@ -143,6 +155,8 @@ var _ = Describe("Source", func() {
 		_, err = src.Desired(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(src.Peers()).To(ConsistOf(HaveField("Name", "b")))
+		Expect(src.SwarmNodes()).To(ConsistOf(And(HaveField("Name", "b"), HaveField("State", "ready"))),
+			"the engine's own node list, not the merged peers")
 	})
 
 	Describe("subset rotation", func() {

@@ -44,8 +44,15 @@ func BinaryPath() string { return filepath.Join(imageContext(), "bin", "swarmlin
 // matches the code under test.
 func buildBinary(ctx context.Context, repo string) error {
 	env := []string{"CGO_ENABLED=0"}
-	_, err := runDir(ctx, repo, env, "go", "build", "-trimpath",
-		"-ldflags", "-s -w -X main.version=e2e", "-o", BinaryPath(), ".")
+	version, revision := "dev", "unknown"
+	if out, err := runDir(ctx, repo, nil, "git", "describe", "--always", "--dirty", "--tags"); err == nil {
+		version = strings.TrimSpace(out)
+	}
+	if out, err := runDir(ctx, repo, nil, "git", "rev-parse", "HEAD"); err == nil {
+		revision = strings.TrimSpace(out)
+	}
+	_, err := runDir(ctx, repo, env, "go", "build", "-trimpath", "-ldflags",
+		"-s -w -X main.version="+version+" -X main.revision="+revision, "-o", BinaryPath(), ".")
 	if err != nil {
 		return fmt.Errorf("building swarmlink: %w", err)
 	}

@@ -1,7 +1,9 @@
 // Command democluster brings up swarmlink's local demo cluster — three Docker
 // engines in network namespaces, one Swarm, the swarmlink stack deployed as
-// a global service — prints where each node's UI and API answer, and leaves
-// it running. `democluster down` tears it down and checks nothing is left.
+// a global service with alerting on, Debian's Alertmanager on the underlay —
+// prints where each node's UI and API answer, and leaves it running.
+// `democluster break <fault> <node>` injects a fault to watch, `heal` undoes
+// every fault, and `down` tears it all down and checks nothing is left.
 //
 // It reuses the e2e harness (test/cluster) and needs root on Linux with
 // dockerd, iptables, ip, nsenter and unshare (hack/deps.sh installs them).
@@ -27,13 +29,17 @@ func main() {
 		cmd = os.Args[1]
 	}
 	var err error
-	switch cmd {
-	case "up":
+	switch {
+	case cmd == "up":
 		err = up(ctx, os.Stdout)
-	case "down":
+	case cmd == "down":
 		err = down(ctx, os.Stdout)
+	case cmd == "break" && len(os.Args) == 4:
+		err = breakLink(ctx, os.Stdout, os.Args[2], os.Args[3])
+	case cmd == "heal":
+		err = heal(ctx, os.Stdout)
 	default:
-		err = fmt.Errorf("usage: democluster [up|down]")
+		err = fmt.Errorf("usage: democluster up | down | heal | break %s node1|node2|node3", faultNames())
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "democluster:", err)
@@ -45,9 +51,20 @@ func main() {
 // the addresses. On failure (or ^C) Up has already torn down what it made.
 func up(ctx context.Context, out io.Writer) error {
 	start := time.Now()
-	c, err := cluster.Up(ctx, cluster.Options{Deploy: true, Keep: true, Log: os.Stderr})
+	repo, err := cluster.FindRepo(".")
 	if err != nil {
 		return err
+	}
+	cfg, err := demoConfig(repo)
+	if err != nil {
+		return err
+	}
+	c, err := cluster.Up(ctx, cluster.Options{Deploy: true, Keep: true, Log: os.Stderr, Repo: repo, Config: cfg})
+	if err != nil {
+		return err
+	}
+	if err := startAlertmanager(ctx); err != nil {
+		return fmt.Errorf("%w (the cluster is up: make demo-down removes it)", err)
 	}
 	if err := c.WaitAgentsHealthy(ctx, 3*time.Minute); err != nil {
 		return fmt.Errorf("%w (the cluster is still up: make demo-down removes it)", err)
@@ -61,14 +78,20 @@ func up(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "  %-6s %-8s UI/API http://%s:9470/   DOCKER_HOST=%s\n", n.Name, role, n.Addr, n.Host)
 	}
-	fmt.Fprintf(out, "\n  e.g. DOCKER_HOST=%s docker service ps %s\n", c.Manager().Host, c.AgentService())
-	fmt.Fprintf(out, "  tear down: make demo-down\n")
+	fmt.Fprintf(out, "\n  Alertmanager  %s/\n", amURL())
+	fmt.Fprintf(out, "  e.g. DOCKER_HOST=%s docker service ps %s\n", c.Manager().Host, c.AgentService())
+	fmt.Fprintf(out, "\n  break a link:  make demo-break FAULT=vxlan-in NODE=node3   (FAULT: %s)\n", faultNames())
+	fmt.Fprintf(out, "  watch it:      go run . status --server http://%s:9470 --watch 2s\n", c.Manager().Addr)
+	fmt.Fprintf(out, "  heal:          make demo-heal\n  tear down:     make demo-down\n")
 	return nil
 }
 
 // down removes the demo cluster (or any leftover of a test run) and proves
 // nothing is left.
 func down(ctx context.Context, out io.Writer) error {
+	if err := stopAlertmanager(); err != nil {
+		return err
+	}
 	if err := cluster.WithLock(ctx, func() error { return cluster.Cleanup(ctx) }); err != nil {
 		return err
 	}
