@@ -41,6 +41,7 @@ test-unit:
 
 test-e2e: deps
 	$(GO) test ./test/cluster/... ./test/sockproxy/...
+	$(GO) test -count=1 ./test/ui/...
 	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=22m
 
 deps:

@@ -142,6 +142,22 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(HaveLen(1))
 	})
 
+	It("raises nothing about itself for a minute after it stops being cut off", func() {
+		cut := links.Finding{ID: "cut-off/node1", Kind: links.FindingCutOff, Node: "node1", Severity: links.SeverityCritical}
+		diag.Findings, diag.CutOff, diag.Views = []links.Finding{cut}, true, views(time.Time{}, "node2", "node3")
+		step(5 * time.Second)
+		diag.CutOff = false
+		oneWay := links.Finding{ID: "one-way/node2/node1", Kind: links.FindingOneWay, Severity: links.SeverityWarning,
+			From: "node2", To: "node1", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{oneWay})
+		Expect(e.Alerts()).To(BeEmpty(), "the overlay towards this returning node converges")
+		for range 22 {
+			diag.Views = views(clk.Now())
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(HaveLen(1), "a fault that outlasts the grace fires")
+	})
+
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
 		show([]links.Finding{hostOf3}, "node2", "node3")
 		Expect(e.Alerts()).To(BeEmpty())

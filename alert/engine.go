@@ -68,12 +68,13 @@ type Engine struct {
 	q     *queue
 	kicks map[string]chan struct{} // per notifier: something was queued
 
-	mu       sync.Mutex
-	started  time.Time
-	active   map[string]*tracked  // firing alerts by fingerprint
-	held     map[string]time.Time // new alerts waiting to settle: when first seen
-	rejoined map[string]time.Time // node → when its host alert resolved
-	last     links.Diagnosis      // the last diagnosis evaluated
+	mu        sync.Mutex
+	started   time.Time
+	active    map[string]*tracked  // firing alerts by fingerprint
+	held      map[string]time.Time // new alerts waiting to settle: when first seen
+	rejoined  map[string]time.Time // node → when its host alert resolved (or, for Self, its cut ended)
+	wasCutOff bool
+	last      links.Diagnosis // the last diagnosis evaluated
 }
 
 var (

@@ -36,6 +36,7 @@ func (e *Engine) Evaluate(ctx context.Context) {
 	defer e.mu.Unlock()
 	now := e.clock.Now()
 	e.last = d
+	e.noteCutOff(d, now)
 	if e.opts.Diagnose == nil || quorum(d) { // without a cluster view, this agent's own is all there is
 		e.reconcile(now, e.unsuppressed(render(d, e.cfg)), d)
 	}
@@ -162,6 +163,18 @@ func undecided(a Alert, d links.Diagnosis) bool {
 // state only some seconds after a long cut (test/README: 17–38 s), and
 // that convergence is not a new fault.
 const rejoinGrace = 60 * time.Second
+
+// noteCutOff starts the rejoin grace of this node itself when it stops
+// being cut off: the others' host alert about it resolves, and so must the
+// overlay's convergence towards it raise nothing here either. e.mu is held.
+func (e *Engine) noteCutOff(d links.Diagnosis, now time.Time) {
+	switch {
+	case d.CutOff:
+		e.wasCutOff = true
+	case e.wasCutOff:
+		e.wasCutOff, e.rejoined[e.opts.Self] = false, now
+	}
+}
 
 // rejoining reports an alert about a node whose host alert resolved within
 // rejoinGrace. e.mu is held.

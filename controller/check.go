@@ -9,9 +9,6 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"github.com/swarmlink/swarmlink/links"
@@ -57,14 +54,6 @@ type Check struct {
 	Cron     string            `json:"cron,omitempty"`     // ...or on this cron schedule (robfig/cron, optional seconds)
 	TimeZone string            `json:"time_zone,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
-}
-
-// Hash is a digest of everything that, when changed, requires the job to be
-// restarted. Two checks with the same Key and Hash are the same job.
-func (c Check) Hash() string {
-	b, _ := json.Marshal(c) // a Check always marshals: plain data only
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
 }
 
 // Source produces part of the desired set. Desired returns the whole set the

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,7 +44,9 @@ type Controller struct {
 	lastGood   map[string][]Check // per source: its last successful desired set
 	sourceErrs map[string]string
 	synced     bool // a reconcile has completed
-	wg         sync.WaitGroup
+
+	lastDesired atomic.Int64 // size of the last desired set
+	wg          sync.WaitGroup
 }
 
 // New returns a controller; Start runs it.
@@ -113,6 +116,10 @@ type ReconcileResult struct {
 // last good desired set, so a DNS hiccup never stops probes.
 func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 	desired := c.desired(ctx)
+	hashes := make(map[string]uint64, len(desired))
+	for key, chk := range desired { // outside the lock: status reads and results go on meanwhile
+		hashes[key] = chk.digest()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var res ReconcileResult
@@ -128,7 +135,7 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 		}
 	}
 	for key, chk := range desired {
-		hash := chk.Hash()
+		hash := hashes[key]
 		j, running := c.jobs[key]
 		switch {
 		case !running:
@@ -153,7 +160,7 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 
 // desired gathers the whole desired set from every source.
 func (c *Controller) desired(ctx context.Context) map[string]Check {
-	out := map[string]Check{}
+	out := make(map[string]Check, c.lastDesired.Load()) // sized like the last set: no growth on a resync
 	for _, src := range c.opts.Sources {
 		checks, err := c.sourceDesired(ctx, src)
 		c.mu.Lock()
@@ -174,6 +181,7 @@ func (c *Controller) desired(ctx context.Context) map[string]Check {
 			out[chk.Key] = chk
 		}
 	}
+	c.lastDesired.Store(int64(len(out)))
 	return out
 }
 

@@ -14,14 +14,14 @@ import (
 // job is one running, scheduled check.
 type job struct {
 	check  Check
-	hash   string
+	hash   uint64
 	gen    int64
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 // startJob starts a job for chk; c.mu must be held.
-func (c *Controller) startJob(parent context.Context, chk Check, hash string, gen int64) {
+func (c *Controller) startJob(parent context.Context, chk Check, hash uint64, gen int64) {
 	sched, err := NewSchedule(chk)
 	now := c.clock.Now()
 	st := newCheckState(chk, hash, gen, now)

@@ -58,13 +58,13 @@ const recentWindow = 10
 // Controller.mu.
 type checkState struct {
 	check      Check
-	hash       string
+	hash       uint64
 	generation int64
 	status     Status
 	recent     []bool // last results, newest last, at most recentWindow
 }
 
-func newCheckState(c Check, hash string, generation int64, now time.Time) *checkState {
+func newCheckState(c Check, hash uint64, generation int64, now time.Time) *checkState {
 	st := &checkState{check: c, hash: hash, generation: generation}
 	st.status.RunningSince = now
 	st.status.Conditions = []Condition{

@@ -199,17 +199,20 @@ func (s *Source) remember(d discovered, now time.Time) []Peer {
 	if s.seen == nil {
 		s.seen = map[string]seenPeer{}
 	}
-	out := slices.Clone(d.peers)
+	out := make([]Peer, 0, len(d.peers))
 	listed := map[string]bool{}
 	for _, p := range d.peers {
+		if sp, ok := s.seen[p.Name]; ok && p.State != StateDrain {
+			fill(&p, sp.peer) // an address discovery no longer gives (a cut node's task gone from DNS)
+		}
 		listed[p.Name] = true
 		s.seen[p.Name] = seenPeer{peer: p, at: now}
+		out = append(out, p)
 	}
 	for name, sp := range s.seen {
 		switch {
 		case listed[name]:
-		case now.Sub(sp.at) > s.cfg.LostHold || (d.nodes != nil && !d.nodes[name]) || sp.peer.State == StateDrain ||
-			(s.planned != nil && s.planned(name)):
+		case s.forget(name, sp, d, now):
 			delete(s.seen, name)
 		default:
 			lost := sp.peer
@@ -219,6 +222,15 @@ func (s *Source) remember(d discovered, now time.Time) []Peer {
 	}
 	slices.SortFunc(out, func(a, b Peer) int { return cmp.Compare(a.Name, b.Name) })
 	return out
+}
+
+// forget says whether a peer discovery stopped listing is gone for good:
+// held past LostHold, never identified (named by its address: a task that
+// no agent answered for), drained, removed from the Swarm's node list, or
+// out on purpose as the agent knows. s.mu is held.
+func (s *Source) forget(name string, sp seenPeer, d discovered, now time.Time) bool {
+	return now.Sub(sp.at) > s.cfg.LostHold || net.ParseIP(name) != nil || sp.peer.State == StateDrain ||
+		(d.nodes != nil && !d.nodes[name]) || (s.planned != nil && s.planned(name))
 }
 
 type seenPeer struct {

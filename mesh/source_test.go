@@ -128,6 +128,31 @@ var _ = Describe("Source", func() {
 		Expect(checks).To(BeEmpty(), "after the hold it is gone from the desired set")
 	})
 
+	It("keeps probing a node's overlay address when only the Swarm's node list still names it (its task gone from DNS)", func() {
+		dns := &discovered{peers: []mesh.Peer{{Name: "b", OverlayAddr: "10.0.1.2"}}}
+		node := swarm.Node{ID: "n-b", Description: swarm.NodeDescription{Hostname: "b"},
+			Status: swarm.NodeStatus{State: swarm.NodeStateDown, Addr: "10.0.0.2"}}
+		src := mesh.NewSource(self, cfg, nil, dns, mesh.DockerNodes{Client: &fakeNodes{nodes: []swarm.Node{node}}})
+		_, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		dns.peers = nil
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(src.Peers()).To(ConsistOf(And(HaveField("OverlayAddr", "10.0.1.2"), HaveField("UnderlayAddr", "10.0.0.2"))))
+		Expect(checks).To(ContainElement(HaveField("Link.Path", mesh.PathOverlay)), "its overlay checks stay: the fault must not retire them")
+	})
+
+	It("never keeps a peer no agent ever answered for (named by its address)", func() {
+		dns := &discovered{peers: []mesh.Peer{{Name: "10.0.1.4", OverlayAddr: "10.0.1.4"}, {Name: "b", OverlayAddr: "10.0.1.2"}}}
+		src := mesh.NewSource(self, cfg, nil, dns)
+		_, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		dns.peers = dns.peers[1:]
+		_, err = src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(src.Peers()).To(ConsistOf(HaveField("Name", "b")), "a replaced task's old address is not a node")
+	})
+
 	It("forgets at once a vanished peer that the agent knows is out on purpose (drained, from a manager's view)", func() {
 		dns := &discovered{peers: []mesh.Peer{{Name: "b", OverlayAddr: "10.0.1.2"}, {Name: "c", OverlayAddr: "10.0.1.3"}}}
 		src := mesh.NewSource(self, cfg, nil, dns)

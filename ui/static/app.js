@@ -1,62 +1,107 @@
-// The agent's page: reads the read-only JSON API every 5 s and renders it.
-// Served as a file (never inline) so the CSP needs no 'unsafe-inline'.
-function esc(s){return String(s??"").replace(/[&<>"']/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]))}
-async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+": "+r.status);return r.json()}
-const mark={healthy:"ok",failing:"FAIL",degraded:"1-way",pending:"…",unknown:"?"};
+// app.js: the UI's entry point. It routes the address's hash to a page,
+// polls the agent every few seconds and lets the page patch what changed:
+// no reload, no flicker. Every page is a module with mount (lay out once per
+// visit), an optional load (fetch what it needs besides the diagnosis and
+// the status) and render (patch the page from the data).
 
-function renderMatrix(m){
-  if(!m.cells||m.cells.length===0){return}
-  const cell={};for(const c of m.cells){cell[c.path+"|"+c.from+"|"+c.to]=c}
-  let h="";
-  for(const p of m.paths){
-    h+=`<table class="grid"><caption><b>${esc(p)}</b></caption><tr><th>from \\ to</th>${m.nodes.map(n=>`<th>${esc(n)}</th>`).join("")}</tr>`;
-    for(const f of m.nodes){
-      h+=`<tr><th>${esc(f)}</th>`+m.nodes.map(t=>{const c=cell[p+"|"+f+"|"+t];
-        if(!c)return "<td>-</td>";
-        return `<td class="${esc(c.state)}" title="${esc(c.cause)} ${esc(c.message)}">${esc(mark[c.state]??c.state)}</td>`}).join("")+"</tr>";
-    }
-    h+="</table>";
+import { get } from "./api.js";
+import { byId, esc, patch } from "./dom.js";
+import { clock, words } from "./time.js";
+import * as overview from "./overview.js";
+import * as matrix from "./matrix.js";
+import * as link from "./link.js";
+import * as node from "./node.js";
+import { agent, alerts, reports } from "./pages.js";
+
+const refreshMs = 5000;
+const routes = { "": overview, matrix, link, node, alerts, reports, agent };
+
+let current = null; // {key, page, params}
+let seq = 0; // the latest tick; an older one's answer is dropped
+let timer = 0;
+let measured = false;
+
+// route parses the hash: #/name/arg/arg?query.
+function route() {
+  const [path, q = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name = "", ...args] = path.split("/").filter(Boolean).map(decode);
+  const arity = { link: 3, node: 1 }; // #/link/from/to/path, #/node/name
+  const page = (args.length >= (arity[name] ?? 0) && routes[name]) || overview;
+  return { key: location.hash.split("?")[0] + "?" + q, page, name, params: { args, query: new URLSearchParams(q) } };
+}
+
+// decode is decodeURIComponent that keeps a malformed segment as it is.
+function decode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
-  document.getElementById("matrix").innerHTML=h;
-  document.getElementById("verdict").innerHTML=`verdict: <span class="${esc(m.verdict)}">${esc(m.verdict)}</span>`;
-  const lines=(m.broken??[]).map(b=>`<li>${esc(b)}</li>`);
-  for(const [n,why] of Object.entries(m.unanswered??{}))lines.push(`<li>no answer from ${esc(n)}: ${esc(why)}</li>`);
-  document.getElementById("broken").innerHTML=lines.join("");
 }
 
-function renderChecks(cs){
-  document.getElementById("rows").innerHTML=cs.map(c=>{
-    const r=c.status.lastResult, ready=c.status.conditions.find(x=>x.type==="Ready");
-    const cls=!r?"unk":(r.passed?"pass":"fail");
-    return `<tr><td>${esc(c.metadata.name)}</td><td>${esc(c.spec.link.destination)}</td><td>${esc(c.spec.link.path)}</td>
-    <td>${esc(c.spec.spec.kind)}</td><td class="${cls}">${!r?"pending":(r.passed?"PASS":"FAIL")}</td>
-    <td>${esc(r?.cause)}</td><td>${esc(r?.message)}</td><td>${esc(ready?.lastTransitionTime)}</td></tr>`}).join("");
+function navigate() {
+  const r = route();
+  if (current?.key === r.key) return;
+  current = r;
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("on", a.dataset.nav === (r.name || "overview"));
+  r.page.mount(byId("page"), r.params);
+  tick();
 }
 
-function renderAlerts(a){
-  if(!a.enabled){document.getElementById("alerts").innerHTML="<small>alerting is not enabled on this agent</small>";return}
-  if(!a.items.length){document.getElementById("alerts").innerHTML="<small>no alert is firing</small>";return}
-  document.getElementById("alerts").innerHTML="<table><tr><th>alert</th><th>source</th><th>destination</th><th>path</th><th>cause</th><th>summary</th><th>since</th></tr>"+
-    a.items.map(x=>`<tr><td class="failing">${esc(x.alertname)}</td><td>${esc(x.source)}</td><td>${esc(x.destination)}</td><td>${esc(x.path)}</td><td>${esc(x.cause)}</td><td>${esc(x.summary)}</td><td>${esc(x.starts_at)}</td></tr>`).join("")+"</table>";
+// tick fetches and renders once, then schedules the next one.
+async function tick() {
+  clearTimeout(timer);
+  const my = ++seq, r = current;
+  try {
+    const [m, status] = await Promise.all([get("/api/v1/matrix"), get("/api/v1/status")]);
+    const extra = r.page.load ? await r.page.load(r.params, { matrix: m, status }) : {};
+    if (my !== seq) return;
+    header(m, status);
+    r.page.render(byId("page"), { matrix: m, status, ...extra }, r.params);
+    patch(byId("updated"), `updated ${esc(clock(new Date()))}`);
+    measure();
+  } catch (e) {
+    if (my !== seq) return;
+    patch(byId("updated"), `<span class="fail">refresh failed: ${esc(e.message)}</span> (retrying)`);
+  }
+  timer = setTimeout(tick, document.hidden ? refreshMs * 4 : refreshMs);
 }
 
-function renderReports(r){
-  if(!r.items?.length)return;
-  document.getElementById("reports").innerHTML="<ul>"+r.items.slice(0,10).map(m=>
-    `<li><a href="/api/v1/reports/${encodeURIComponent(m.id)}?format=html">${esc(m.id)}</a> — ${esc(m.summary_text??"")}</li>`).join("")+"</ul>";
+// header shows who is talking, the verdict and the banners every page
+// needs: a partial view, this node cut off, a failing store or reload.
+function header(d, s) {
+  patch(byId("who"), `${esc(s.name)} <span class="muted">${esc(s.version)}</span>`);
+  const v = byId("verdict");
+  v.className = `verdict ${d.verdict}`;
+  v.textContent = d.verdict;
+  const b = [];
+  if (d.cut_off) {
+    b.push(`<div class="banner failing"><b>${esc(d.self)} is itself cut off:</b> it reaches none of its peers, so everything shown here is its own side only. Look at another node's UI for the cluster.</div>`);
+  }
+  const missing = Object.entries(d.views ?? {}).filter(([, v]) => v.missing);
+  if (d.partial || missing.length) {
+    b.push(`<div class="banner degraded"><b>Partial view:</b> ${missing.length ? missing.map(([n, v]) =>
+      `the view of <a href="#/node/${encodeURIComponent(n)}">${esc(n)}</a> is missing (${esc(words(v.missing))})`).join("; ") : "some views are missing"}.</div>`);
+  }
+  const store = (s.conditions ?? []).find((c) => c.type === "Storage" && c.status === "False");
+  if (store) b.push(`<div class="banner failing"><b>History store failing</b> since ${esc(clock(store.lastTransitionTime))}: ${esc(words(store.message))}</div>`);
+  if (s.config && !s.config.successful) b.push(`<div class="banner degraded"><b>Last config reload failed:</b> ${esc(words(s.config.error))} (the last good config keeps running)</div>`);
+  patch(byId("banners"), b.join(""));
 }
 
-async function refresh(){
-  try{
-    const st=await get("/api/v1/status");
-    document.getElementById("who").textContent=st.name+" · "+st.version;
-    document.getElementById("cfg").textContent="config "+(st.config?.file??"")+(st.config&&!st.config.successful?" — last reload FAILED: "+st.config.error:"");
-    const store=(st.conditions??[]).find(c=>c.type==="Storage"&&c.status==="False");
-    if(store)document.getElementById("cfg").textContent+=" — history store FAILING since "+store.lastTransitionTime+": "+store.message;
-    renderChecks((await get("/api/v1/checks")).items);
-    renderAlerts(await get("/api/v1/alerts"));
-    renderReports(await get("/api/v1/reports"));
-    renderMatrix(await get("/api/v1/matrix"));
-  }catch(e){document.getElementById("cfg").textContent="agent unreachable: "+e.message}
+// measure writes once how long the first complete render took from the
+// start of navigation, painted: tests read it, people may.
+function measure() {
+  if (measured) return;
+  measured = true;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const ms = Math.round(performance.now());
+    const el = byId("render-ms");
+    el.dataset.ms = String(ms);
+    el.textContent = `· first render ${ms} ms`;
+  }));
 }
-refresh();setInterval(refresh,5000);
+
+window.addEventListener("hashchange", navigate);
+document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
+navigate();
