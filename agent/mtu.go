@@ -82,7 +82,9 @@ func (t *mtuMeter) due(peer, path string, now time.Time, failing bool) bool {
 }
 
 func (t *mtuMeter) measureOne(ctx context.Context, peer string, path viewPath, now time.Time) {
-	ctx, cancel := context.WithTimeout(ctx, t.m.cfg.Timeout)
+	// A bisection needs several round trips: give it up to an interval (at
+	// least the probe timeout, at most 5 s); a search cut short is dropped.
+	ctx, cancel := context.WithTimeout(ctx, max(t.m.cfg.Timeout, min(t.m.cfg.Interval, 5*time.Second)))
 	defer cancel()
 	ifMTU := localMTU(path.addr)
 	ceiling := max(ifMTU-ipUDPHeader, 0)

@@ -21,7 +21,8 @@ import (
 
 // ownView is this agent's link view right now.
 func (a *Agent) ownView() links.View {
-	v := links.View{Node: a.current().Agent.Name, Generated: time.Now(), Via: links.ViaSelf, Links: a.tracker.States()}
+	v := links.View{Node: a.current().Agent.Name, Generated: time.Now(), Via: links.ViaSelf, Links: a.tracker.States(),
+		Started: a.started}
 	if a.mesh == nil {
 		return v
 	}

@@ -158,6 +158,29 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(HaveLen(1), "a fault that outlasts the grace fires")
 	})
 
+	It("raises nothing about a node whose agent started less than ten intervals (at least 20 s) ago", func() {
+		inbound := links.Finding{ID: "node-inbound/node2", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node2", To: "node2", Path: links.PathOverlay, Cause: "timeout"}
+		started := clk.Now()
+		withStart := func() {
+			v := diag.Views["node2"]
+			v.Started = started
+			diag.Views["node2"] = v
+		}
+		diag.Findings, diag.Views = []links.Finding{inbound}, views(clk.Now())
+		withStart()
+		step(time.Second)
+		diag.Views = views(clk.Now().Add(time.Second))
+		withStart()
+		step(2 * time.Second)
+		Expect(e.Alerts()).To(BeEmpty(), "a restarted agent's arrivals have no window yet")
+		clk.Advance(20 * time.Second)
+		diag.Views = views(clk.Now().Add(time.Second))
+		withStart()
+		step(2 * time.Second)
+		Expect(e.Alerts()).To(HaveLen(1))
+	})
+
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
 		show([]links.Finding{hostOf3}, "node2", "node3")
 		Expect(e.Alerts()).To(BeEmpty())

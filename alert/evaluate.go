@@ -129,7 +129,7 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 			e.opts.Regather() // fresh views now, rather than at the next gathering
 		}
 	}
-	if e.rejoining(a, now) {
+	if e.rejoining(a, now) || freshAgent(a, d, now) {
 		return false
 	}
 	waiting := undecided(a, d) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
@@ -185,6 +185,19 @@ func (e *Engine) rejoining(a Alert, now time.Time) bool {
 				return true
 			}
 			delete(e.rejoined, n)
+		}
+	}
+	return false
+}
+
+// freshAgent reports an alert about a node whose agent started within ten
+// of its mesh intervals (at least 20 s): its arrivals have no window yet
+// (they settle for six), and its peers are still finding its new task.
+func freshAgent(a Alert, d links.Diagnosis, now time.Time) bool {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
+		v, ok := d.Views[n]
+		if ok && !v.Started.IsZero() && now.Sub(v.Started) < max(10*v.Interval, 20*time.Second) {
+			return true
 		}
 	}
 	return false

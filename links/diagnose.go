@@ -136,7 +136,7 @@ func (x *index) viewInfo() map[string]ViewInfo {
 	out := map[string]ViewInfo{}
 	for _, n := range x.nodes {
 		if v, ok := x.in.Views[n]; ok {
-			out[n] = ViewInfo{Via: v.Via, Generated: v.Generated}
+			out[n] = ViewInfo{Via: v.Via, Generated: v.Generated, Started: v.Started, Interval: v.Interval}
 		} else {
 			out[n] = ViewInfo{Missing: x.missing[n]}
 		}

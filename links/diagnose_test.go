@@ -1,6 +1,7 @@
 package links_test
 
 import (
+	"encoding/json"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -136,6 +137,13 @@ var _ = Describe("Diagnose", func() {
 		d := links.Diagnose(in)
 		Expect(d.Findings[0].Summary).To(ContainSubstring("VXLAN (UDP 7789) into node3"))
 		Expect(d.Findings[0].Advice).To(ContainSubstring("allow UDP 7789 into node3"))
+	})
+
+	It("answers empty lists as [], never null", func() {
+		b, err := json.Marshal(links.Diagnose(fault{}.input("node1")))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(b)).To(ContainSubstring(`"findings":[]`))
+		Expect(string(b)).To(ContainSubstring(`"checks":[]`))
 	})
 
 	It("says which view came by which path and which did not come", func() {

@@ -69,9 +69,11 @@ type Cell struct {
 
 // ViewInfo says how a node's view reached the diagnosis, or why it did not.
 type ViewInfo struct {
-	Via       string    `json:"via,omitempty"` // self | published | overlay
-	Generated time.Time `json:"generated,omitzero"`
-	Missing   string    `json:"missing,omitempty"` // why no view came
+	Via       string        `json:"via,omitempty"` // self | published | overlay
+	Generated time.Time     `json:"generated,omitzero"`
+	Started   time.Time     `json:"started,omitzero"`   // when that node's agent started
+	Interval  time.Duration `json:"interval,omitempty"` // its mesh interval
+	Missing   string        `json:"missing,omitempty"`  // why no view came
 }
 
 // Diagnosis is the one verdict on the cluster: the matrix cells, the ranked

@@ -20,7 +20,7 @@ type finder struct {
 }
 
 func findings(x *index, cells []Cell) []Finding {
-	f := &finder{x: x, cells: cells, at: map[[3]string]int{}, down: map[string]bool{}}
+	f := &finder{x: x, cells: cells, at: map[[3]string]int{}, down: map[string]bool{}, out: []Finding{}}
 	for i, c := range cells {
 		f.at[[3]string{c.From, c.To, c.Path}] = i
 	}

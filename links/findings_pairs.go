@@ -170,14 +170,15 @@ func (f *finder) checksFailed() {
 	}
 }
 
-// mtuAdvice gives the smallest measured largest payload of the cells'
-// directions, and what to set.
+// mtuAdvice gives the largest payload measured to cross the cells'
+// directions (the largest of them: a measurement errs only low, when a
+// probe's answer comes late), and what to set.
 func (f *finder) mtuAdvice(cells []int) (int, string) {
 	largest, overlay := 0, 0
 	for _, i := range cells {
 		c := f.cells[i]
 		for _, m := range f.x.mtus {
-			if m.From == c.From && m.To == c.To && m.Path == c.Path && m.Largest > 0 && (largest == 0 || m.Largest < largest) {
+			if m.From == c.From && m.To == c.To && m.Path == c.Path && m.Largest > largest {
 				largest, overlay = m.Largest, m.OverlayMTU
 			}
 		}

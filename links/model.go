@@ -157,6 +157,7 @@ type View struct {
 
 	DataPathPort int           `json:"data_path_port,omitempty"` // the Swarm's VXLAN port, as a manager's engine says
 	Host         *HostEvidence `json:"host,omitempty"`           // the agent's interfaces and routes
+	Started      time.Time     `json:"started,omitzero"`         // when the agent started
 }
 
 // Ways a view reached the gatherer.

@@ -88,7 +88,7 @@ func (t *Tracker) Observe(s Sample) {
 
 func (l *tracked) observe(s Sample, degradedLoss float64) {
 	l.window = appendBounded(l.window, s.Passed, l.h.Window)
-	if s.LossPercent >= 0 {
+	if s.LossPercent >= 0 && s.Passed { // a failed run's 100 % is the failure, not partial loss
 		l.loss = appendBounded(l.loss, s.LossPercent, l.h.Window)
 	}
 	if s.Passed {
@@ -100,6 +100,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) {
 	case l.failing && l.state.OKRun >= l.h.RecoverAfter:
 		l.failing = false
 		l.window = l.window[len(l.window)-min(l.state.OKRun, len(l.window)):]
+		l.loss = l.loss[len(l.loss)-min(l.state.OKRun, len(l.loss)):] // what it lost while failing is not loss now
 	case !l.failing && count(l.window, false) >= l.h.FailingAfter:
 		l.failing = true
 	}

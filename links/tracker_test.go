@@ -54,6 +54,19 @@ var _ = Describe("Tracker", func() {
 		Expect(udp(2, 0)).To(Equal(links.Healthy), "mean 6.7% is under it")
 	})
 
+	It("is not degraded after a heal: a failed run's loss and the outage's samples do not count as loss", func() {
+		udp := func(i int, passed bool, loss float64) links.State {
+			return feed("overlay-udp", links.RoleUDP, links.Outbound, t0.Add(time.Duration(i)*time.Second), passed, loss)
+		}
+		for i := range 3 {
+			udp(i, false, 100)
+		}
+		Expect(udp(3, true, 0)).To(Equal(links.Failing))
+		Expect(udp(4, true, 0)).To(Equal(links.Healthy), "healed: not degraded by the outage's 100 % runs")
+		Expect(udp(5, true, 20)).To(Equal(links.Healthy), "mean 6.7 %")
+		Expect(udp(6, true, 20)).To(Equal(links.Degraded), "mean 10 %: real partial loss after the heal still counts")
+	})
+
 	It("never judges one-way beacons by their sender; their receiver's arrivals count", func() {
 		Expect(feed("overlay-oneway", links.RoleOneWay, links.Outbound, t0, true, -1)).To(BeEmpty())
 		Expect(feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)).To(Equal(links.Healthy))

@@ -56,6 +56,7 @@ type inboundState struct {
 	beacons  int    // beacons since the last sweep
 	maxSeq   uint64 // highest beacon number seen
 	swept    uint64 // maxSeq at the last sweep
+	resync   bool   // a sweep saw no beacon: the next one starts the count again
 }
 
 // beacon counts one numbered beacon. The first one ever seen starts the
@@ -63,8 +64,10 @@ type inboundState struct {
 // a restarted sender, whose count starts again from it.
 func (st *inboundState) beacon(seq uint64) {
 	switch {
-	case st.maxSeq == 0 && st.swept == 0:
-		st.swept = seq - 1
+	case st.maxSeq == 0 && st.swept == 0, st.resync:
+		// The first beacon, or the first after a sweep without any: what
+		// was sent while nothing arrived is an outage, not loss.
+		st.swept, st.resync = seq-1, false
 	case seq < st.swept && (st.swept-seq > 64 || seq <= 8): // not a late one: a new sender
 		st.swept, st.maxSeq = seq-1, 0
 	}
@@ -159,6 +162,7 @@ func (t *InboundTracker) Sweep(now time.Time) []InboundStatus {
 			Settling: st.lastSeen.IsZero() && now.Sub(st.since) <= 2*t.grace,
 			Beacons:  st.beacons, BeaconsExpected: st.expected(),
 		})
+		st.resync = st.beacons == 0
 		st.arrived, st.beacons = 0, 0
 		st.swept = max(st.swept, st.maxSeq)
 	}

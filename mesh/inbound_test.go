@@ -52,6 +52,11 @@ var _ = Describe("InboundTracker", func() {
 		Expect([2]int{s.Beacons, s.BeaconsExpected}).To(Equal([2]int{2, 4}))
 		s = status(t0.Add(3*time.Second), "overlay")
 		Expect(s.BeaconsExpected).To(BeZero(), "nothing arrived: the loss is unknown, not 100%")
+		for _, seq := range []uint64{90, 91, 92} { // after an outage: 49..89 were an outage, not loss
+			beacon(seq)
+		}
+		s = status(t0.Add(3500*time.Millisecond), "overlay")
+		Expect([2]int{s.Beacons, s.BeaconsExpected}).To(Equal([2]int{3, 3}))
 		for _, seq := range []uint64{1, 2, 3} { // the sender restarted
 			beacon(seq)
 		}

@@ -100,6 +100,10 @@ func (m *mtuRun) measure(ctx context.Context, ceiling int) (MTUResult, error) {
 		}
 	}
 	res.Largest, res.Probes = lo, m.probes
+	if err == nil && ctx.Err() != nil && hi-lo > MTUResolution {
+		// Cut short: lo is only what crossed so far, not the largest.
+		err = &opError{"mtu search to " + m.target, fmt.Errorf("incomplete after %d probes: %w", m.probes, ctx.Err())}
+	}
 	return res, err
 }
 
@@ -121,7 +125,7 @@ func (m *mtuRun) try(ctx context.Context, size int) (bool, error) {
 		}
 		if ok || err != nil {
 			if ok && size == m.overhead { // the first probe: time its round trip
-				m.wait = min(max(3*time.Since(start)+20*time.Millisecond, 30*time.Millisecond), 500*time.Millisecond)
+				m.wait = min(max(4*time.Since(start)+50*time.Millisecond, 50*time.Millisecond), 500*time.Millisecond)
 			}
 			return ok, err
 		}

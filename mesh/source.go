@@ -37,6 +37,11 @@ const (
 // probed (StateLost), unless the Swarm's node list says it was removed.
 const DefaultLostHold = 10 * time.Minute
 
+// MinBeacons is the fewest one-way beacons a run sends: the receiver's
+// count of them is a direction's loss, and three a run is too coarse to
+// tell 30 % loss from noise over a window.
+const MinBeacons = 10
+
 // SourceName is the Origin of mesh checks and the Source's name.
 const SourceName = "mesh"
 
@@ -264,7 +269,7 @@ func (s *Source) peerChecks(p Peer) []controller.Check {
 		}
 		if c.OneWay {
 			out = append(out, s.check(p, path, ProbeOneWay,
-				probes.PeerOptions{Transport: "udp", Size: DefaultSmallSize, Count: c.UDPCount, OneWay: true}))
+				probes.PeerOptions{Transport: "udp", Size: DefaultSmallSize, Count: max(c.UDPCount, MinBeacons), OneWay: true}))
 		}
 	}
 	return out
