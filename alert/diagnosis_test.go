@@ -181,6 +181,20 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(HaveLen(1))
 	})
 
+	It("waits for a pending direction on the alert's own path only", func() {
+		inbound := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		diag.Cells = []links.Cell{{From: "node1", To: "node3", Path: links.PathPublished, State: links.Pending,
+			Forward: links.Healthy, RoundTrip: links.Pending}}
+		show([]links.Finding{inbound})
+		Expect(e.Alerts()).To(HaveLen(1), "a pending published link does not hold an overlay alert")
+		e = newEngineAs("node1")
+		step(2 * time.Minute)
+		diag.Cells[0].Path = links.PathOverlay
+		show([]links.Finding{inbound})
+		Expect(e.Alerts()).To(BeEmpty(), "a pending overlay link does")
+	})
+
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
 		show([]links.Finding{hostOf3}, "node2", "node3")
 		Expect(e.Alerts()).To(BeEmpty())

@@ -132,7 +132,7 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 	if e.rejoining(a, now) || freshAgent(a, d, now) {
 		return false
 	}
-	waiting := undecided(a, d) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
+	waiting := undecided(a, d, e.opts.Diagnose == nil) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
 	if now.Sub(first) < e.cfg.Settle || (waiting && now.Sub(first) < maxUndecided) {
 		return false
 	}
@@ -147,13 +147,17 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 // maxUndecided bounds how long a new alert waits for undecided links.
 const maxUndecided = 30 * time.Second
 
-// undecided: a direction about the alert's nodes is pending (it failed
+// undecided: a direction about the alert's nodes, on its path, is pending (it failed
 // its last result, not yet F of N): a host dying fails its links one by
 // one, and what the half-failed set looks like is not the fault.
-func undecided(a Alert, d links.Diagnosis) bool {
+// With the cluster's views only the alert's path counts (a dying host's
+// view goes missing, which holds its link alerts on its own); an agent
+// alone watches every path.
+func undecided(a Alert, d links.Diagnosis, everyPath bool) bool {
 	nodes := []string{a.Node, a.Source, a.Destination}
 	return slices.ContainsFunc(d.Cells, func(c links.Cell) bool {
-		return (slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To)) &&
+		return (everyPath || a.Path == PathAll || c.Path == a.Path) &&
+			(slices.Contains(nodes, c.From) || slices.Contains(nodes, c.To)) &&
 			(c.Forward == links.Pending || c.RoundTrip == links.Pending)
 	})
 }

@@ -19,8 +19,10 @@ func (x *index) cell(from, to, path string) Cell {
 	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
 	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
 	large, largeEv := x.large(from, to, path)
-	if c.Forward == Degraded || c.RoundTrip == Degraded {
-		large, largeEv = Unknown, nil // a lossy direction fails large echoes too: that is the loss, not the MTU
+	if c.Forward == Degraded || c.RoundTrip == Degraded || x.reverseLossy(from, to, path) {
+		// A large echo crosses both directions: loss either way fails it
+		// too, and that is the loss, not the MTU.
+		large, largeEv = Unknown, nil
 	}
 	c.Large = large
 	switch {
@@ -148,6 +150,12 @@ func (x *index) smallWorks(from, to, path string) bool {
 // trip from → to → from is explained by the reverse direction.
 func (x *index) reverseBroken(from, to, path string) bool {
 	return combine(x.about(from, to, path, Inbound, RoleArrival)) == Failing
+}
+
+// reverseLossy: from's record of to's beacons says the reverse direction
+// loses packets.
+func (x *index) reverseLossy(from, to, path string) bool {
+	return combine(x.about(from, to, path, Inbound, RoleArrival)) == Degraded
 }
 
 // combine is the worst state of a set: failing, degraded, unknown, pending,

@@ -13,7 +13,7 @@ import (
 // MTU measurement bounds.
 const (
 	// MaxMTUProbes bounds the datagrams one MeasureMTU sends.
-	MaxMTUProbes = 24
+	MaxMTUProbes = 32
 	// MTUResolution is the precision MeasureMTU bisects to, in bytes.
 	MTUResolution = 8
 	maxUDPPayload = 65507
@@ -91,7 +91,7 @@ func (m *mtuRun) measure(ctx context.Context, ceiling int) (MTUResult, error) {
 	if ok, err = m.try(ctx, ceiling); ok {
 		lo = ceiling
 	}
-	for err == nil && hi-lo > MTUResolution && m.probes+2 <= MaxMTUProbes && ctx.Err() == nil {
+	for err == nil && hi-lo > MTUResolution && m.probes+3 <= MaxMTUProbes && ctx.Err() == nil {
 		mid := lo + (hi-lo)/2
 		if ok, err = m.try(ctx, mid); ok {
 			lo = mid
@@ -114,10 +114,11 @@ func cmpErr(err, fallback error) error {
 	return fallback
 }
 
-// try sends a datagram of size bytes, twice if the first is not acked.
+// try sends a datagram of size bytes, up to three times until one is
+// acked: a lossy path must not read as a small MTU.
 // The first ack sets the wait for the rest to a few round trips.
 func (m *mtuRun) try(ctx context.Context, size int) (bool, error) {
-	for range 2 {
+	for range 3 {
 		start := time.Now()
 		ok, err := m.probe(ctx, size)
 		if errors.Is(err, syscall.EMSGSIZE) {
