@@ -10,6 +10,8 @@
 #   make demo-break FAULT=vxlan-in|vxlan-out|mtu|published|cut NODE=node3   break a link to watch
 #   make demo-heal   undo every fault
 #   make version     print the version builds are stamped with (git describe)
+#   make scale       K real agents in network namespaces, no Docker (root, Linux): figures and
+#                    faults, then everything removed; K=20 SUBSET_K=0 INTERVAL=5s (docs/scale.md)
 
 GO         ?= go
 IMAGE      ?= swarmlink:dev
@@ -21,7 +23,7 @@ BIN        := bin/swarmlink
 E2E_TIMEOUT ?= 25m
 MODULE     := github.com/swarmlink/swarmlink
 
-.PHONY: build version image test test-unit test-e2e deps demo demo-down demo-break demo-heal clean
+.PHONY: build version image test test-unit test-e2e deps demo demo-down demo-break demo-heal clean scale
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)" -o $(BIN) .
@@ -58,6 +60,17 @@ demo-break:
 
 demo-heal:
 	$(GO) run ./test/cmd/democluster heal
+
+# The harness and its agents run at nice 19 and the whole run is bounded
+# (SIGTERM at SCALE_TIMEOUT, on which it still tears down). A run killed
+# harder is cleaned by the next one, or by bin/scale -cleanup.
+K          ?= 20
+SUBSET_K   ?= 0
+INTERVAL   ?= 5s
+SCALE_TIMEOUT ?= 4m
+scale:
+	CGO_ENABLED=0 nice -n 19 $(GO) build -o bin/scale ./test/scale/cmd/scale
+	nice -n 19 timeout $(SCALE_TIMEOUT) bin/scale -k $(K) -subset-k $(SUBSET_K) -interval $(INTERVAL)
 
 clean:
 	rm -rf bin

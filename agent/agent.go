@@ -62,6 +62,7 @@ type Agent struct {
 	notifiers []alert.Notifier
 	started   time.Time
 	verifying atomic.Bool // an on-demand verification runs
+	diag      diagCache
 	ctx       atomic.Pointer[context.Context]
 }
 
@@ -91,7 +92,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a.tracker = newTracker(a.cfg.Alerting)
-	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.New(a.reg), trackerSink{a.tracker}}
+	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.NewWith(a.reg, telemetry.Options{PerCheckHistograms: a.cfg.Agent.PerCheckHistograms}), trackerSink{a.tracker}}
 	if a.mesh != nil {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: a.sink}

@@ -25,6 +25,9 @@ func (g *globals) agentCmd() *cobra.Command {
 			config.DefaultSystemDataDir + " (or ~/.local/state/swarmlink when that is not writable).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("log-level") {
+				g.logLevel = configLogLevel(opts.ConfigPath, g.logLevel)
+			}
 			log, err := g.logger()
 			if err != nil {
 				return err
@@ -47,6 +50,20 @@ func (g *globals) agentCmd() *cobra.Command {
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "HTTP listen address (overrides agent.listen; default :9470)")
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "history directory (overrides agent.data_dir)")
 	return cmd
+}
+
+// configLogLevel is agent.log_level of the config file, when it sets one
+// (--log-level overrides it); a file that does not load says so later,
+// when the agent loads it for real.
+func configLogLevel(path, fallback string) string {
+	if path == "" {
+		return fallback
+	}
+	c, err := config.Load(path)
+	if err != nil || c.Agent.LogLevel == "" {
+		return fallback
+	}
+	return c.Agent.LogLevel
 }
 
 func (g *globals) healthcheckCmd() *cobra.Command {

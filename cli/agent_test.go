@@ -174,3 +174,17 @@ probes:
 		Expect(html).To(ContainSubstring("<table"))
 	})
 })
+
+var _ = Describe("agent log level", func() {
+	It("takes agent.log_level from the config file unless --log-level is given", func() {
+		dir := GinkgoT().TempDir()
+		port := freePort()
+		cfg := writeFile(dir, "warn.yaml", fmt.Sprintf("agent:\n  name: quiet\n  listen: 127.0.0.1:%d\n  log_level: warn\n", port))
+		s, err := gexec.Start(exec.Command(bin, "agent", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
+			"--log-format", "json"), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() (string, error) { return httpGet(fmt.Sprintf("http://127.0.0.1:%d/healthz", port)) }, "10s").Should(Equal("ok\n"))
+		s.Interrupt().Wait("10s")
+		Expect(string(s.Err.Contents())).NotTo(ContainSubstring(`"level":"info"`), "agent.log_level: warn")
+	})
+})

@@ -45,6 +45,17 @@ var _ = Describe("Load", func() {
 		Expect(c.Schedules[0].Run).To(Equal("all"))
 	})
 
+	It("keeps duration histograms per path and kind unless per_check_histograms says otherwise", func() {
+		c, err := config.Parse("h.yaml", []byte("probes: []\n"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.Agent.PerCheckHistograms).To(BeFalse())
+		c, err = config.Parse("h.yaml", []byte("agent: {per_check_histograms: true}\n"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.Agent.PerCheckHistograms).To(BeTrue())
+		_, err = config.Parse("h.yaml", []byte("agent: {per_check_histograms: sometimes}\n"))
+		Expect(err).To(MatchError(ContainSubstring("h.yaml:1:31: agent.per_check_histograms:")))
+	})
+
 	It("defaults timeout to at most the interval", func() {
 		c, err := config.Parse("t.yaml", []byte("probes:\n  - {name: a, kind: tcp, target: '127.0.0.1:1', interval: 2s}\n"))
 		Expect(err).NotTo(HaveOccurred())

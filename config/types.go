@@ -39,6 +39,10 @@ type Agent struct {
 	TimeZone       string        `yaml:"time_zone" json:"time_zone"`             // for cron schedules; default UTC
 	ResyncInterval time.Duration `yaml:"resync_interval" json:"resync_interval"` // periodic reconcile; default 30s
 	APITokenFile   string        `yaml:"api_token_file" json:"api_token_file"`   // bearer token for write endpoints; none = read-only API
+	// PerCheckHistograms labels the probe duration histogram by link and
+	// probe (17 series per check) instead of by path and kind (17 per path
+	// and kind in all). Read at start; a reload does not change it.
+	PerCheckHistograms bool `yaml:"per_check_histograms" json:"per_check_histograms,omitempty"`
 }
 
 // Defaults apply to every probe that does not set its own value.

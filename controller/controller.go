@@ -26,6 +26,7 @@ type Options struct {
 	Clock         Clock                 // default RealClock
 	Resync        time.Duration         // periodic reconcile even without triggers; default 30s
 	MaxConcurrent int                   // probes running at once; default 64
+	Resolution    time.Duration         // runs due this close together start on one wake-up; default DefaultResolution, at most MaxResolution
 }
 
 // Controller reconciles the desired set of checks into running jobs.
@@ -37,6 +38,7 @@ type Controller struct {
 	trigger chan struct{}
 	sem     chan struct{}
 	m       *metrics
+	q       *queue
 
 	mu         sync.Mutex
 	jobs       map[string]*job
@@ -45,8 +47,9 @@ type Controller struct {
 	sourceErrs map[string]string
 	synced     bool // a reconcile has completed
 
-	lastDesired atomic.Int64 // size of the last desired set
-	wg          sync.WaitGroup
+	lastDesired atomic.Int64       // size of the last desired set
+	wg          sync.WaitGroup     // the scheduler and its workers
+	stopSched   context.CancelFunc // nil while the scheduler does not run
 }
 
 // New returns a controller; Start runs it.
@@ -60,13 +63,17 @@ func New(opts Options) *Controller {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 64
 	}
+	if opts.Resolution <= 0 {
+		opts.Resolution = DefaultResolution
+	}
+	opts.Resolution = min(opts.Resolution, MaxResolution)
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()
 	}
 	return &Controller{
 		opts: opts, log: opts.Log.With(zap.String("component", "controller")), clock: opts.Clock,
 		trigger: make(chan struct{}, 1), sem: make(chan struct{}, opts.MaxConcurrent),
-		m: newMetrics(opts.Registerer), jobs: map[string]*job{}, states: map[string]*checkState{},
+		m: newMetrics(opts.Registerer), q: newQueue(opts.MaxConcurrent), jobs: map[string]*job{}, states: map[string]*checkState{},
 		lastGood: map[string][]Check{}, sourceErrs: map[string]string{},
 	}
 }
@@ -139,11 +146,11 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 		j, running := c.jobs[key]
 		switch {
 		case !running:
-			c.startJob(ctx, chk, hash, 1)
+			c.startJob(ctx, *chk, hash, 1)
 			res.Started = append(res.Started, key)
 		case j.hash != hash:
 			c.stopJob(j)
-			c.startJob(ctx, chk, hash, c.states[key].generation+1)
+			c.startJob(ctx, *chk, hash, c.states[key].generation+1)
 			res.Restarted = append(res.Restarted, key)
 		default:
 			res.Unchanged++
@@ -158,9 +165,11 @@ func (c *Controller) Reconcile(ctx context.Context) ReconcileResult {
 	return res
 }
 
-// desired gathers the whole desired set from every source.
-func (c *Controller) desired(ctx context.Context) map[string]Check {
-	out := make(map[string]Check, c.lastDesired.Load()) // sized like the last set: no growth on a resync
+// desired gathers the whole desired set from every source. The checks
+// point into the sources' answers, which nobody changes afterwards: a
+// reconcile of thousands of checks copies none of them.
+func (c *Controller) desired(ctx context.Context) map[string]*Check {
+	out := make(map[string]*Check, c.lastDesired.Load()) // sized like the last set: no growth on a resync
 	for _, src := range c.opts.Sources {
 		checks, err := c.sourceDesired(ctx, src)
 		c.mu.Lock()
@@ -173,7 +182,8 @@ func (c *Controller) desired(ctx context.Context) map[string]Check {
 			c.lastGood[src.Name()] = checks
 		}
 		c.mu.Unlock()
-		for _, chk := range checks {
+		for i := range checks {
+			chk := &checks[i]
 			if _, dup := out[chk.Key]; dup {
 				c.log.Warn("duplicate check key; keeping the first", zap.String("key", chk.Key))
 				continue

@@ -11,13 +11,17 @@ import (
 	"github.com/swarmlink/swarmlink/probes"
 )
 
-// job is one running, scheduled check.
+// job is one running, scheduled check. Its due time belongs to whoever
+// holds the job: the queue, or the one worker running it.
 type job struct {
 	check  Check
 	hash   uint64
 	gen    int64
+	sched  Schedule
+	due    time.Time
+	index  int // in the queue's heap; -1 when not there (guarded by the queue's lock)
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 // startJob starts a job for chk; c.mu must be held.
@@ -27,46 +31,57 @@ func (c *Controller) startJob(parent context.Context, chk Check, hash uint64, ge
 	st := newCheckState(chk, hash, gen, now)
 	c.states[chk.Key] = st
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	j := &job{check: chk, hash: hash, gen: gen, cancel: cancel, done: make(chan struct{})}
+	j := &job{check: chk, hash: hash, gen: gen, sched: sched, ctx: ctx, cancel: cancel, index: -1}
 	c.jobs[chk.Key] = j
 	if err != nil {
 		c.log.Error("check has no valid schedule; not running it", zap.String("key", chk.Key), zap.Error(err))
-		close(j.done)
 		return
 	}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer close(j.done)
-		c.loop(ctx, j, sched)
-	}()
+	c.startScheduler()
+	j.due = sched.First(now)
+	st.status.NextRun = j.due
+	c.q.add(j)
 }
 
-// stopJob cancels j; it does not wait (the job exits at its next select).
-func (c *Controller) stopJob(j *job) { j.cancel() }
+// startScheduler starts the scheduler and its workers unless they run;
+// c.mu must be held.
+func (c *Controller) startScheduler() {
+	if c.stopSched != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopSched = cancel
+	c.wg.Add(1 + c.opts.MaxConcurrent)
+	go func() {
+		defer c.wg.Done()
+		c.schedule(ctx)
+	}()
+	for range c.opts.MaxConcurrent {
+		go func() {
+			defer c.wg.Done()
+			c.work(ctx)
+		}()
+	}
+}
+
+// stopJob cancels j and takes it out of the queue; it does not wait (a run
+// in progress ends early and its result is dropped).
+func (c *Controller) stopJob(j *job) {
+	j.cancel()
+	c.q.remove(j)
+}
 
 func (c *Controller) stopAll() {
 	c.mu.Lock()
 	for _, j := range c.jobs {
 		j.cancel()
 	}
+	if c.stopSched != nil {
+		c.stopSched()
+		c.stopSched = nil
+	}
 	c.mu.Unlock()
 	c.wg.Wait()
-}
-
-// loop runs j on its schedule until ctx is done.
-func (c *Controller) loop(ctx context.Context, j *job, sched Schedule) {
-	due := sched.First(c.clock.Now())
-	for {
-		c.setNextRun(j, due)
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.clock.After(due.Sub(c.clock.Now())):
-		}
-		c.runJob(ctx, j)
-		due = sched.Next(due, c.clock.Now())
-	}
 }
 
 func (c *Controller) setNextRun(j *job, due time.Time) {
@@ -132,8 +147,8 @@ func (c *Controller) RunAll(ctx context.Context) map[string]Outcome {
 	results := make(chan Outcome, len(checks))
 	for _, chk := range checks {
 		go func() {
-			r, _ := c.RunCheck(ctx, chk)
-			results <- Outcome{Check: chk, Result: r}
+			r, _ := c.RunCheck(ctx, *chk)
+			results <- Outcome{Check: *chk, Result: r}
 		}()
 	}
 	for range checks {

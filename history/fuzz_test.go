@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzRecordCodec round-trips arbitrary records through the stored encoding
-// (identity prefix + JSON) and decodes arbitrary stored bytes, as a damaged
+// (identity prefix + binary body) and decodes arbitrary stored bytes, as a damaged
 // database would hold: decoding must never panic, an encoded record must
 // decode to itself and pass the filter of its own identity, and its time key
 // must give its time back.
@@ -41,7 +41,7 @@ func FuzzRecordCodec(f *testing.F) {
 		}
 		for _, s := range []string{src, dst, path, probe, dir, cause} {
 			if !utf8.ValidString(s) {
-				return // JSON replaces invalid UTF-8: no exact round trip to compare
+				return // details are JSON, which replaces invalid UTF-8: no exact round trip
 			}
 		}
 		got, ok, err := decodeResult([]byte("k"), data, Filter{Source: src, Destination: dst, Path: path,

@@ -47,7 +47,7 @@ func (s *Store) Prune(now time.Time) (Pruned, error) {
 		}); err != nil {
 			return err
 		}
-		p.Series, err = deleteWhere(tx.Bucket(bucketSeries), func(st seriesState) bool {
+		p.Series, err = deleteStates(tx.Bucket(bucketSeries), func(st seriesState) bool {
 			return st.Outage == nil && st.Time.Before(cutoff)
 		})
 		return err
@@ -108,6 +108,25 @@ func deleteWhere[T any](b *bolt.Bucket, drop func(T) bool) (int, error) {
 			return err
 		}
 		if drop(t) {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), deleteKeys(b, keys)
+}
+
+// deleteStates is deleteWhere for the series bucket's binary states.
+func deleteStates(b *bolt.Bucket, drop func(seriesState) bool) (int, error) {
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		st, err := decodeState(k, v)
+		if err != nil {
+			return err
+		}
+		if drop(st) {
 			keys = append(keys, bytes.Clone(k))
 		}
 		return nil

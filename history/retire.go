@@ -26,8 +26,8 @@ func (s *Store) Retire(series string, at time.Time) error {
 // retire is Retire inside the writer's transaction.
 func (w txWriter) retire(series string, at time.Time) error {
 	key := []byte(series)
-	var st seriesState
-	if err := getJSON(w.series, key, &st); err != nil || st.Outage == nil {
+	st, err := getState(w.series, key)
+	if err != nil || st.Outage == nil {
 		return err
 	}
 	if err := w.update(st.Outage, func(t *Transition) {
@@ -37,5 +37,5 @@ func (w txWriter) retire(series string, at time.Time) error {
 		return err
 	}
 	st.Outage = nil
-	return putJSON(w.series, key, st)
+	return putState(w.series, key, st)
 }

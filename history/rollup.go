@@ -50,6 +50,25 @@ type rollupFields struct {
 	} `json:"details"`
 }
 
+// decodeRollupFields reads what a rollup needs from a stored result's body,
+// binary or (from earlier versions) JSON.
+func decodeRollupFields(data []byte) (rollupFields, error) {
+	var r rollupFields
+	if isJSON(data) {
+		return r, json.Unmarshal(data, &r)
+	}
+	var rec Record
+	details, err := decodeBody(data, &rec)
+	if err != nil {
+		return r, err
+	}
+	r.Passed, r.DurationSeconds = rec.Passed, rec.DurationSeconds
+	if len(details) > 0 {
+		err = json.Unmarshal(details, &r.Details)
+	}
+	return r, err
+}
+
 // Rollups returns the records matching f's identity in [f.Since, f.Until],
 // summarised per bucket of step, oldest first. Buckets without results are
 // left out. f.Limit is ignored: the bounds are MaxRollupRange and
@@ -72,8 +91,8 @@ func (s *Store) Rollups(ctx context.Context, f Filter, step time.Duration) ([]Ro
 			if !f.matchesRaw(ids) {
 				return true, nil
 			}
-			var r rollupFields
-			if err := json.Unmarshal(data, &r); err != nil {
+			r, err := decodeRollupFields(data)
+			if err != nil {
 				return false, fmt.Errorf("decoding %q: %w", k, err)
 			}
 			t := keyTime(k).UTC().Truncate(step)

@@ -144,6 +144,10 @@ func writeBatch(tx *bolt.Tx, items []item) error {
 		series:  tx.Bucket(bucketSeries),
 		outages: tx.Bucket(bucketOutages),
 	}
+	// Results and outages are keyed by time and arrive (nearly) in order:
+	// bbolt's default split at half a page would leave their pages half
+	// empty for good, as no later key lands in the left half.
+	w.results.FillPercent, w.outages.FillPercent = appendFill, appendFill
 	for _, it := range items {
 		if it.retire != "" {
 			if err := w.retire(it.retire, it.at); err != nil {
@@ -165,6 +169,9 @@ func writeBatch(tx *bolt.Tx, items []item) error {
 	return nil
 }
 
+// appendFill is the fill of a page split in the time-keyed buckets.
+const appendFill = 0.95
+
 // seriesState is a series' last state, kept so transitions are computed at
 // write time in the same transaction as the result.
 type seriesState struct {
@@ -180,11 +187,10 @@ type txWriter struct {
 
 func (w txWriter) track(r Record) error {
 	key := []byte(r.SeriesKey())
-	var st seriesState
-	if err := getJSON(w.series, key, &st); err != nil {
+	st, err := getState(w.series, key)
+	if err != nil {
 		return err
 	}
-	var err error
 	switch {
 	case !r.Passed && st.Outage == nil:
 		st.Outage, err = w.open(r)
@@ -199,7 +205,7 @@ func (w txWriter) track(r Record) error {
 		return err
 	}
 	st.Passed, st.Time, st.Cause = r.Passed, r.Time, r.Cause
-	return putJSON(w.series, key, st)
+	return putState(w.series, key, st)
 }
 
 // open starts an outage at failing record r and returns its key.

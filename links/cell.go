@@ -38,6 +38,9 @@ func (x *index) cell(from, to, path string) Cell {
 	case c.Large == Failing:
 		c.State = Failing
 		c.explain(string(probes.CauseMTU), largeEv)
+	case c.Large == Unknown && len(largeEv) > 0:
+		c.State = Unknown
+		c.Message = "small packets pass, large ones fail; the MTU measurement has not said which way yet"
 	case c.Forward == Degraded || (c.RoundTrip == Degraded && !measuresLoss(fwd)):
 		c.State = Degraded
 		c.Cause, c.LossPercent = "loss", lossOf(fwd, rt)
@@ -71,29 +74,49 @@ func (c *Cell) explain(cause string, ev []LinkState) {
 func (x *index) large(from, to, path string) (State, []LinkState) {
 	own := x.about(from, to, path, Outbound, RoleLarge)
 	rev := x.about(to, from, path, Outbound, RoleLarge)
-	var ev []LinkState
 	if len(own) > 0 && x.mtuRuledOut(from, to, path) {
 		return Healthy, nil // large packets cross both ways: a failing large echo is loss or a slow peer
 	}
+	var ev, suspect []LinkState
+	confirmed := x.limited(from, to, path) // a measurement shows from → to short of full-size packets
 	for _, s := range own {
 		if isMTUFailure(s, x.smallWorks(from, to, path)) && x.leg(s) != probes.LegReply {
-			ev = append(ev, s)
+			ev, suspect = sortOut(ev, suspect, s, s.Leg == probes.LegRequest || confirmed)
 		}
 	}
 	for _, s := range rev {
 		if isMTUFailure(s, x.smallWorks(to, from, path)) && x.leg(s) == probes.LegReply {
-			ev = append(ev, s)
+			ev, suspect = sortOut(ev, suspect, s, s.Leg == probes.LegReply || confirmed)
 		}
 	}
 	switch {
 	case len(ev) > 0:
 		return Failing, ev
+	case len(suspect) > 0:
+		return Unknown, suspect // small passes, large fails, and nothing says which way yet
 	case len(own) == 0:
 		return Unknown, nil
 	case own[0].Status == Failing: // its reply was lost: from → to carried the request whole
 		return Healthy, nil
 	}
 	return own[0].Status, nil
+}
+
+// sortOut files a failed large echo as evidence of an MTU black hole when
+// it is confirmed (the prober saw which half was lost, or the direction was
+// measured short), as a suspicion otherwise: under load a large echo can
+// time out while the MTU is fine.
+func sortOut(ev, suspect []LinkState, s LinkState, confirmed bool) ([]LinkState, []LinkState) {
+	if confirmed {
+		return append(ev, s), suspect
+	}
+	return ev, append(suspect, s)
+}
+
+// limited: a measurement of from → to shows it short of full-size packets.
+func (x *index) limited(from, to, path string) bool {
+	m, ok := x.mtu(from, to, path)
+	return ok && !full(m)
 }
 
 // leg is the lost half of a failed large echo: as the prober saw it, or,
@@ -127,12 +150,8 @@ func (x *index) mtuRuledOut(a, b, path string) bool {
 func full(m MTU) bool { return m.Largest+mtuSlack >= m.Ceiling }
 
 func (x *index) mtu(from, to, path string) (MTU, bool) {
-	for _, m := range x.mtus {
-		if m.From == from && m.To == to && m.Path == path {
-			return m, true
-		}
-	}
-	return MTU{}, false
+	m, ok := x.mtuBy[[3]string{from, to, path}]
+	return m, ok
 }
 
 // isMTUFailure: a large echo failing with cause mtu, or failing while the

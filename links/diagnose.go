@@ -46,6 +46,8 @@ type index struct {
 	nodes   []string
 	paths   []string
 	states  map[string]map[Key]LinkState // agent → key → state (stale ones unknown)
+	byLink  map[[3]string][]LinkState    // (agent, peer, path) → its states, sorted
+	mtuBy   map[[3]string]MTU            // (from, to, path) → its measurement
 	missing map[string]string
 	swarm   map[string]NodeInfo
 	mtus    []MTU
@@ -53,7 +55,8 @@ type index struct {
 }
 
 func newIndex(in Input) *index {
-	x := &index{in: in, states: map[string]map[Key]LinkState{}, missing: map[string]string{}, swarm: swarmInfo(in.Views)}
+	x := &index{in: in, states: map[string]map[Key]LinkState{}, missing: map[string]string{}, swarm: swarmInfo(in.Views),
+		byLink: map[[3]string][]LinkState{}, mtuBy: map[[3]string]MTU{}}
 	stale := staleAfter(in)
 	set := map[string]bool{}
 	for _, n := range in.Nodes {
@@ -68,12 +71,17 @@ func newIndex(in Input) *index {
 				s.Status = Unknown
 			}
 			m[s.Key()] = s
+			k := [3]string{node, s.Peer, s.Path}
+			x.byLink[k] = append(x.byLink[k], s)
 			if s.Path != PathDirect {
 				paths[s.Path], set[s.Peer] = true, true
 			}
 		}
 		x.states[node] = m
 		x.mtus = append(x.mtus, v.MTU...)
+		for _, m := range v.MTU {
+			x.mtuBy[[3]string{m.From, m.To, m.Path}] = m
+		}
 		x.vxlan = max(x.vxlan, v.DataPathPort)
 	}
 	for n, info := range x.swarm {
@@ -100,6 +108,9 @@ func newIndex(in Input) *index {
 		x.paths = append(x.paths, p)
 	}
 	slices.Sort(x.paths)
+	for _, states := range x.byLink {
+		SortStates(states)
+	}
 	x.vxlan = cmp.Or(x.vxlan, DefaultDataPathPort)
 	return x
 }
@@ -159,12 +170,11 @@ func (x *index) checks() []LinkState {
 // about returns agent's states about peer on path with one of roles.
 func (x *index) about(agent, peer, path string, dir Direction, roles ...Role) []LinkState {
 	var out []LinkState
-	for _, s := range x.states[agent] {
-		if s.Peer == peer && s.Path == path && s.Direction == dir && slices.Contains(roles, s.Role) {
+	for _, s := range x.byLink[[3]string{agent, peer, path}] {
+		if s.Direction == dir && slices.Contains(roles, s.Role) {
 			out = append(out, s)
 		}
 	}
-	SortStates(out)
 	return out
 }
 

@@ -66,6 +66,8 @@ var _ = Describe("Diagnose", func() {
 		Entry("MTU black hole out of node2, probers blind to the leg, MTU measured", scenario{
 			f:    fault{large: all(nil, outOf("node2", ov)...), noLeg: true, measured: true},
 			want: []want{{links.FindingMTUNode, "node2", "node2", "", ov}}}),
+		Entry("large echoes into node2 fail, nobody can tell the leg and nothing is measured yet: unknown, neither MTU nor healthy", scenario{
+			f: fault{large: all(nil, into("node2", ov)...), noLeg: true}, verdict: links.Unknown}),
 		Entry("MTU black hole one pair, one direction", scenario{f: fault{large: all(nil, dir{"node1", "node3", ov})},
 			want: []want{{links.FindingMTU, "", "node1", "node3", ov}}}),
 		Entry("large echoes timing out while the measured MTU is full both ways: not an MTU black hole", scenario{

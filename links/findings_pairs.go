@@ -114,21 +114,25 @@ func meanLoss(cells []Cell, idx []int) float64 {
 func (f *finder) peerErrors() {
 	kinds := map[string]string{string(probes.CauseAuth): FindingPeerKey,
 		string(probes.CauseClockSkew): FindingClockSkew, string(probes.CauseBusy): FindingBusy}
-	for _, agent := range sortedAgents(f.x.states) {
-		for _, s := range f.x.stateList(agent) {
-			kind, ok := kinds[s.Cause]
-			if !ok || s.Status != Failing || s.Path == PathDirect || f.down[s.Peer] {
-				continue
+	var refused []LinkState
+	for _, states := range f.x.states {
+		for _, s := range states {
+			if _, ok := kinds[s.Cause]; ok && s.Status == Failing && s.Path != PathDirect && !f.down[s.Peer] {
+				refused = append(refused, s)
 			}
-			fd := Finding{Kind: kind, From: s.Agent, To: s.Peer, Path: s.Path, Cause: s.Cause, Evidence: []LinkState{s}}
-			if slices.ContainsFunc(f.out, func(o Finding) bool { return o.Kind == kind && o.From == fd.From && o.To == fd.To && o.Path == fd.Path }) {
-				continue
-			}
-			fd.Summary = peerErrorSummary(kind, s)
-			_, i, _ := f.cell(s.Agent, s.Peer, s.Path)
-			_, j, _ := f.cell(s.Peer, s.Agent, s.Path)
-			f.add(fd, validIdx(i, j)...)
 		}
+	}
+	SortStates(refused)
+	for _, s := range refused {
+		kind := kinds[s.Cause]
+		fd := Finding{Kind: kind, From: s.Agent, To: s.Peer, Path: s.Path, Cause: s.Cause, Evidence: []LinkState{s}}
+		if slices.ContainsFunc(f.out, func(o Finding) bool { return o.Kind == kind && o.From == fd.From && o.To == fd.To && o.Path == fd.Path }) {
+			continue
+		}
+		fd.Summary = peerErrorSummary(kind, s)
+		_, i, _ := f.cell(s.Agent, s.Peer, s.Path)
+		_, j, _ := f.cell(s.Peer, s.Agent, s.Path)
+		f.add(fd, validIdx(i, j)...)
 	}
 }
 
@@ -227,22 +231,4 @@ func verdict(d Diagnosis) State {
 		}
 	}
 	return v
-}
-
-func sortedAgents(m map[string]map[Key]LinkState) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (x *index) stateList(agent string) []LinkState {
-	out := make([]LinkState, 0, len(x.states[agent]))
-	for _, s := range x.states[agent] {
-		out = append(out, s)
-	}
-	SortStates(out)
-	return out
 }

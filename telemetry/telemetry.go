@@ -14,15 +14,36 @@ import (
 	"github.com/swarmlink/swarmlink/probes"
 )
 
-var linkLabels = []string{"source", "destination", "path", "probe"}
+var (
+	linkLabels = []string{"source", "destination", "path", "probe"}
+	// pathLabels are the duration histogram's labels by default: a
+	// histogram is 17 series, so one per check would be most of an agent's
+	// series; one per path and kind is a constant.
+	pathLabels = []string{"source", "path", "kind"}
+)
+
+// Options configure Metrics.
+type Options struct {
+	// PerCheckHistograms labels the duration histogram by link and probe
+	// (source, destination, path, probe), as before: 17 series per check
+	// instead of 17 per path and kind.
+	PerCheckHistograms bool
+}
 
 // Metrics is a controller.Sink exporting results. Safe for concurrent use.
+//
+// Series budget: per check, link_up, check_passed, one results_total per
+// cause seen (one while the link is steady) and, for probes that count
+// echoes, link_loss_ratio: 3 or 4. The duration histogram adds 17 series
+// per (path, kind) the agent probes, whatever the number of checks; with
+// PerCheckHistograms, 17 per check.
 type Metrics struct {
 	up       *prometheus.GaugeVec
 	passed   *prometheus.GaugeVec
 	duration *prometheus.HistogramVec
 	results  *prometheus.CounterVec
 	loss     *prometheus.GaugeVec
+	perCheck bool
 }
 
 var (
@@ -30,16 +51,23 @@ var (
 	_ controller.Forgetter = (*Metrics)(nil)
 )
 
-// New registers the result metrics on reg.
-func New(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
+// New registers the result metrics on reg with the default options.
+func New(reg prometheus.Registerer) *Metrics { return NewWith(reg, Options{}) }
+
+// NewWith registers the result metrics on reg.
+func NewWith(reg prometheus.Registerer, opts Options) *Metrics {
+	durationLabels := pathLabels
+	if opts.PerCheckHistograms {
+		durationLabels = linkLabels
+	}
+	m := &Metrics{perCheck: opts.PerCheckHistograms,
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_link_up",
 			Help: "Whether the link's target answered on the last probe (1) or not (0)."}, linkLabels),
 		passed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_check_passed",
 			Help: "Whether the last probe matched its expectation (1) or not (0); isolation checks pass when unreachable."}, linkLabels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "swarmlink_probe_duration_seconds",
 			Help:    "Probe duration.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, linkLabels),
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, durationLabels),
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "swarmlink_probe_results_total",
 			Help: "Probe results by cause."}, append(append([]string{}, linkLabels...), "cause")),
 		loss: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_link_loss_ratio",
@@ -55,14 +83,15 @@ func labels(c controller.Check) prometheus.Labels {
 }
 
 // Record exports one result.
+// It looks series up by label values, in linkLabels order, rather than by
+// a Labels map: no map is built and hashed per probe.
 func (m *Metrics) Record(_ context.Context, c controller.Check, r probes.Result) {
-	l := labels(c)
-	m.up.With(l).Set(b2f(r.Reachable))
-	m.passed.With(l).Set(b2f(r.Passed))
-	m.duration.With(l).Observe(r.Duration.Seconds())
-	m.recordLoss(c, l, r)
-	l["cause"] = string(r.Cause)
-	m.results.With(l).Inc()
+	src, dst, path, name := c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name
+	m.up.WithLabelValues(src, dst, path, name).Set(b2f(r.Reachable))
+	m.passed.WithLabelValues(src, dst, path, name).Set(b2f(r.Passed))
+	m.observeDuration(c, r)
+	m.recordLoss(c, r)
+	m.results.WithLabelValues(src, dst, path, name, string(r.Cause)).Inc()
 }
 
 // Forget deletes the series of a check that no longer runs, so that retired
@@ -71,9 +100,22 @@ func (m *Metrics) Forget(c controller.Check) {
 	l := labels(c)
 	m.up.Delete(l)
 	m.passed.Delete(l)
-	m.duration.Delete(l)
+	if m.perCheck {
+		m.duration.Delete(l)
+	}
 	m.loss.Delete(l)
 	m.results.DeletePartialMatch(l)
+}
+
+// observeDuration adds the probe's duration to its check's histogram or,
+// by default, to its path and kind's, which other checks share and Forget
+// leaves alone.
+func (m *Metrics) observeDuration(c controller.Check, r probes.Result) {
+	if m.perCheck {
+		m.duration.WithLabelValues(c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name).Observe(r.Duration.Seconds())
+		return
+	}
+	m.duration.WithLabelValues(c.Link.Source, c.Link.Path, string(c.Spec.Kind)).Observe(r.Duration.Seconds())
 }
 
 // recordLoss sets the loss ratio from a result that counted echoes. A result
@@ -81,16 +123,17 @@ func (m *Metrics) Forget(c controller.Check) {
 // its series is dropped rather than left at a stale value, and link_up says
 // what happened. One-way beacons are never answered, so their Received says
 // nothing about loss; the receiver judges them.
-func (m *Metrics) recordLoss(c controller.Check, l prometheus.Labels, r probes.Result) {
+func (m *Metrics) recordLoss(c controller.Check, r probes.Result) {
 	if c.Spec.Peer != nil && c.Spec.Peer.OneWay {
 		return
 	}
+	values := []string{c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name}
 	if r.Sent <= 0 {
-		m.loss.Delete(l)
+		m.loss.DeleteLabelValues(values...)
 		return
 	}
 	received := min(max(r.Received, 0), r.Sent)
-	m.loss.With(l).Set(float64(r.Sent-received) / float64(r.Sent))
+	m.loss.WithLabelValues(values...).Set(float64(r.Sent-received) / float64(r.Sent))
 }
 
 func b2f(b bool) float64 {

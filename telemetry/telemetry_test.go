@@ -43,6 +43,33 @@ swarmlink_probe_results_total{cause="timeout",destination="n2",path="overlay",pr
 
 		m.Forget(chk)
 		Expect(testutil.CollectAndCount(reg, "swarmlink_link_up", "swarmlink_probe_results_total",
-			"swarmlink_probe_duration_seconds", "swarmlink_check_passed")).To(Equal(0))
+			"swarmlink_check_passed")).To(Equal(0))
+		Expect(testutil.CollectAndCount(reg, "swarmlink_probe_duration_seconds")).To(Equal(1),
+			"the path's histogram is shared by the path's other checks")
+	})
+
+	It("labels the duration histogram by path and kind, or by check when asked", func() {
+		tcp := chk
+		tcp.Spec.Kind = probes.KindTCP
+		other := tcp
+		other.Link.Destination, other.Spec.Name = "n3", "overlay-tcp-n3"
+		ok := probes.Result{Reachable: true, Passed: true, Cause: probes.CauseOK, Duration: time.Millisecond}
+
+		reg := prometheus.NewRegistry()
+		m := telemetry.New(reg)
+		m.Record(context.Background(), tcp, ok)
+		m.Record(context.Background(), other, ok)
+		Expect(testutil.CollectAndCount(reg, "swarmlink_probe_duration_seconds")).To(Equal(1))
+		h := family(reg, "swarmlink_probe_duration_seconds").GetMetric()[0]
+		Expect(h.GetHistogram().GetSampleCount()).To(BeEquivalentTo(2))
+		Expect(labelMap(h)).To(Equal(map[string]string{"source": "n1", "path": "overlay", "kind": "tcp"}))
+
+		reg = prometheus.NewRegistry()
+		m = telemetry.NewWith(reg, telemetry.Options{PerCheckHistograms: true})
+		m.Record(context.Background(), tcp, ok)
+		m.Record(context.Background(), other, ok)
+		Expect(testutil.CollectAndCount(reg, "swarmlink_probe_duration_seconds")).To(Equal(2))
+		m.Forget(other)
+		Expect(testutil.CollectAndCount(reg, "swarmlink_probe_duration_seconds")).To(Equal(1))
 	})
 })

@@ -102,10 +102,14 @@ function grid(d) {
   return g;
 }
 
+// byName compares node names the way people count: node2 before node10.
+const collator = new Intl.Collator(undefined, { numeric: true });
+const byName = (a, b) => collator.compare(a, b);
+
 // order sorts nodes worst first (by their worst cells on the path, in or
 // out), then by name; or by name only.
 function order(nodes, cells, all) {
-  if (opts.sort === "name") return [...nodes].sort();
+  if (opts.sort === "name") return [...nodes].sort(byName);
   const score = new Map(nodes.map((n) => [n, 0]));
   const keep = new Set(nodes), other = new Set(all);
   for (const [from, byTo] of cells) {
@@ -116,7 +120,7 @@ function order(nodes, cells, all) {
       if (keep.has(to) && other.has(from)) score.set(to, score.get(to) + w);
     }
   }
-  return [...nodes].sort((a, b) => score.get(b) - score.get(a) || a.localeCompare(b));
+  return [...nodes].sort((a, b) => score.get(b) - score.get(a) || byName(a, b));
 }
 
 // heatmap renders one cell per direction.
