@@ -91,7 +91,11 @@ func New(opts Options) (*Agent, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.tracker = newTracker(a.cfg.Alerting)
+	a.tracker = newTracker(a.cfg.Alerting, func(links.LinkState) {
+		if a.views != nil {
+			a.views.Trigger()
+		}
+	})
 	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.NewWith(a.reg, telemetry.Options{PerCheckHistograms: a.cfg.Agent.PerCheckHistograms}), trackerSink{a.tracker}}
 	if a.mesh != nil {
 		a.views = newGatherer(a)

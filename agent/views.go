@@ -100,30 +100,49 @@ func (g *gatherer) Trigger() {
 
 func (g *gatherer) gather(ctx context.Context) {
 	peers := g.a.mesh.source.Peers()
-	views, missing := map[string]links.View{}, map[string]string{}
-	var mu sync.Mutex
+	current := map[string]bool{}
 	var wg sync.WaitGroup
 	for _, p := range peers {
 		if p.Name == "" || p.State == mesh.StateDrain {
 			continue
 		}
+		current[p.Name] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			v, err := g.fetch(ctx, p)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				missing[p.Name] = err.Error()
-				return
-			}
-			views[p.Name] = v
+			g.record(p.Name, v, err)
 		}()
 	}
-	wg.Wait()
 	g.mu.Lock()
-	g.views, g.missing, g.at = views, missing, time.Now()
+	for n := range g.views {
+		if !current[n] {
+			delete(g.views, n)
+		}
+	}
+	for n := range g.missing {
+		if !current[n] {
+			delete(g.missing, n)
+		}
+	}
 	g.mu.Unlock()
+	wg.Wait()
+}
+
+// record keeps one peer's answer as soon as it comes: a peer that does not
+// answer (it waits out the timeout on every path) must not hold up the
+// views of those that do.
+func (g *gatherer) record(name string, v links.View, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err != nil {
+		delete(g.views, name)
+		g.missing[name] = err.Error()
+	} else {
+		delete(g.missing, name)
+		g.views[name] = v
+	}
+	g.at = time.Now()
 }
 
 // fetch asks p for its view over the peer protocol (authenticated and

@@ -195,6 +195,35 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(BeEmpty(), "a pending overlay link does")
 	})
 
+	It("resolves only once what the alert is about is healthy, not when its finding changes shape", func() {
+		pub := links.Finding{ID: "published-port/node3", Kind: links.FindingPublishedPort, Severity: links.SeverityWarning,
+			Node: "node3", To: "node3", Path: links.PathPublished, Cause: "timeout"}
+		failing := links.Cell{From: "node1", To: "node3", Path: links.PathPublished, State: links.Failing,
+			Forward: links.Failing, RoundTrip: links.Failing}
+		diag.Cells = []links.Cell{failing}
+		show([]links.Finding{pub})
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil // e.g. it reads as another kind while an agent restarts
+		step(5 * time.Second)
+		Expect(e.Alerts()).To(HaveLen(1), "node3's published cells still fail")
+		diag.Cells[0].State = links.Healthy
+		step(time.Second)
+		Expect(e.Alerts()).To(BeEmpty(), "healed")
+		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkPublishedPort node3", "resolved SwarmlinkPublishedPort node3"}))
+	})
+
+	It("resolves an alert whose finding is gone after two minutes even if its cells never heal", func() {
+		diag.Cells = []links.Cell{{From: "node1", To: "node3", Path: links.PathOverlay, State: links.Unknown}}
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		diag.Findings = nil
+		step(time.Second)
+		step(time.Minute)
+		Expect(e.Alerts()).To(HaveLen(1), "node3's cells are unknown: not healed yet")
+		step(61 * time.Second)
+		Expect(e.Alerts()).To(BeEmpty())
+	})
+
 	It("waits for a quorum of views: fewer than half of the others present changes nothing", func() {
 		show([]links.Finding{hostOf3}, "node2", "node3")
 		Expect(e.Alerts()).To(BeEmpty())
@@ -240,5 +269,155 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		loss.LossPercent = 30
 		show([]links.Finding{loss})
 		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLoss)))
+	})
+
+	Describe("rules pinned against their mutants (hack/mutants.tsv)", func() {
+		inbound3 := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		only := func(at time.Time, nodes []string, missing ...string) map[string]links.ViewInfo {
+			out := map[string]links.ViewInfo{}
+			for _, n := range nodes {
+				out[n] = links.ViewInfo{Via: links.ViaPublished, Generated: at}
+			}
+			for _, n := range missing {
+				out[n] = links.ViewInfo{Missing: "no answer"}
+			}
+			return out
+		}
+		// showOn is show for a cluster of nodes.
+		showOn := func(nodes []string, fs []links.Finding, missing ...string) {
+			diag.Nodes, diag.Findings, diag.Views = nodes, fs, only(clk.Now(), nodes, missing...)
+			step(time.Second)
+			diag.Views = only(clk.Now().Add(time.Second), nodes, missing...)
+			step(2 * time.Second)
+		}
+		asNode := func(self string) {
+			e = newEngineAs(self)
+			step(2 * time.Minute)
+			diag.Self = self
+		}
+
+		It("changes nothing while cut off, though every view is present", func() {
+			diag.CutOff = true
+			show([]links.Finding{inbound3})
+			Expect(e.Alerts()).To(BeEmpty())
+		})
+
+		It("needs no quorum with a single peer: its missing view does not hold the host alert", func() {
+			host2 := links.Finding{ID: "host-down/node2", Kind: links.FindingHostDown, Severity: links.SeverityCritical, Node: "node2"}
+			showOn([]string{"node1", "node2"}, []links.Finding{host2}, "node2")
+			Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameHostUnreachable)))
+		})
+
+		It("counts the quorum among the other nodes, not itself: one of three others is not half", func() {
+			host4 := links.Finding{ID: "host-down/node4", Kind: links.FindingHostDown, Severity: links.SeverityCritical, Node: "node4"}
+			showOn([]string{"node1", "node2", "node3", "node4"}, []links.Finding{host4}, "node3", "node4")
+			Expect(e.Alerts()).To(BeEmpty())
+		})
+
+		It("fires only on views generated strictly after the finding was first seen; its own view's age does not matter", func() {
+			diag.Findings, diag.Views = []links.Finding{inbound3}, views(clk.Now().Add(time.Second))
+			step(time.Second)
+			step(time.Second)
+			Expect(e.Alerts()).To(BeEmpty(), "views generated the moment the finding was first seen")
+			diag.Views = views(clk.Now().Add(time.Second))
+			diag.Views["node1"] = links.ViewInfo{Via: links.ViaSelf, Generated: t0}
+			step(2 * time.Second)
+			Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeInbound)))
+		})
+
+		DescribeTable("holds an alert while a direction about its node is undecided, for at most 30 s",
+			func(c links.Cell) {
+				diag.Cells = []links.Cell{c}
+				show([]links.Finding{hostOf3}, "node3")
+				Expect(e.Alerts()).To(BeEmpty())
+				for range 10 {
+					diag.Views = views(clk.Now(), "node3")
+					step(3 * time.Second)
+				}
+				Expect(e.Alerts()).To(HaveLen(1))
+			},
+			Entry("its forward record pending", links.Cell{From: "node1", To: "node3", Path: links.PathOverlay, Forward: links.Pending}),
+			Entry("its round trip pending", links.Cell{From: "node3", To: "node2", Path: links.PathOverlay, RoundTrip: links.Pending}),
+		)
+
+		It("is not held by an undecided direction about other nodes", func() {
+			diag.Cells = []links.Cell{{From: "node1", To: "node2", Path: links.PathOverlay, Forward: links.Pending}}
+			show([]links.Finding{hostOf3}, "node3")
+			Expect(e.Alerts()).To(HaveLen(1))
+		})
+
+		It("holds alerts about a returning node for the whole minute after its host alert resolved", func() {
+			show([]links.Finding{hostOf3}, "node3")
+			diag.Findings = nil
+			step(time.Second)
+			show([]links.Finding{inbound3})
+			for range 14 {
+				diag.Views = views(clk.Now())
+				step(3 * time.Second)
+			}
+			Expect(e.Alerts()).To(BeEmpty(), "45 s after the host alert resolved")
+		})
+
+		It("starts no rejoin grace when an alert other than the host alert resolves", func() {
+			show([]links.Finding{inbound3})
+			Expect(e.Alerts()).To(HaveLen(1))
+			diag.Findings = nil
+			step(time.Second)
+			outbound3 := links.Finding{ID: "node-outbound/node3", Kind: links.FindingNodeOutbound, Severity: links.SeverityCritical,
+				Node: "node3", From: "node3", Path: links.PathOverlay, Cause: "timeout"}
+			show([]links.Finding{outbound3})
+			Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeOutbound)))
+		})
+
+		It("designates the first node whose view arrived and that is neither end of the alert", func() {
+			asNode("node2")
+			show([]links.Finding{inbound3}, "node1")
+			Expect(hk.events()).To(HaveLen(1), "node1's view is missing: node2 sends it")
+
+			asNode("node2")
+			oneWays := []links.Finding{
+				{ID: "one-way/node1/node3", Kind: links.FindingOneWay, From: "node1", To: "node3", Path: links.PathOverlay, Cause: "timeout"},
+				{ID: "one-way/node3/node1", Kind: links.FindingOneWay, From: "node3", To: "node1", Path: links.PathOverlay, Cause: "timeout"}}
+			show(oneWays)
+			Expect(hk.events()).To(HaveLen(2), "node1 is an end of both: node2 sends them")
+		})
+
+		It("sends from every node when every node is at fault, and a check's alert from its own node", func() {
+			down := links.Finding{ID: "link-down/node1/node2", Kind: links.FindingLinkDown, From: "node1", To: "node2",
+				Path: links.PathOverlay, Cause: "timeout"}
+			showOn([]string{"node1", "node2"}, []links.Finding{down})
+			Expect(hk.events()).To(HaveLen(1))
+
+			asNode("node1")
+			checkDB := links.Finding{ID: "check-failed///node1/db", Kind: links.FindingCheckFailed, From: "node1", To: "db:5432",
+				Path: links.PathDirect, Probe: "db", Cause: "refused"}
+			show([]links.Finding{checkDB})
+			Expect(hk.events()).To(HaveLen(1), "a check is not shared: node1 sends its own")
+		})
+
+		It("holds a new finding for Settle, though fresh views show it", func() {
+			var err error
+			am, hk = &recorder{name: "am", dedup: true}, &recorder{name: "hook"}
+			e, err = alert.New(alert.Options{Config: alert.Config{Settle: 20 * time.Second}, Self: "node1", Queue: newMemKV(),
+				State: newMemKV(), Notifiers: []alert.Notifier{am, hk}, Clock: clk, Log: testLogger(),
+				Diagnose: func(context.Context) links.Diagnosis { return diag }})
+			Expect(err).NotTo(HaveOccurred())
+			step(2 * time.Minute)
+			show([]links.Finding{inbound3})
+			Expect(e.Alerts()).To(BeEmpty(), "3 s of the 20 s settle")
+			for range 7 {
+				diag.Views = views(clk.Now())
+				step(3 * time.Second)
+			}
+			Expect(e.Alerts()).To(HaveLen(1))
+		})
+
+		It("raises loss from exactly the configured loss percent", func() {
+			loss := links.Finding{ID: "loss/node2", Kind: links.FindingLoss, Severity: links.SeverityWarning, Node: "node2",
+				To: "node2", Path: links.PathOverlay, Cause: "loss", LossPercent: 20}
+			show([]links.Finding{loss})
+			Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLoss)))
+		})
 	})
 })

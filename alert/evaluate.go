@@ -20,6 +20,7 @@ type tracked struct {
 	Notified   bool      `json:"notified"`    // the "firing" messages are queued: never queue them again
 	NotifiedTo []string  `json:"notified_to"` // the notifiers that get its firing (and so its resolved) message
 	restored   bool      // loaded from the store, not yet seen again in a diagnosis
+	gone       time.Time // when its finding was last missing from the diagnosis (zero: it is there)
 }
 
 // Evaluate renders the diagnosis into alerts and fires, updates and
@@ -96,9 +97,15 @@ func (e *Engine) reconcile(now time.Time, found []Alert, d links.Diagnosis) {
 	for fp, t := range e.active {
 		if a, ok := byFP[fp]; ok {
 			t.Alert.Evidence, t.Alert.Summary, t.Alert.Advice, t.restored = a.Evidence, a.Summary, a.Advice, false
-			t.Alert.Hosts = a.Hosts
+			t.Alert.Hosts, t.gone = a.Hosts, time.Time{}
 			t.Alert.Description = describe(t.Alert)
-		} else if !t.restored || e.settled(t.Alert, now, d) {
+			continue
+		}
+		if t.gone.IsZero() {
+			t.gone = now
+		}
+		if (!t.restored || e.settled(t.Alert, now, d)) && (e.opts.Diagnose == nil || healed(t.Alert, d) ||
+			now.Sub(t.gone) >= maxUnhealed) {
 			e.resolve(t, now)
 		}
 	}
@@ -112,6 +119,37 @@ func (e *Engine) reconcile(now time.Time, found []Alert, d links.Diagnosis) {
 			e.fire(a, now, d)
 		}
 	}
+}
+
+// maxUnhealed bounds how long an alert whose finding is gone waits for its
+// links to be healthy before it resolves anyway.
+const maxUnhealed = 2 * time.Minute
+
+// healed reports that what an alert is about is healthy again, not only
+// that its finding is gone: a fault seen half-way (an agent restarting, a
+// finding changing its kind) must not resolve an alert and fire it again.
+// Its path's cells about its node (or between its two ends) must all be
+// healthy; a check's alert, its check passing.
+func healed(a Alert, d links.Diagnosis) bool {
+	if a.Probe != "" {
+		i := slices.IndexFunc(d.Checks, func(s LinkState) bool { return s.Probe == a.Probe })
+		return i < 0 || d.Checks[i].Status != LinkFailing
+	}
+	for _, c := range d.Cells {
+		if (a.Path == PathAll || c.Path == a.Path) && about(a, c) && c.State != links.Healthy {
+			return false
+		}
+	}
+	return true
+}
+
+// about reports a cell an alert is about: one touching its node, or one
+// between its two ends.
+func about(a Alert, c links.Cell) bool {
+	if a.Node != "" {
+		return c.From == a.Node || c.To == a.Node
+	}
+	return (c.From == a.Source && c.To == a.Destination) || (c.From == a.Destination && c.To == a.Source)
 }
 
 // mayFire holds a new alert during the grace period, while its evidence is

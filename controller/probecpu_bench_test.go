@@ -25,33 +25,39 @@ import (
 const probeInterval = 10 * time.Second
 
 // BenchmarkProbeCPU runs N TCP checks every 10 s against a loopback
-// listener for one whole interval, once through the controller (with the
-// metrics sink, as an agent runs it) and once as a bare loop that dials the
-// same N targets evenly spread over the interval from one goroutine. It
-// reports CPU per probe (user+system, the listener's share included in
-// both), the probes that did not run in the interval ("missed"), the p99
-// lateness (the controller's from its histogram's buckets, so an upper
-// bound; the bare loop's exact: on a loaded machine its ticker is late too)
-// and VmRSS at the end. Read the ratio controller/bare of cpu-µs/probe of one run; run
-// one case per process (-bench 'ProbeCPU/n=5000/controller$') to read its RSS.
-// It takes 10 s per case whatever -benchtime says.
+// listener for one whole interval: through the controller (with the metrics
+// sink, as an agent runs it), and as two baselines that dial the same N
+// targets evenly spread over the interval: "bare", one ticker tick and one
+// goroutine per dial, and "pool", the tighter one, a ticker at the
+// scheduler's resolution feeding 64 workers (the scheduler's shape without
+// heap, status or metrics). It reports CPU per probe (user+system, the
+// listener's share included in all), the probes that did not run in the
+// interval ("missed"), the p99 lateness (the controller's from its
+// histogram's buckets, so an upper bound; the bare loop's exact: on a loaded
+// machine its ticker is late too) and VmRSS at the end. Read the ratio
+// controller/baseline of cpu-µs/probe of one run; run one case per process
+// (-bench 'ProbeCPU/^n=5000$/^controller$') to read its RSS. It takes 10 s
+// per case whatever -benchtime says.
 func BenchmarkProbeCPU(b *testing.B) {
 	for _, n := range []int{100, 1000, 5000} {
 		b.Run(fmt.Sprintf("n=%d/bare", n), func(b *testing.B) { probeCPU(b, n, bareLoop) })
-		b.Run(fmt.Sprintf("n=%d/controller", n), func(b *testing.B) { probeCPU(b, n, controllerLoop) })
+		b.Run(fmt.Sprintf("n=%d/pool", n), func(b *testing.B) { probeCPU(b, n, poolLoop) })
+		b.Run(fmt.Sprintf("n=%d/controller", n), func(b *testing.B) { probeCPU(b, n, controllerLoop(true)) })
+		b.Run(fmt.Sprintf("n=%d/controller-nometrics", n), func(b *testing.B) { probeCPU(b, n, controllerLoop(false)) })
 	}
 }
 
 // loopFunc runs n checks against addr for one interval and returns how
-// many distinct checks ran, and the registry it exported to (or nil).
-type loopFunc func(b *testing.B, n int, addr string) (ran int, reg *prometheus.Registry)
+// many distinct checks ran, the registry it exported to (or nil) and the
+// CPU the process used over the interval. Setting up (building the checks,
+// the controller's first reconcile) is left out: over one interval it
+// would weigh as much as the runs, over a day nothing.
+type loopFunc func(b *testing.B, n int, addr string) (ran int, reg *prometheus.Registry, used time.Duration)
 
 func probeCPU(b *testing.B, n int, loop loopFunc) {
 	addr := acceptAndClose(b)
 	for b.Loop() {
-		cpu := processCPU()
-		ran, reg := loop(b, n, addr)
-		used := processCPU() - cpu
+		ran, reg, used := loop(b, n, addr)
 		b.ReportMetric(float64(used.Microseconds())/float64(max(ran, 1)), "cpu-µs/probe")
 		b.ReportMetric(float64(n-ran), "missed")
 		if reg != nil {
@@ -64,7 +70,8 @@ func probeCPU(b *testing.B, n int, loop loopFunc) {
 // bareLoop dials the n targets, one every interval/n from one ticker, each
 // dial in its own goroutine so that a slow one does not hold up the rest
 // (on a loaded machine a sequential loop falls behind its schedule).
-func bareLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry) {
+func bareLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry, time.Duration) {
+	cpu := processCPU()
 	every := probeInterval / time.Duration(n)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -85,14 +92,55 @@ func bareLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry) {
 		})
 	}
 	wg.Wait()
+	used := processCPU() - cpu
 	slices.Sort(late)
 	b.ReportMetric(float64(late[n*99/100].Microseconds())/1000, "lateness-p99-ms")
-	return n - int(failed.Load()), nil
+	return n - int(failed.Load()), nil, used
+}
+
+// poolLoop is the tighter baseline: the scheduler's shape without the
+// scheduler. One ticker every controller.DefaultResolution hands the dials
+// due in that slot to 64 long-lived workers.
+func poolLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry, time.Duration) {
+	cpu := processCPU()
+	slots := int(probeInterval / controller.DefaultResolution)
+	tick := time.NewTicker(controller.DefaultResolution)
+	defer tick.Stop()
+	work := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range 64 {
+		wg.Go(func() {
+			for range work {
+				if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+					_ = c.Close()
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	sent := 0
+	for slot := range slots {
+		<-tick.C
+		for ; sent < (slot+1)*n/slots; sent++ {
+			work <- struct{}{}
+		}
+	}
+	close(work)
+	wg.Wait()
+	return int(ok.Load()), nil, processCPU() - cpu
 }
 
 // controllerLoop runs n TCP checks through a controller for one interval
-// (every check's first run falls inside it) and counts the checks that ran.
-func controllerLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry) {
+// (every check's first run falls inside it) and counts the checks that ran;
+// with metrics, results also go to the telemetry sink, as in an agent.
+func controllerLoop(metrics bool) loopFunc {
+	return func(b *testing.B, n int, addr string) (int, *prometheus.Registry, time.Duration) {
+		return runController(b, n, addr, metrics)
+	}
+}
+
+func runController(b *testing.B, n int, addr string, metrics bool) (int, *prometheus.Registry, time.Duration) {
 	reg := prometheus.NewRegistry()
 	sink := &keySink{seen: make(map[string]bool, n)}
 	checks := make([]controller.Check, n)
@@ -104,13 +152,18 @@ func controllerLoop(b *testing.B, n int, addr string) (int, *prometheus.Registry
 				Expect: probes.ExpectReachable},
 			Interval: probeInterval}
 	}
+	sinks := controller.MultiSink{sink}
+	if metrics {
+		sinks = append(sinks, telemetry.New(reg))
+	}
 	ctrl := controller.New(controller.Options{Sources: []controller.Source{&benchSource{checks: checks}},
-		Probers: probes.Registry{probes.KindTCP: &probes.TCP{}}, Registerer: reg,
-		Sink: controller.MultiSink{telemetry.New(reg), sink}})
+		Probers: probes.Registry{probes.KindTCP: &probes.TCP{}}, Registerer: reg, Sink: sinks})
 	ctx, cancel := context.WithTimeout(context.Background(), probeInterval+probeInterval/50+100*time.Millisecond)
 	defer cancel()
+	ctrl.Reconcile(ctx) // starts every job; Start's own first reconcile then finds them unchanged
+	cpu := processCPU()
 	_ = ctrl.Start(ctx)
-	return sink.count(), reg
+	return sink.count(), reg, processCPU() - cpu
 }
 
 // keySink counts the distinct checks that passed.

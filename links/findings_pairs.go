@@ -52,11 +52,13 @@ func (f *finder) pairs(path string) {
 				Summary:  fmt.Sprintf("%s ↔ %s is down on the %s path in both directions (%s)", a, b, path, c.Cause),
 				Evidence: f.evidence(i, j)}, i, j)
 		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded):
+			// The reverse is not claimed: if it is lossy, its loss is a
+			// finding of its own.
 			f.add(Finding{Kind: FindingOneWay, From: c.From, To: c.To, Path: path, Cause: c.Cause,
-				Summary: fmt.Sprintf("%s → %s is broken on the %s path in that direction only (%s); %s → %s works",
-					c.From, c.To, path, c.Cause, c.To, c.From),
+				Summary: fmt.Sprintf("%s → %s is broken on the %s path in that direction only (%s); %s → %s %s",
+					c.From, c.To, path, c.Cause, c.To, c.From, reverseWorks(rev)),
 				Advice:   fmt.Sprintf("look for a rule dropping packets from %s at %s (or on the way out of %s)", c.From, c.To, c.From),
-				Evidence: f.evidence(i, j)}, i, j)
+				Evidence: f.evidence(i, j)}, i)
 		default:
 			f.add(Finding{Kind: FindingLinkDown, From: c.From, To: c.To, Path: path, Cause: c.Cause,
 				Summary:  fmt.Sprintf("%s → %s is down on the %s path (%s); the reverse is not known", c.From, c.To, path, c.Cause),
@@ -99,6 +101,13 @@ func (f *finder) loss(path string) {
 			Summary:  fmt.Sprintf("%.0f%% of packets %s → %s on the %s path are lost", c.LossPercent, c.From, c.To, path),
 			Evidence: f.evidence(i)}, i)
 	}
+}
+
+func reverseWorks(rev Cell) string {
+	if rev.State == Degraded {
+		return fmt.Sprintf("works, losing %.0f%%", rev.LossPercent)
+	}
+	return "works"
 }
 
 func meanLoss(cells []Cell, idx []int) float64 {

@@ -96,8 +96,8 @@ func (f fault) peerStates(n, p, path string) []links.LinkState {
 	}
 	if f.broken(back) {
 		arrival.Status, arrival.Cause = links.Failing, "missing"
-	} else if l := f.loss[back]; l > 0 || !f.roundTripLossOnly {
-		arrival.LossPercent, arrival.MeasuresLoss = l, !f.roundTripLossOnly
+	} else if l := f.loss[back]; !f.roundTripLossOnly { // arrivals that do not count beacons see no loss
+		arrival.LossPercent, arrival.MeasuresLoss = l, true
 		if l >= 10 {
 			arrival.Status = links.Degraded
 		}

@@ -34,6 +34,9 @@ func (s Sample) Key() Key {
 type TrackerOptions struct {
 	For          func(path, probe string) Hysteresis // required
 	DegradedLoss float64                             // percent; a working link losing this much is degraded; default 10
+	// OnChange, when set, is told of every status change, under the
+	// tracker's lock: it must not block (the agent asks for fresh views).
+	OnChange func(LinkState)
 }
 
 // Tracker holds the hysteresis state of every link of one agent: the one
@@ -83,10 +86,13 @@ func (t *Tracker) Observe(s Sample) {
 			Probe: s.Probe, Role: s.Role, Direction: s.Direction, Status: Unknown, Phase: PhaseActive}}
 		t.links[k] = l
 	}
-	l.observe(s, t.opts.DegradedLoss)
+	if l.observe(s, t.opts.DegradedLoss) && t.opts.OnChange != nil {
+		t.opts.OnChange(l.state)
+	}
 }
 
-func (l *tracked) observe(s Sample, degradedLoss float64) {
+// observe adds one result and reports whether the status changed.
+func (l *tracked) observe(s Sample, degradedLoss float64) bool {
 	l.window = appendBounded(l.window, s.Passed, l.h.Window)
 	if s.LossPercent >= 0 && s.Passed { // a failed run's 100 % is the failure, not partial loss
 		l.loss = appendBounded(l.loss, s.LossPercent, l.h.Window)
@@ -100,7 +106,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) {
 	case l.failing && l.state.OKRun >= l.h.RecoverAfter:
 		l.failing = false
 		l.window = l.window[len(l.window)-min(l.state.OKRun, len(l.window)):]
-		l.loss = l.loss[len(l.loss)-min(l.state.OKRun, len(l.loss)):] // what it lost while failing is not loss now
+		l.loss = nil // what it lost while failing, or while it healed, is not loss now
 	case !l.failing && count(l.window, false) >= l.h.FailingAfter:
 		l.failing = true
 	}
@@ -109,11 +115,13 @@ func (l *tracked) observe(s Sample, degradedLoss float64) {
 	if !s.Passed {
 		st.Leg = s.Leg
 	}
-	st.LossPercent, st.MeasuresLoss = mean(l.loss), len(l.loss) > 0
+	st.LossPercent, st.MeasuresLoss = mean(l.loss), st.MeasuresLoss || s.LossPercent >= 0
+	changed := false
 	if next := l.status(s.Passed, degradedLoss); next != st.Status {
-		st.Status, st.Since = next, s.At
+		st.Status, st.Since, changed = next, s.At, true
 	}
 	st.Confirmed = l.failing || st.OKRun >= l.h.RecoverAfter
+	return changed
 }
 
 func (l *tracked) status(lastOK bool, degradedLoss float64) State {

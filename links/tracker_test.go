@@ -67,6 +67,28 @@ var _ = Describe("Tracker", func() {
 		Expect(udp(6, true, 20)).To(Equal(links.Degraded), "mean 10 %: real partial loss after the heal still counts")
 	})
 
+	It("tells its watcher of every status change, and only of changes", func() {
+		var seen []links.State
+		tr = links.NewTracker(links.TrackerOptions{OnChange: func(s links.LinkState) { seen = append(seen, s.Status) },
+			For: func(string, string) links.Hysteresis { return links.Hysteresis{FailingAfter: 2, Window: 3, RecoverAfter: 1} }})
+		for i, ok := range []bool{true, true, false, false, false, true} {
+			tcp(i, ok)
+		}
+		Expect(seen).To(Equal([]links.State{links.Healthy, links.Pending, links.Failing, links.Healthy}))
+	})
+
+	It("forgets, on recovery, the loss of the runs that healed it", func() {
+		udp := func(i int, passed bool, loss float64) links.State {
+			return feed("overlay-udp", links.RoleUDP, links.Outbound, t0.Add(time.Duration(i)*time.Second), passed, loss)
+		}
+		for i := range 3 {
+			udp(i, false, 100)
+		}
+		udp(3, true, 67) // the run the heal cut through: partly answered
+		Expect(udp(4, true, 0)).To(Equal(links.Healthy), "recovered: the healing run's 67 % is not loss")
+		Expect(udp(5, true, 0)).To(Equal(links.Healthy))
+	})
+
 	It("never judges one-way beacons by their sender; their receiver's arrivals count", func() {
 		Expect(feed("overlay-oneway", links.RoleOneWay, links.Outbound, t0, true, -1)).To(BeEmpty())
 		Expect(feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)).To(Equal(links.Healthy))
@@ -93,5 +115,76 @@ var _ = Describe("Tracker", func() {
 		Expect(tr.States()).To(HaveLen(1), "another path's removal leaves it")
 		tr.ForgetInbound("node2", ov, t0.Add(time.Second))
 		Expect(tr.States()).To(BeEmpty())
+	})
+
+	It("takes a result started exactly at the removal: only earlier ones are stragglers", func() {
+		tcp(0, true)
+		tr.Forget(links.Key{Peer: "node2", Path: ov, Probe: "overlay-tcp", Direction: links.Outbound}, t0.Add(5*time.Second))
+		Expect(tcp(5, true)).To(Equal(links.Healthy))
+	})
+
+	It("confirms a healthy link after exactly R successes", func() {
+		tcp(0, true)
+		Expect(tr.States()[0].Confirmed).To(BeFalse(), "one success of R = 2")
+		tcp(1, true)
+		Expect(tr.States()[0].Confirmed).To(BeTrue(), "R = 2 successes")
+	})
+
+	It("keeps the lost leg of the last failure over later passes, and Since at the status change", func() {
+		large := func(i int, passed bool, leg string) links.LinkState {
+			tr.Observe(links.Sample{Agent: "node1", Peer: "node2", Path: ov, Probe: "overlay-large", Role: links.RoleLarge,
+				Direction: links.Outbound, Passed: passed, Cause: "mtu", Leg: leg, LossPercent: -1, At: t0.Add(time.Duration(i) * time.Second)})
+			return tr.States()[0]
+		}
+		Expect(large(0, true, "").Since).To(Equal(t0))
+		Expect(large(1, true, "").Since).To(Equal(t0), "healthy since the first result, not the last")
+		large(2, false, "reply")
+		Expect(large(3, true, "").Leg).To(Equal("reply"), "the leg is the last failure's")
+	})
+
+	It("keeps the peer's inbound links while another outbound link to it remains", func() {
+		tcp(0, true)
+		feed("overlay-udp", links.RoleUDP, links.Outbound, t0, true, 0)
+		feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)
+		tr.Forget(links.Key{Peer: "node2", Path: ov, Probe: "overlay-tcp", Direction: links.Outbound}, t0.Add(time.Second))
+		Expect(tr.States()).To(ConsistOf(HaveField("Probe", "overlay-arrival"), HaveField("Probe", "overlay-udp")))
+	})
+
+	It("forgets an inbound link alone, and the last outbound link takes only its own peer's inbound links", func() {
+		feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)
+		feed("published-arrival", links.RoleArrival, links.Inbound, t0, true, -1)
+		tr.Observe(links.Sample{Agent: "node1", Peer: "node3", Path: ov, Probe: "overlay-arrival", Role: links.RoleArrival,
+			Direction: links.Inbound, Passed: true, LossPercent: -1, At: t0})
+		tr.Forget(links.Key{Peer: "node2", Path: ov, Probe: "overlay-arrival", Direction: links.Inbound}, t0.Add(time.Second))
+		Expect(tr.States()).To(HaveLen(2), "forgetting an inbound link takes no other")
+		tcp(2, true)
+		tr.Forget(links.Key{Peer: "node2", Path: ov, Probe: "overlay-tcp", Direction: links.Outbound}, t0.Add(3*time.Second))
+		Expect(tr.States()).To(ConsistOf(HaveField("Peer", "node3")), "node3's inbound link is not node2's")
+	})
+
+	It("forgets only that peer's inbound links on that path", func() {
+		tcp(0, true)
+		feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)
+		tr.Observe(links.Sample{Agent: "node1", Peer: "node3", Path: ov, Probe: "overlay-arrival", Role: links.RoleArrival,
+			Direction: links.Inbound, Passed: true, LossPercent: -1, At: t0})
+		tr.ForgetInbound("node2", ov, t0.Add(time.Second))
+		Expect(tr.States()).To(ConsistOf(HaveField("Probe", "overlay-tcp"), HaveField("Peer", "node3")))
+	})
+
+	It("pauses only the links to that peer", func() {
+		tcp(0, true)
+		tr.Observe(links.Sample{Agent: "node1", Peer: "node3", Path: ov, Probe: "overlay-tcp", Role: links.RoleTCP,
+			Direction: links.Outbound, Passed: true, LossPercent: -1, At: t0})
+		tr.Pause("node3", true)
+		Expect(tr.States()).To(ConsistOf(
+			And(HaveField("Peer", "node2"), HaveField("Phase", links.PhaseActive)),
+			And(HaveField("Peer", "node3"), HaveField("Phase", links.PhasePaused))))
+	})
+
+	It("counts failures over the whole window of N results", func() {
+		for i, ok := range []bool{false, true, true, false} {
+			tcp(i, ok)
+		}
+		Expect(tcp(4, false)).To(Equal(links.Failing), "3 failures in the last 5, the first of them 5 results ago")
 	})
 })
