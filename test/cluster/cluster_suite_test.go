@@ -41,6 +41,10 @@ var _ = Describe("fault rules", func() {
 			"-p", "tcp", "--dport", "9470", "-m", "comment", "--comment", RuleComment, "-j", "DROP"}))
 		Expect(r.args("-D")[3]).To(Equal("-D"))
 	})
+	It("an MTU black hole matches VXLAN whose outer IP packet is L bytes or longer", func() {
+		Expect(vxlanLonger(1000)).To(Equal([]string{"-p", "udp", "--dport", "4789", "-m", "length", "--length", "1000:65535"}))
+		Expect(VXLANOverhead).To(Equal(50), "outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14")
+	})
 })
 
 var _ = Describe("options", func() {

@@ -92,7 +92,45 @@ func DropOneWay(ctx context.Context, from, to *Node, proto string, port int) (He
 // ones time out. (Lowering a veth's MTU does not make one here: the bridge
 // refragments VXLAN packets, whose DF bit is clear.)
 func MTUBlackHole(ctx context.Context, n *Node) (Heal, error) {
-	m := []string{"-p", "udp", "--dport", vxlanPort, "-m", "length", "--length", "1000:65535"}
+	return MTUBlackHoleTo(ctx, n, 1000)
+}
+
+// MTUBlackHoleTo drops the VXLAN packets arriving at n whose outer IP packet
+// is length bytes or longer (iptables' length match counts the whole IP
+// packet, header included): the receiving side of a black hole.
+func MTUBlackHoleTo(ctx context.Context, n *Node, length int) (Heal, error) {
+	return injectRules(ctx, n, dropRule{"filter", "INPUT", vxlanLonger(length)})
+}
+
+// MTUBlackHoleFrom drops the VXLAN packets leaving n whose outer IP packet is
+// length bytes or longer: the sending side of a black hole.
+func MTUBlackHoleFrom(ctx context.Context, n *Node, length int) (Heal, error) {
+	return injectRules(ctx, n, dropRule{"filter", "OUTPUT", vxlanLonger(length)})
+}
+
+func vxlanLonger(length int) []string {
+	return []string{"-p", "udp", "--dport", vxlanPort, "-m", "length", "--length", strconv.Itoa(length) + ":65535"}
+}
+
+// VXLANOverhead is what VXLAN adds around an overlay IP packet on the
+// underlay: outer IPv4 (20), UDP (8), VXLAN (8) and the inner Ethernet
+// header (14). An outer IP packet of L bytes carries an inner IP packet of
+// L − VXLANOverhead bytes.
+const VXLANOverhead = 20 + 8 + 8 + 14
+
+// DropOverlayBetween drops the overlay data plane in one direction of one
+// pair: VXLAN from from's underlay address arriving at to (to's INPUT). The
+// reverse direction, and everything else either node sends, is untouched.
+func DropOverlayBetween(ctx context.Context, from, to *Node) (Heal, error) {
+	m := []string{"-s", from.Addr, "-p", "udp", "--dport", vxlanPort}
+	return injectRules(ctx, to, dropRule{"filter", "INPUT", m})
+}
+
+// LossTo drops a random share p (0 < p < 1) of the VXLAN packets arriving at
+// n (iptables statistic, random mode: this kernel has no netem).
+func LossTo(ctx context.Context, n *Node, p float64) (Heal, error) {
+	m := []string{"-p", "udp", "--dport", vxlanPort, "-m", "statistic", "--mode", "random",
+		"--probability", strconv.FormatFloat(p, 'f', -1, 64)}
 	return injectRules(ctx, n, dropRule{"filter", "INPUT", m})
 }
 

@@ -21,6 +21,9 @@ func (n *Node) NetCommand(name string, args ...string) *exec.Cmd {
 	return exec.Command("nsenter", append([]string{"--net=" + netnsPath(n.names.NS), name}, args...)...)
 }
 
+// NetNS is the path of n's pinned network namespace, for DialIn.
+func (n *Node) NetNS() string { return netnsPath(n.names.NS) }
+
 // Listen opens a listener (network "tcp" or "udp"... as net.Listen) on addr
 // inside n's network namespace, so that containers and other nodes reach it
 // at one of the node's addresses. The socket belongs to the namespace it was

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,15 +30,22 @@ const (
 	meshTimeout  = time.Second
 )
 
-// Link is one entry of /api/v1/links.
+// Link is one entry of /api/v1/links: the old view's one link per peer,
+// path and direction (state, probes), or links.View's one LinkState per
+// probe (status, probe, role). links() folds the latter into the former.
 type Link struct {
-	Peer      string       `json:"peer"`
-	Path      string       `json:"path"`
-	Direction string       `json:"direction"`
-	State     string       `json:"state"`
-	Cause     string       `json:"cause"`
-	Message   string       `json:"message"`
-	Probes    []ProbeState `json:"probes"`
+	Agent       string       `json:"agent"`
+	Peer        string       `json:"peer"`
+	Path        string       `json:"path"`
+	Probe       string       `json:"probe"`
+	Role        string       `json:"role"`
+	Direction   string       `json:"direction"`
+	State       string       `json:"state"`
+	Status      string       `json:"status"`
+	Cause       string       `json:"cause"`
+	Message     string       `json:"message"`
+	LossPercent float64      `json:"loss_percent"`
+	Probes      []ProbeState `json:"probes"`
 }
 
 // ProbeState is one probe's last result on an outbound link.
@@ -48,57 +56,65 @@ type ProbeState struct {
 	Message string `json:"message"`
 }
 
+// MTU is one measured MTU of links.View: the largest UDP payload that
+// crossed from → to on path.
+type MTU struct {
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Path       string    `json:"path"`
+	Largest    int       `json:"largest"`
+	Ceiling    int       `json:"ceiling"`
+	OverlayMTU int       `json:"overlay_mtu"`
+	Probes     int       `json:"probes"`
+	Measured   time.Time `json:"measured"`
+}
+
 // LinksView is /api/v1/links.
 type LinksView struct {
 	Node  string `json:"node"`
 	Links []Link `json:"links"`
+	MTU   []MTU  `json:"mtu"`
 }
 
-// Find returns the link to or from peer on path in direction.
+// stateRank orders states from best to worst, to fold a link's probes.
+var stateRank = map[string]int{"healthy": 0, "pending": 1, "degraded": 2, "unknown": 3, "failing": 4}
+
+// Find returns the link to or from peer on path in direction: with one
+// LinkState per probe, the worst of them, its probes listed in Probes.
+// Beacons sent (role oneway) are left out: only their receiver judges them.
 func (v LinksView) Find(peer, path, dir string) (Link, bool) {
+	var out Link
+	found := false
 	for _, l := range v.Links {
-		if l.Peer == peer && l.Path == path && l.Direction == dir {
-			return l, true
+		if l.Peer != peer || l.Path != path || l.Direction != dir || l.Role == "oneway" {
+			continue
+		}
+		if l.State == "" { // links.View
+			l.State = l.Status
+			l.Probes = []ProbeState{{Name: l.Probe, Passed: l.Cause == "ok", Cause: l.Cause, Message: l.Message}}
+		}
+		if !found {
+			out, found = l, true
+			continue
+		}
+		out.Probes = append(out.Probes, l.Probes...)
+		if stateRank[l.State] > stateRank[out.State] {
+			out.State, out.Cause, out.Message = l.State, l.Cause, l.Message
 		}
 	}
-	return Link{}, false
+	return out, found
 }
 
-// Peers lists the peers the view names, once each.
+// Peers lists the mesh peers the view names (on the overlay or published
+// path: not the targets of user checks), once each.
 func (v LinksView) Peers() []string {
 	var out []string
 	for _, l := range v.Links {
-		if len(out) == 0 || out[len(out)-1] != l.Peer {
+		if slices.Contains(meshPaths, l.Path) && !slices.Contains(out, l.Peer) {
 			out = append(out, l.Peer)
 		}
 	}
 	return out
-}
-
-// Cell is one directed cell of /api/v1/matrix.
-type Cell struct {
-	From, To, Path, State, Forward, Cause, Message string
-	RoundTrip                                      string `json:"roundtrip"`
-}
-
-// Matrix is /api/v1/matrix.
-type Matrix struct {
-	Nodes      []string          `json:"nodes"`
-	Paths      []string          `json:"paths"`
-	Cells      []Cell            `json:"cells"`
-	Verdict    string            `json:"verdict"`
-	Broken     []string          `json:"broken"`
-	Unanswered map[string]string `json:"unanswered"`
-}
-
-// Cell returns the cell from → to on path.
-func (m Matrix) Cell(from, to, path string) (Cell, bool) {
-	for _, c := range m.Cells {
-		if c.From == from && c.To == to && c.Path == path {
-			return c, true
-		}
-	}
-	return Cell{}, false
 }
 
 // HistoryItem is one result of /api/v1/history.
@@ -184,12 +200,6 @@ func links(ctx context.Context, n *cluster.Node) (LinksView, error) {
 	return v, getJSON(ctx, agentURL(n), "/api/v1/links", &v)
 }
 
-// matrix reads a node's /api/v1/matrix.
-func matrix(ctx context.Context, n *cluster.Node) (Matrix, error) {
-	var m Matrix
-	return m, getJSON(ctx, agentURL(n), "/api/v1/matrix", &m)
-}
-
 // history queries a node's /api/v1/history with filters.
 func history(ctx context.Context, n *cluster.Node, filters url.Values) ([]HistoryItem, error) {
 	var h struct {
@@ -261,8 +271,8 @@ func meshHealthy(ctx context.Context) error {
 				}
 			}
 		}
-		if len(v.Links) != len(meshPaths)*2*(len(suite.Nodes)-1) {
-			bad = append(bad, fmt.Sprintf("%s lists %d links, want %d", n.Name, len(v.Links), len(meshPaths)*2*(len(suite.Nodes)-1)))
+		if peers := v.Peers(); len(peers) != len(suite.Nodes)-1 {
+			bad = append(bad, fmt.Sprintf("%s lists links with %v, want the %d other nodes", n.Name, peers, len(suite.Nodes)-1))
 		}
 	}
 	if len(bad) > 0 {

@@ -163,7 +163,7 @@ type AMAlert struct {
 
 func (a AMAlert) String() string {
 	l := a.Labels
-	return fmt.Sprintf("%s %s→%s %s %s", l["alertname"], l["source"], l["destination"], l["path"], l["cause"])
+	return fmt.Sprintf("%s node=%s %s→%s %s %s", l["alertname"], l["node"], l["source"], l["destination"], l["path"], l["cause"])
 }
 
 // amActive returns the alerts Alertmanager holds as active (not resolved).
@@ -172,9 +172,11 @@ func amActive(ctx context.Context) ([]AMAlert, error) {
 	return out, getJSON(ctx, am.URL(), "/api/v2/alerts?active=true", &out)
 }
 
-// amMentions matches an Alertmanager alert whose source or destination is node.
+// amMentions matches an Alertmanager alert whose node, source or
+// destination is node.
 func amMentions(node string) gtypes.GomegaMatcher {
-	return Or(HaveField("Labels", HaveKeyWithValue("source", node)),
+	return Or(HaveField("Labels", HaveKeyWithValue("node", node)),
+		HaveField("Labels", HaveKeyWithValue("source", node)),
 		HaveField("Labels", HaveKeyWithValue("destination", node)))
 }
 

@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/swarmlink/swarmlink/test/cluster"
+)
+
+// Lower-level facts the diagnosis specs check next to the diagnosis: what
+// each fault does to the agents' own links and history.
+
+// linkFact is a lower-level fact a fault must make true in an agent's own
+// /api/v1/links: at node, the link with peer on path in dir (one probe of
+// it if probe is set) is in state (or, with "!failing", anything else),
+// with cause if set.
+type linkFact struct {
+	node, peer       *cluster.Node
+	path, dir, probe string
+	state, cause     string
+}
+
+func (f linkFact) String() string {
+	return fmt.Sprintf("%s: %s %s %s %s", f.node.Name, f.peer.Name, f.path, f.dir, f.probe)
+}
+
+// check says why the fact does not hold in v.
+func (f linkFact) check(v LinksView) error {
+	l, ok := v.Find(f.peer.Name, f.path, f.dir)
+	if !ok {
+		return fmt.Errorf("%s: no such link", f)
+	}
+	state, cause := l.State, l.Cause
+	if f.probe != "" {
+		i := slices.IndexFunc(l.Probes, func(p ProbeState) bool { return p.Name == f.probe })
+		if i < 0 {
+			return fmt.Errorf("%s: no such probe in %+v", f, l.Probes)
+		}
+		state, cause = "failing", l.Probes[i].Cause
+		if l.Probes[i].Passed {
+			state = "healthy"
+		}
+	}
+	switch {
+	case f.state == "!failing" && state == "failing", f.state != "!failing" && state != f.state:
+		return fmt.Errorf("%s is %s, want %s: %+v", f, state, f.state, l)
+	case f.cause != "" && cause != f.cause:
+		return fmt.Errorf("%s has cause %s, want %s: %+v", f, cause, f.cause, l)
+	}
+	return nil
+}
+
+// factErrors says which facts do not hold now.
+func factErrors(ctx context.Context, facts []linkFact) []string {
+	var errs []string
+	views := map[*cluster.Node]LinksView{}
+	for _, f := range facts {
+		v, ok := views[f.node]
+		if !ok {
+			var err error
+			if v, err = links(ctx, f.node); err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			views[f.node] = v
+		}
+		if err := f.check(v); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	return errs
+}
+
+// factsEach is the fact made for each node but n, by mk.
+func factsEach(n *cluster.Node, mk func(other *cluster.Node) []linkFact) []linkFact {
+	var out []linkFact
+	for _, o := range otherNodes(n) {
+		out = append(out, mk(o)...)
+	}
+	return out
+}
+
+// expectLossInHistory checks that some overlay UDP echo from each other
+// node to n since t0 lost replies (its message: "k/N answered by n", k < N,
+// or "P% loss").
+func expectLossInHistory(ctx context.Context, p *problems, t0 time.Time, n *cluster.Node) {
+	answered := regexp.MustCompile(`(\d+)/(\d+) answered`)
+	lossy := func(msg string) bool {
+		if m := answered.FindStringSubmatch(msg); m != nil {
+			return m[1] != m[2]
+		}
+		return regexp.MustCompile(`[1-9][0-9.]*% loss`).MatchString(msg)
+	}
+	for _, o := range otherNodes(n) {
+		items, err := history(ctx, o, url.Values{"source": {o.Name}, "destination": {n.Name}, "path": {"overlay"},
+			"probe": {"overlay-udp"}, "since": {t0.Format(time.RFC3339Nano)}, "limit": {"200"}})
+		if err != nil {
+			p.add(err)
+			continue
+		}
+		var msgs []string
+		for _, it := range items {
+			msgs = append(msgs, it.Message)
+		}
+		if !slices.ContainsFunc(msgs, lossy) {
+			p.addf("loss: no overlay-udp echo %s → %s reported loss since the fault: %v", o.Name, n.Name, msgs)
+			continue
+		}
+		printf("loss: %s → %s overlay-udp since the fault: %s", o.Name, n.Name, strings.Join(msgs, " | "))
+	}
+}
