@@ -271,7 +271,7 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		step(2 * time.Minute)
 		diag.Findings, diag.Views = []links.Finding{hostOf3}, views(clk.Now(), "node3")
 		v := diag.Views["node1"]
-		v.Started = clk.Now() // node1's agent just restarted: it holds new alerts
+		v.Started = clk.Now() // node1's agent just restarted: its grace holds its new alerts
 		diag.Views["node1"] = v
 		step(time.Second)
 		diag.Views = views(clk.Now().Add(time.Second), "node3")

@@ -237,12 +237,9 @@ func (e *Engine) rejoining(a Alert, now time.Time) bool {
 // freshAgent reports an alert about a node whose agent started within ten
 // of its mesh intervals (at least 20 s): its arrivals have no window yet
 // (they settle for six), and its peers are still finding its new task.
-//
-// This node itself counts too, whatever the alert: a fresh agent's own
-// evidence is half-built (a published-port fault reads as a node's whole
-// inbound while its overlay links have no results yet).
+// (This node's own start is the engine's grace period.)
 func freshAgent(a Alert, d links.Diagnosis, now time.Time) bool {
-	for _, n := range []string{a.Node, a.Source, a.Destination, d.Self} {
+	for _, n := range []string{a.Node, a.Source, a.Destination} {
 		if v, ok := d.Views[n]; ok && fresh(v, now) {
 			return true
 		}
