@@ -102,6 +102,28 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameNodeInbound)), "a fault that outlasts the grace fires")
 	})
 
+	It("holds an alert about a node whose view is missing for at most 30 s when no host alert stands for it", func() {
+		oneWay := links.Finding{ID: "one-way/node3/node1", Kind: links.FindingOneWay, Severity: links.SeverityWarning,
+			From: "node3", To: "node1", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{oneWay}, "node3")
+		Expect(e.Alerts()).To(BeEmpty())
+		for range 11 {
+			diag.Views = views(clk.Now(), "node3")
+			step(3 * time.Second)
+		}
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameLinkOneWay)))
+	})
+
+	It("raises nothing new about a node whose host alert still fires, e.g. while it comes back", func() {
+		diag.Cells = []links.Cell{{From: "node1", To: "node3", Path: links.PathOverlay, State: links.Failing}}
+		show([]links.Finding{hostOf3}, "node3")
+		Expect(e.Alerts()).To(HaveLen(1))
+		inbound := links.Finding{ID: "node-inbound/node3", Kind: links.FindingNodeInbound, Severity: links.SeverityCritical,
+			Node: "node3", To: "node3", Path: links.PathOverlay, Cause: "timeout"}
+		show([]links.Finding{inbound}) // node3's view is back, its links not yet
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameHostUnreachable)), "the host alert stands for it")
+	})
+
 	It("fires nothing and resolves nothing while this node is cut off, and nothing after it is back", func() {
 		show([]links.Finding{hostOf3}, "node3")
 		Expect(e.Alerts()).To(HaveLen(1))
@@ -125,7 +147,7 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 			diag.Views = views(clk.Now(), "node3")
 			step(3 * time.Second)
 		}
-		Expect(e.Alerts()).To(HaveLen(2), "held for at most 30 s")
+		Expect(e.Alerts()).To(HaveLen(1), "past 30 s, the host alert still stands for node3's other faults")
 	})
 
 	It("asks for fresh views the moment a new alert is held", func() {

@@ -167,7 +167,7 @@ func (e *Engine) mayFire(a Alert, now time.Time, d links.Diagnosis) bool {
 			e.opts.Regather() // fresh views now, rather than at the next gathering
 		}
 	}
-	if e.rejoining(a, now) || freshAgent(a, d, now) {
+	if e.rejoining(a, now) || freshAgent(a, d, now) || e.hostAlertCovers(a) {
 		return false
 	}
 	waiting := undecided(a, d, e.opts.Diagnose == nil) || (e.opts.Diagnose != nil && a.Name != NameHostUnreachable && aboutMissing(a, d))
@@ -218,6 +218,22 @@ func (e *Engine) noteCutOff(d links.Diagnosis, now time.Time) {
 	case e.wasCutOff:
 		e.wasCutOff, e.rejoined[e.opts.Self] = false, now
 	}
+}
+
+// hostAlertCovers reports a new alert about a node whose host alert still
+// fires: the host alert stands for all of that node's faults until what it
+// is about is healthy, so a node coming back (its view present again, its
+// links not yet recovered) raises nothing new. e.mu is held.
+func (e *Engine) hostAlertCovers(a Alert) bool {
+	if a.Name == NameHostUnreachable {
+		return false
+	}
+	for _, t := range e.active {
+		if t.Alert.Name == NameHostUnreachable && slices.Contains([]string{a.Node, a.Source, a.Destination}, t.Alert.Node) {
+			return true
+		}
+	}
+	return false
 }
 
 // rejoining reports an alert about a node whose host alert resolved within
