@@ -70,7 +70,9 @@ var _ = Describe("Tracker", func() {
 	It("tells its watcher of every status change, and only of changes", func() {
 		var seen []links.State
 		tr = links.NewTracker(links.TrackerOptions{OnChange: func(s links.LinkState) { seen = append(seen, s.Status) },
-			For: func(string, string) links.Hysteresis { return links.Hysteresis{FailingAfter: 2, Window: 3, RecoverAfter: 1} }})
+			For: func(string, string) links.Hysteresis {
+				return links.Hysteresis{FailingAfter: 2, Window: 3, RecoverAfter: 1}
+			}})
 		for i, ok := range []bool{true, true, false, false, false, true} {
 			tcp(i, ok)
 		}

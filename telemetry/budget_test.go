@@ -59,7 +59,7 @@ var _ = Describe("Series budget", func() {
 			udpChecks := len(checks) / 2
 			want := len(checks)*seriesPerCheck + udpChecks + 2*seriesPerHistogram // 2 paths × 1 kind
 			Expect(countSeries(reg)).To(Equal(want))
-			Expect(want).To(Equal(14*peers + 34), "14 series per peer of 4 checks, 34 in all for the histograms")
+			Expect(want).To(Equal(14*peers+34), "14 series per peer of 4 checks, 34 in all for the histograms")
 		},
 		Entry("1 peer", 1), Entry("10 peers", 10), Entry("100 peers", 100))
 

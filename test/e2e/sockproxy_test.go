@@ -63,7 +63,7 @@ var _ = Describe("the agent behind a read-only Docker socket proxy", Label("e2e"
 			g.Expect(byKey[selfKey].Metadata.Origin).To(Equal("labels"))
 			g.Expect(byKey[selfKey].Status.LastResult).NotTo(BeNil())
 			g.Expect(byKey[selfKey].Status.LastResult.Passed).To(BeTrue(), "%+v", byKey[selfKey].Status.LastResult)
-		}).WithContext(ctx).WithTimeout(120 * time.Second).WithPolling(time.Second).Should(Succeed(),
+		}).WithContext(ctx).WithTimeout(120*time.Second).WithPolling(time.Second).Should(Succeed(),
 			// After a node was cut off for a minute (another spec), the
 			// Swarm took longer than 60 s once (CI, 13:48) to list its new
 			// agent task's host-mode port: the bound is the Swarm's.
