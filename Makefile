@@ -21,6 +21,8 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
 BIN        := bin/swarmlink
 E2E_TIMEOUT ?= 25m
+# The suite's JSON report; on failure its digest is printed last (test/cmd/e2edigest).
+E2E_REPORT ?= $(CURDIR)/bin/e2e-report.json
 MODULE     := github.com/swarmlink/swarmlink
 
 .PHONY: build version image test test-unit test-e2e deps demo demo-down demo-break demo-heal clean scale
@@ -44,7 +46,10 @@ test-unit:
 test-e2e: deps
 	$(GO) test ./test/cluster/... ./test/sockproxy/...
 	$(GO) test -count=1 ./test/ui/...
-	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=22m
+	mkdir -p bin
+	rm -f $(E2E_REPORT)
+	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=22m \
+		-ginkgo.json-report=$(E2E_REPORT) || { [ -f $(E2E_REPORT) ] && $(GO) run ./test/cmd/e2edigest $(E2E_REPORT); exit 1; }
 
 deps:
 	sh hack/deps.sh
