@@ -285,3 +285,20 @@ func (h *webhookReceiver) rejected() []string {
 	defer h.mu.Unlock()
 	return append([]string(nil), h.bad...)
 }
+
+// eventuallyNoAlerts waits until, in one poll, no agent holds a firing alert
+// and Alertmanager shows none: "no alert left from an earlier spec". Alertmanager
+// alone is not enough: agents sharing an alert's labels resolve it seconds
+// apart, and one still firing re-sends it (every resend interval) after
+// another's resolve emptied Alertmanager for a moment.
+func eventuallyNoAlerts(ctx context.Context, timeout time.Duration) {
+	GinkgoHelper()
+	Eventually(ctx, func(g Gomega) {
+		for _, n := range suite.Nodes {
+			as, err := agentAlerts(ctx, n)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(as).To(BeEmpty(), "%s still fires", n.Name)
+		}
+		g.Expect(amActive(ctx)).To(BeEmpty(), "Alertmanager")
+	}).WithTimeout(timeout).WithPolling(250*time.Millisecond).Should(Succeed(), "no alert left from an earlier spec")
+}
