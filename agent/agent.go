@@ -195,6 +195,7 @@ func (a *Agent) newServer() *api.Server {
 			"GET /api/v1/links":        http.HandlerFunc(a.linksHandler),
 			"GET /api/v1/matrix":       http.HandlerFunc(a.matrixHandler),
 			"GET /api/v1/alerts":       http.HandlerFunc(a.alertsHandler),
+			"GET /api/v1/config":       http.HandlerFunc(a.configHandler),
 			"GET /api/v1/reports":      http.HandlerFunc(a.reportsHandler),
 			"GET /api/v1/reports/{id}": http.HandlerFunc(a.reportHandler)},
 	})

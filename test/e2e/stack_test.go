@@ -34,4 +34,13 @@ var _ = Describe("the deployed stack", Label("e2e"), func() {
 			Expect(resp.StatusCode).To(Equal(http.StatusOK), "node %s: %s", n.Name, body)
 		}
 	}, SpecTimeout(specTimeout))
+
+	It("serves its running config, the stack's Swarm config, redacted, at /api/v1/config", func(ctx SpecContext) {
+		var c struct{ File, YAML string }
+		Expect(getJSON(ctx, agentURL(suite.Nodes[0]), "/api/v1/config", &c)).To(Succeed())
+		Expect(c.File).NotTo(BeEmpty())
+		Expect(c.YAML).To(And(ContainSubstring("interval: 2s"), ContainSubstring("resend_interval: 10s"),
+			ContainSubstring("key_file: /run/secrets/swarmlink_peer_key"), ContainSubstring("url: http://10.99.0.11:9093")),
+			"the e2e config (testdata/swarmlink.yml) as the agent runs it")
+	}, SpecTimeout(specTimeout))
 })

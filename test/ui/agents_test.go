@@ -231,6 +231,9 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 		p.screenshot("agents-reports")
 		p.open(u32 + "/#/agent")
 		Eventually(p.text("#astatus"), settle).Should(ContainSubstring("node32.yaml"))
+		Eventually(p.text("#running-config"), settle).Should(And(ContainSubstring("interval: 500ms"),
+			ContainSubstring("address: 127.0.0.33")), "the running config, durations as written")
+		p.screenshot("agents-agent")
 		Expect(p.noRawTimes()).To(BeTrue())
 	})
 

@@ -54,16 +54,22 @@ function report(m) {
 <td><a href="${u}?format=html">HTML</a> · <a href="${u}?format=markdown">Markdown</a> · <a href="${u}">JSON</a></td></tr>`;
 }
 
-// agent shows the agent's status and its config's reload state. The agent
-// serves no endpoint with the running config itself, so it is not shown.
+// agent shows the agent's status, its config's reload state, its checks and
+// the running config (the last good one), secrets redacted by the agent.
 export const agent = {
   mount(root) {
-    root.innerHTML = `<h2>This agent</h2><div id="astatus"></div><h3>Checks</h3><div id="achecks"></div>`;
+    root.innerHTML = `<h2>This agent</h2><div id="astatus"></div><h3>Checks</h3><div id="achecks"></div>
+<h3>Running config</h3><div id="aconfig"></div>`;
   },
-  load: async () => ({ checks: (await get("/api/v1/checks")).items ?? [] }),
-  render(_root, { status: s, checks }) {
+  load: async () => {
+    const [checks, cfg] = await Promise.all([get("/api/v1/checks"), get("/api/v1/config")]);
+    return { checks: checks.items ?? [], cfg };
+  },
+  render(_root, { status: s, checks, cfg }) {
     patch(byId("astatus"), status(s));
     patch(byId("achecks"), checksTable(checks));
+    patch(byId("aconfig"), `<p class="muted">From ${esc(cfg.file)}; secrets, header values and URL paths, queries and passwords are redacted.</p>
+<pre id="running-config">${esc(cfg.yaml)}</pre>`);
   },
 };
 
@@ -79,6 +85,5 @@ function status(s) {
   for (const [k, v] of Object.entries(s.source_errors ?? {})) rows.push([`source ${esc(k)}`, `<span class="fail">${esc(words(v))}</span>`]);
   for (const e of s.label_errors ?? []) rows.push(["label error", esc(JSON.stringify(e))]);
   for (const e of c.errors ?? []) rows.push(["config error", esc(JSON.stringify(e))]);
-  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join("")}</table>
-<p class="muted">The agent's API serves the config's reload state, not the running config itself.</p>`;
+  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join("")}</table>`;
 }
