@@ -12,8 +12,10 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/mesh"
+	"github.com/swarmlink/swarmlink/probes"
 )
 
 // MTU measurement cadence: every path is measured at least every
@@ -124,6 +126,40 @@ func (t *mtuMeter) targets(p mesh.Peer) []viewPath {
 		out = append(out, viewPath{links.PathPublished, net.JoinHostPort(p.UnderlayAddr, strconv.Itoa(port))})
 	}
 	return out
+}
+
+// contradict drops a short measurement of peer on path: a large echo has
+// just crossed whole both ways, so the black hole it measured is gone. Kept,
+// it would confirm the next large-echo failure the wrong way (a black hole
+// out of the peer read as one into it) until its next refresh; the path is
+// measured afresh at the next sweep instead.
+func (t *mtuMeter) contradict(peer, path string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{peer, path}
+	if m, ok := t.last[k]; ok && !fullMTU(m) {
+		delete(t.last, k)
+	}
+}
+
+// fullMTU: the measurement found no limit below what it tried.
+func fullMTU(m links.MTU) bool { return m.Largest+mtuSlack >= m.Ceiling }
+
+// mtuSlack is the bisection's resolution, twice: links judges a
+// measurement full with the same slack.
+const mtuSlack = 16
+
+// mtuSink passes a passing large echo to the meter (mtuMeter.contradict).
+// It runs before the tracker in the fan-out, so no view shows the echo
+// healthy beside the stale measurement.
+type mtuSink struct{ t *mtuMeter }
+
+var _ controller.Sink = mtuSink{}
+
+func (s mtuSink) Record(_ context.Context, c controller.Check, r probes.Result) {
+	if c.Link.Role == links.RoleLarge && c.Link.Direction == links.Outbound && r.Cause == probes.CauseOK {
+		s.t.contradict(c.Link.Destination, c.Link.Path)
+	}
 }
 
 // results are the last measurements, for the view.
