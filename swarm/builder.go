@@ -136,11 +136,20 @@ func (b *builder) ingressChecks(v view) {
 	}
 }
 
+// hostChecks probe each running task's host-mode ports on its node. The
+// ports are the task's own (its PortStatus: the one place a port the Swarm
+// picked is named), else the service's declared fixed ones: a task the
+// Swarm started again after its node was down runs, and serves them, a
+// while before its status lists them (over a minute once in CI).
 func (b *builder) hostChecks(v view) {
 	for _, t := range v.tasks {
 		addr := nodeAddr(b.c.nodes[t.NodeID])
-		for _, p := range t.Status.PortStatus.Ports {
-			if p.PublishMode != swarm.PortConfigPublishModeHost || !isTCP(p) || p.PublishedPort == 0 || addr == "" {
+		ports := t.Status.PortStatus.Ports
+		if !slices.ContainsFunc(ports, isHostPort) {
+			ports = declaredPorts(v.svc)
+		}
+		for _, p := range ports {
+			if !isHostPort(p) || !isTCP(p) || addr == "" {
 				continue
 			}
 			id := b.hostname(t.NodeID) + "-" + strconv.Itoa(int(p.PublishedPort))
@@ -218,11 +227,25 @@ func endpointPorts(svc swarm.Service) []swarm.PortConfig {
 	return svc.Spec.EndpointSpec.Ports
 }
 
+// declaredPorts are the ports the service's spec declares (the endpoint's
+// when the spec has none).
+func declaredPorts(svc swarm.Service) []swarm.PortConfig {
+	if svc.Spec.EndpointSpec != nil {
+		return svc.Spec.EndpointSpec.Ports
+	}
+	return svc.Endpoint.Ports
+}
+
 func endpointMode(svc swarm.Service) swarm.ResolutionMode {
 	if svc.Spec.EndpointSpec != nil && svc.Spec.EndpointSpec.Mode != "" {
 		return svc.Spec.EndpointSpec.Mode
 	}
 	return svc.Endpoint.Spec.Mode
+}
+
+// isHostPort: published on its task's node (host mode), at a known port.
+func isHostPort(p swarm.PortConfig) bool {
+	return p.PublishMode == swarm.PortConfigPublishModeHost && p.PublishedPort != 0
 }
 
 func isTCP(p swarm.PortConfig) bool {

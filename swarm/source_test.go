@@ -139,6 +139,20 @@ var _ = Describe("Source", func() {
 		}), "node1 reports 0.0.0.0 and no manager address here: its host check is skipped")
 	})
 
+	It("probes a running task's declared host-mode port before the Swarm lists it in the task's status", func() {
+		f := clusterFixture()
+		late := task("t-api-3", "svc-api", 0, "n3", on(front, "10.0.1.12/24")) // no PortStatus yet
+		f.tasks = append(f.tasks, late)
+		checks, err := newSource(f, sw.NewCatalog(), nil, "172.18.0.3").Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rows(checks)).To(ContainElement(row{"swarm/app_api/host/node3-9470", "tcp", "10.99.0.13:9470", "host"}))
+
+		f.services[1].Endpoint.Ports[0].PublishedPort = 0 // a port the Swarm picks: only the task's status names it
+		checks, err = newSource(f, sw.NewCatalog(), nil, "172.18.0.3").Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rows(checks)).NotTo(ContainElement(HaveField("Key", "swarm/app_api/host/node3-9470")))
+	})
+
 	It("tells the checks of a service on two shared networks apart by network", func() {
 		f := clusterFixture()
 		f.services = []swarm.Service{{ID: "svc-db", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "app_db",
