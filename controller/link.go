@@ -22,7 +22,7 @@ func Sample(c Check, r probes.Result) links.Sample {
 		s.Agent, s.Peer = l.Destination, l.Source
 	}
 	if r.Sent > 0 {
-		s.LossPercent = r.LossPercent
+		s.LossPercent, s.Sent = r.LossPercent, r.Sent
 	}
 	if s.At.IsZero() {
 		s.At = time.Now()

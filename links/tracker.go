@@ -22,6 +22,7 @@ type Sample struct {
 	Passed                   bool
 	Cause, Message, Leg      string
 	LossPercent              float64 // -1: the probe does not measure loss
+	Sent                     int     // packets LossPercent is measured on; 0: unknown
 	At                       time.Time
 }
 
@@ -54,6 +55,7 @@ type tracked struct {
 	h       Hysteresis
 	window  []bool
 	loss    []float64 // loss percents of the window's results that measure it
+	sent    []int     // the packets each of loss was measured on
 	failing bool
 	state   LinkState
 }
@@ -96,6 +98,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) bool {
 	l.window = appendBounded(l.window, s.Passed, l.h.Window)
 	if s.LossPercent >= 0 && s.Passed { // a failed run's 100 % is the failure, not partial loss
 		l.loss = appendBounded(l.loss, s.LossPercent, l.h.Window)
+		l.sent = appendBounded(l.sent, s.Sent, l.h.Window)
 	}
 	if s.Passed {
 		l.state.OKRun++
@@ -106,7 +109,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) bool {
 	case l.failing && l.state.OKRun >= l.h.RecoverAfter:
 		l.failing = false
 		l.window = l.window[len(l.window)-min(l.state.OKRun, len(l.window)):]
-		l.loss = nil // what it lost while failing, or while it healed, is not loss now
+		l.loss, l.sent = nil, nil // what it lost while failing, or while it healed, is not loss now
 	case !l.failing && count(l.window, false) >= l.h.FailingAfter:
 		l.failing = true
 	}
@@ -115,7 +118,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) bool {
 	if !s.Passed {
 		st.Leg = s.Leg
 	}
-	st.LossPercent, st.MeasuresLoss = mean(l.loss), st.MeasuresLoss || s.LossPercent >= 0
+	st.LossPercent, st.MeasuresLoss = l.lossPercent(), st.MeasuresLoss || s.LossPercent >= 0
 	changed := false
 	if next := l.status(s.Passed, degradedLoss); next != st.Status {
 		st.Status, st.Since, changed = next, s.At, true
@@ -128,12 +131,34 @@ func (l *tracked) status(lastOK bool, degradedLoss float64) State {
 	switch {
 	case l.failing:
 		return Failing
-	case len(l.loss) >= 2 && mean(l.loss) >= degradedLoss:
+	case len(l.loss) >= 2 && l.lossPercent() >= degradedLoss:
 		return Degraded
 	case !lastOK:
 		return Pending
 	}
 	return Healthy
+}
+
+// RecentPackets is how many packets the last two loss-measuring results
+// must have counted for their loss alone to judge a link. A loss that just
+// began is diluted by the clean results before it over the whole window
+// (at 30 % over a window of three it reads 10 % until the window is full
+// of it); the last two runs show it at once. Forty packets keep that
+// estimate from reading one or two lost packets as loss: 20 beacons a run
+// (mesh.MinBeacons) qualify, three echoes a run do not.
+const RecentPackets = 40
+
+// lossPercent is the link's loss: the mean over the window, or the last
+// two runs' pooled loss when they counted RecentPackets and lost more.
+func (l *tracked) lossPercent() float64 {
+	m := mean(l.loss)
+	n := len(l.loss)
+	if n < 2 || l.sent[n-1]+l.sent[n-2] < RecentPackets {
+		return m
+	}
+	a, b := l.sent[n-2], l.sent[n-1]
+	recent := (l.loss[n-2]*float64(a) + l.loss[n-1]*float64(b)) / float64(a+b)
+	return max(m, recent)
 }
 
 // Pause marks the links to peer as paused (subset rotation: not probed this

@@ -54,6 +54,35 @@ var _ = Describe("Tracker", func() {
 		Expect(udp(2, 0)).To(Equal(links.Healthy), "mean 6.7% is under it")
 	})
 
+	It("judges a loss that just began by the last two runs when they counted enough packets", func() {
+		run := func(probe string, i int, loss float64, sent int) links.State {
+			tr.Observe(links.Sample{Agent: "node1", Peer: "node2", Path: ov, Probe: probe, Role: links.RoleArrival,
+				Direction: links.Inbound, Passed: true, LossPercent: loss, Sent: sent, At: t0.Add(time.Duration(i) * time.Second)})
+			for _, s := range tr.States() {
+				if s.Probe == probe {
+					return s.Status
+				}
+			}
+			return ""
+		}
+		for i := range 4 {
+			run("overlay-arrival", i, 0, 20)
+		}
+		Expect(run("overlay-arrival", 4, 25, 20)).To(Equal(links.Degraded),
+			"beacons: the last two runs lost 12.5 % of 40 (the window's mean is 5 %)")
+		Expect(tr.States()[0].LossPercent).To(Equal(12.5), "the figure is the one that judged")
+		Expect(run("overlay-arrival", 5, 0, 20)).To(Equal(links.Degraded), "12.5 % of the last 40 still, mean 5 %")
+		Expect(run("overlay-arrival", 6, 0, 20)).To(Equal(links.Healthy), "both judges under 10 %")
+
+		for i := range 4 {
+			run("overlay-few", i, 0, 3)
+		}
+		Expect(run("overlay-few", 4, 33.3, 3)).To(Equal(links.Healthy),
+			"one echo of six lost: too few packets for the last two runs alone; the window's mean is 6.7 %")
+		Expect(run("overlay-few", 5, 0, 20)).To(Equal(links.Healthy), "23 packets: still too few")
+		Expect(run("overlay-few", 6, 10, 20)).To(Equal(links.Healthy), "5 % of the last 40")
+	})
+
 	It("is not degraded after a heal: a failed run's loss and the outage's samples do not count as loss", func() {
 		udp := func(i int, passed bool, loss float64) links.State {
 			return feed("overlay-udp", links.RoleUDP, links.Outbound, t0.Add(time.Duration(i)*time.Second), passed, loss)

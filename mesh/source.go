@@ -39,8 +39,9 @@ const DefaultLostHold = 10 * time.Minute
 
 // MinBeacons is the fewest one-way beacons a run sends: the receiver's
 // count of them is a direction's loss, and three a run is too coarse to
-// tell 30 % loss from noise over a window.
-const MinBeacons = 10
+// tell 30 % loss from noise over a window. Twenty make two runs enough to
+// judge a loss that just began (links.RecentPackets).
+const MinBeacons = 20
 
 // SourceName is the Origin of mesh checks and the Source's name.
 const SourceName = "mesh"

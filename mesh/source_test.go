@@ -88,7 +88,7 @@ var _ = Describe("Source", func() {
 		Expect(*byKey["mesh/c/published/udp"].Spec.Peer).To(Equal(
 			probes.PeerOptions{Transport: "udp", Size: 64, Count: 3, Path: "published", Peer: "c"}))
 		Expect(*byKey["mesh/c/published/oneway"].Spec.Peer).To(Equal(
-			probes.PeerOptions{Transport: "udp", Size: 64, Count: mesh.MinBeacons, Path: "published", Peer: "c", OneWay: true}), "ten beacons a run at least: a countable loss")
+			probes.PeerOptions{Transport: "udp", Size: 64, Count: mesh.MinBeacons, Path: "published", Peer: "c", OneWay: true}), "twenty beacons a run at least: a countable loss, two runs enough to judge it")
 	})
 
 	It("leaves out the large echo when disabled, drained nodes, and the name check of address-named peers", func() {
