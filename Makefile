@@ -2,9 +2,10 @@
 #
 #   make build       static binary bin/swarmlink (+ bin/rootfs/, the image's writable dirs)
 #   make image       image $(IMAGE) on the engine DOCKER_HOST names; no registry needed
-#   make test        unit tests (race detector), then the e2e suite
+#   make test        unit tests (race detector), the e2e suite, then the demo test
 #   make test-unit   go test -race over every package except ./test/...
 #   make test-e2e    the e2e suite: a 3-node Swarm in network namespaces (root, Linux)
+#   make test-demo   the README's demo as a newcomer runs it: demo, demo-break, demo-heal, demo-down
 #   make demo        bring up the 3-node demo cluster with the stack; prints the UI URLs
 #   make demo-down   tear the demo cluster down and check nothing is left
 #   make demo-break FAULT=vxlan-in|vxlan-out|mtu|published|cut NODE=node3   break a link to watch
@@ -25,7 +26,7 @@ E2E_TIMEOUT ?= 25m
 E2E_REPORT ?= $(CURDIR)/bin/e2e-report.json
 MODULE     := github.com/swarmlink/swarmlink
 
-.PHONY: build version image test test-unit test-e2e deps demo demo-down demo-break demo-heal clean scale
+.PHONY: build version image test test-unit test-e2e test-demo deps demo demo-down demo-break demo-heal clean scale
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)" -o $(BIN) .
@@ -38,7 +39,7 @@ version:
 image: build
 	DOCKER_BUILDKIT=0 docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
-test: test-unit test-e2e
+test: test-unit test-e2e test-demo
 
 test-unit:
 	$(GO) test -race $$($(GO) list ./... | grep -v '^$(MODULE)/test')
@@ -50,6 +51,10 @@ test-e2e: deps
 	rm -f $(E2E_REPORT)
 	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=22m \
 		-ginkgo.json-report=$(E2E_REPORT) || { [ -f $(E2E_REPORT) ] && $(GO) run ./test/cmd/e2edigest $(E2E_REPORT); exit 1; }
+
+# One cluster at a time: after the e2e suite's is gone.
+test-demo: deps
+	$(GO) test ./test/demo/... -v -count=1 -timeout 20m -args -ginkgo.v
 
 deps:
 	sh hack/deps.sh

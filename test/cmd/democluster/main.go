@@ -69,6 +69,10 @@ func up(ctx context.Context, out io.Writer) error {
 	if err := c.WaitAgentsHealthy(ctx, 3*time.Minute); err != nil {
 		return fmt.Errorf("%w (the cluster is still up: make demo-down removes it)", err)
 	}
+	fmt.Fprintf(os.Stderr, "democluster: agents healthy after %s; waiting for their mesh to form\n", time.Since(start).Round(time.Second))
+	if err := waitMeshFormed(ctx, c); err != nil {
+		return fmt.Errorf("the agents' mesh did not form: %w (the cluster is still up: make demo-down removes it)", err)
+	}
 	fmt.Fprintf(out, "\nswarmlink demo cluster is up (%s): stack %q, image %s, one agent per node\n\n",
 		time.Since(start).Round(time.Second), c.Stack, c.Image)
 	for _, n := range c.Nodes {
