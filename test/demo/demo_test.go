@@ -139,7 +139,7 @@ func get(ctx context.Context, base string) (matrix, error) {
 // amAlerts are the active alerts' label sets in the demo's Alertmanager.
 func amAlerts(ctx context.Context) ([]map[string]string, error) {
 	var alerts []struct {
-		Labels map[string]string `json:"labels"`
+		Labels map[string]string      `json:"labels"`
 		Status struct{ State string } `json:"status"`
 	}
 	if err := getJSON(ctx, "http://"+cluster.BridgeAddr+":9093/api/v2/alerts?active=true&silenced=false", &alerts); err != nil {
