@@ -93,10 +93,15 @@ func loadQueue(kv KV, names []string, minBackoff, maxBackoff time.Duration) (*qu
 }
 
 // add appends a's notification for notifier and persists it first, so an
-// entry the caller counts on survives a crash.
+// entry the caller counts on survives a crash. A new notification is worth
+// one try at once, backoff or not: a receiver that was unreachable (this
+// node cut off for a minute backs off past a minute) gets the news as soon
+// as the path is back, not a backoff later. The failure count stays, so a
+// receiver that is still down keeps backing off between new notifications.
 func (q *queue) add(notifier string, a Alert, now time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	delete(q.next, notifier)
 	q.seq = max(q.seq+1, uint64(now.UnixNano()))
 	e := entry{Seq: q.seq, Notifier: notifier, Alert: a, Enqueued: now}
 	q.pending[notifier] = append(q.pending[notifier], e)
