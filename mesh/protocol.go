@@ -37,6 +37,8 @@ const (
 	TypeViewResponse     Type = 8  // body: request nonce [16] | JSON links.View
 	TypeMTUProbe         Type = 9  // UDP; body: padding to the size under test
 	TypeMTUAck           Type = 10 // UDP; body: u32 size of the probe datagram received
+	TypeSwarmRequest     Type = 11 // TCP; body: empty
+	TypeSwarmResponse    Type = 12 // TCP; body: request nonce [16] | JSON swarm.Snapshot
 )
 
 // String names t for metric labels (a bounded set).
@@ -62,6 +64,10 @@ func (t Type) String() string {
 		return "mtu_probe"
 	case TypeMTUAck:
 		return "mtu_ack"
+	case TypeSwarmRequest:
+		return "swarm_request"
+	case TypeSwarmResponse:
+		return "swarm_response"
 	}
 	return "unknown"
 }

@@ -58,6 +58,10 @@ type ResponderOptions struct {
 	// FetchView; nil serves none. Called on serving goroutines: it must be
 	// safe for concurrent use and return quickly.
 	View func() []byte
+	// Swarm returns the JSON of the swarm.Snapshot this agent serves to
+	// workers' agents (FetchSwarm), nil when it has none; the option nil
+	// serves none. The same rules as View.
+	Swarm func() []byte
 }
 
 // Responder answers other agents' probes on one port, over TCP (framed) and
@@ -326,6 +330,8 @@ func (r *Responder) dispatch(m Message, size int, transport string, from net.Add
 		return r.answer(m, TypeIdentityResponse, r.identity, transport)
 	case m.Type == TypeViewRequest && transport == "tcp":
 		return r.view(m)
+	case m.Type == TypeSwarmRequest && transport == "tcp":
+		return r.swarm(m)
 	case m.Type == TypeMTUProbe && transport == "udp":
 		return r.answer(m, TypeMTUAck, binary.BigEndian.AppendUint32(nil, uint32(size)), transport)
 	case m.Type == TypeBeacon:

@@ -126,6 +126,8 @@ func (s *session) verify(b []byte, maxAnswer int, sentAt, recvAt time.Time) (Mes
 		return m, &ClockSkewError{Offset: off, Window: s.p.guard.Window()}
 	case rejectNoView:
 		return m, errNoView
+	case rejectNoSwarm:
+		return m, ErrNoSwarm
 	case rejectRecipient:
 		return m, errMismatch(fmt.Sprintf("%s refused a request addressed to %q", m.Sender, detail))
 	case rejectPartial:
