@@ -14,9 +14,13 @@
 //     each probes its target and the service's live tasks in one run and
 //     explains the difference in its result's message.
 //
-// Workers cannot list services: both sources then return no checks and no
-// error (the managers' agents cover the services). Every Docker call goes
-// through a narrow interface defined here; *client.Client satisfies them.
+// Workers cannot list services, tasks or nodes: a manager's agent takes a
+// Snapshot of them (TakeSnapshot) for the workers' agents, and a Relay,
+// the sources' and probers' ClusterReader, answers from it on a worker, so
+// every node makes the checks from its own host. Without a snapshot a
+// worker's sources return no checks and no error, as before. Every Docker
+// call goes through a narrow interface defined here; *client.Client
+// satisfies them.
 package swarm
 
 import "github.com/swarmlink/swarmlink/probes"

@@ -54,7 +54,8 @@ func (c Config) withDefaults() Config {
 //
 // Keys are "swarm/<service>/<path>/<id>"; the destination is the service.
 // It writes the composite checks' plans into its Catalog. On a worker it
-// returns no checks and no error. Safe for concurrent use.
+// reads the Swarm through a Relay's snapshot, and without one returns no
+// checks and no error. Safe for concurrent use.
 type Source struct {
 	api     ClusterReader
 	catalog *Catalog
