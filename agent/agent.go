@@ -102,6 +102,9 @@ func New(opts Options) (*Agent, error) {
 		a.mesh.sink = retiringSink{a: a, sinks: append(controller.MultiSink{mtuSink{a.mesh.mtu}}, a.sink...)}
 		a.mesh.largeFailing = a.largeFailing
 		a.mesh.source.SetPlanned(a.views.planned)
+		if a.swarm != nil {
+			a.swarm.relay.fetch = a.fetchSwarm
+		}
 	}
 	if a.alerts, a.notifiers, err = a.newAlerting(); err != nil {
 		a.store.Close()

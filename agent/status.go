@@ -20,7 +20,11 @@ type Status struct {
 	Config        config.ReloadStatus `json:"config"`
 	SourceErrors  map[string]string   `json:"source_errors,omitempty"`
 	LabelErrors   []swarm.LabelError  `json:"label_errors,omitempty"` // swarmlink.* labels skipped or ignored
-	Checks        CheckCounts         `json:"checks"`
+	// SwarmRelay says where this agent's view of the Swarm comes from: its
+	// own engine (a manager) or a manager's agent (a worker), and whether
+	// the last sync failed (the last good snapshot then stays in use).
+	SwarmRelay *SwarmRelayStatus `json:"swarm_relay,omitempty"`
+	Checks     CheckCounts       `json:"checks"`
 	// Conditions are the agent's own health: Storage is False while writes
 	// to the history store fail (its message is the last error, its
 	// lastTransitionTime when they began failing).
@@ -56,6 +60,8 @@ func (a *Agent) status(context.Context) any {
 		Conditions: []controller.Condition{storageCondition(a.store.Health())}}
 	if a.swarm != nil {
 		s.LabelErrors = a.swarm.labelErrors()
+		rs := a.swarm.relay.Status()
+		s.SwarmRelay = &rs
 	}
 	if a.watcher != nil {
 		s.Config = a.watcher.Status()

@@ -26,6 +26,7 @@ type swarmPart struct {
 	checks  *swarm.Source      // nil when generated checks are off
 	prober  *swarm.Prober      // with checks
 	refresh time.Duration
+	relay   *swarmRelay
 }
 
 // newSwarmPart returns the swarm part the config asks for, or nil: when both
@@ -55,17 +56,18 @@ func newSwarmPartWith(ctx context.Context, a *Agent, d swarmDocker, log *zap.Log
 	if err != nil {
 		log.Warn("docker engine did not answer; the swarm sources will report it until it does", zap.Error(err))
 	}
-	p := &swarmPart{refresh: cfg.Refresh}
 	self := a.cfg.Agent.Name
+	p := &swarmPart{refresh: cfg.Refresh, relay: newSwarmRelay(self, d, log)}
+	r := p.relay.reader
 	if labels {
-		p.labels = swarm.NewLabelSource(d, d, swarm.LabelConfig{Self: self, TimeZone: a.cfg.Agent.TimeZone,
+		p.labels = swarm.NewLabelSource(r, d, swarm.LabelConfig{Self: self, TimeZone: a.cfg.Agent.TimeZone,
 			Defaults: swarm.LabelDefaults{Interval: cfg.Interval, Timeout: cfg.Timeout}}, log)
 	}
 	if cfg.Checks {
 		catalog := swarm.NewCatalog()
-		p.checks = swarm.NewSource(d, catalog, swarm.Config{Self: self, Interval: cfg.Interval,
+		p.checks = swarm.NewSource(r, catalog, swarm.Config{Self: self, Interval: cfg.Interval,
 			Timeout: cfg.Timeout, Resolver: cfg.Resolver}, log)
-		p.prober = &swarm.Prober{Catalog: catalog, Tasks: d}
+		p.prober = &swarm.Prober{Catalog: catalog, Tasks: r}
 	}
 	log.Info("swarm sources on", zap.Bool("labels", labels), zap.Bool("checks", cfg.Checks))
 	return p
@@ -102,16 +104,26 @@ func (p *swarmPart) labelErrors() []swarm.LabelError {
 	return out
 }
 
-// Start triggers a reconcile every refresh, so that new services, tasks
-// and labels are picked up; it blocks until ctx is done.
+// firstSnapshotRetry is how soon a worker's agent asks again for its first
+// snapshot.
+const firstSnapshotRetry = 2 * time.Second
+
+// Start syncs the relay (a manager's snapshot taken, a worker's fetched)
+// and triggers a reconcile every refresh, so that new services, tasks and
+// labels are picked up; it blocks until ctx is done.
 func (p *swarmPart) Start(ctx context.Context, ctrl *controller.Controller) error {
-	t := time.NewTicker(p.refresh)
-	defer t.Stop()
 	for {
+		if p.relay.sync(ctx, time.Now()) {
+			ctrl.Trigger()
+		}
+		next := p.refresh
+		if p.relay.waiting() {
+			next = min(next, firstSnapshotRetry)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-time.After(next):
 			ctrl.Trigger()
 		}
 	}
