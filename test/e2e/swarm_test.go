@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,20 @@ import (
 
 	"github.com/swarmlink/swarmlink/test/cluster"
 )
+
+// relayStatus is the part of /api/v1/status that says where an agent's
+// view of the Swarm comes from.
+type relayStatus struct {
+	LabelErrors []struct{ Service, Label, Value, Expected string } `json:"label_errors"`
+	SwarmRelay  struct {
+		Role, From string
+		Taken      time.Time
+		Error      string
+	} `json:"swarm_relay"`
+}
+
+// checksOf is checks, for the specs below whose checks variable shadows it.
+func checksOf(ctx context.Context, n *cluster.Node) ([]CheckStatus, error) { return checks(ctx, n) }
 
 // The swarm sources against the real Swarm: an agent with the swarm
 // section on, run on the manager with its Docker socket and on the stack's
@@ -137,7 +152,56 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 			svc, "swarmlink.check.bad.interval", "soon", "a duration from 100ms to 24h such as 500ms, 5s or 1m"})))
 	})
 
-	It("on a worker, makes no swarm or service-label checks and reports no error", func(ctx SpecContext) {
+	It("runs the service's label checks on the workers' agents too, from the manager agent's snapshot, kept while that agent restarts",
+		func(ctx SpecContext) {
+			workers := suite.Nodes[1:]
+			labelChecks := []string{"labels/slswarm/health", "labels/slswarm/vip", "labels/slswarm/dns"}
+			onEveryWorker := func(g Gomega) map[string]time.Time {
+				taken := map[string]time.Time{}
+				for _, n := range workers {
+					cs, err := checksOf(ctx, n)
+					g.Expect(err).NotTo(HaveOccurred())
+					byKey := map[string]CheckStatus{}
+					for _, c := range cs {
+						byKey[c.Metadata.Key] = c
+					}
+					for _, k := range labelChecks {
+						g.Expect(byKey).To(HaveKey(k), "%s runs %s", n.Name, k)
+						c := byKey[k]
+						g.Expect(c.Spec.Link.Source).To(Equal(n.Name), "recorded as run by %s", n.Name)
+						g.Expect(c.Status.LastResult).NotTo(BeNil(), "%s %s", n.Name, k)
+						g.Expect(c.Status.LastResult.Passed).To(BeTrue(), "%s %s: %+v", n.Name, k, c.Status.LastResult)
+					}
+					g.Expect(byKey).NotTo(HaveKey("labels/slswarm/bad"), "the bad label is skipped on %s too", n.Name)
+					var st relayStatus
+					g.Expect(getJSON(ctx, agentURL(n), "/api/v1/status", &st)).To(Succeed())
+					g.Expect(st.SwarmRelay.Role).To(Equal("worker"))
+					g.Expect(st.SwarmRelay.From).To(Equal(suite.Manager().Name))
+					g.Expect(st.LabelErrors).To(ContainElement(HaveField("Label", "swarmlink.check.bad.interval")))
+					taken[n.Name] = st.SwarmRelay.Taken
+				}
+				return taken
+			}
+			start := time.Now()
+			Eventually(ctx, onEveryWorker).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Not(BeEmpty()))
+			GinkgoWriter.Printf("the workers' agents run the label checks %s after the spec started\n", time.Since(start).Round(time.Second))
+
+			m := suite.Manager()
+			old, err := suite.AgentContainer(ctx, m)
+			Expect(err).NotTo(HaveOccurred())
+			killed := time.Now()
+			Expect(m.Client.ContainerKill(ctx, old.ID, "KILL")).To(Succeed())
+			Consistently(ctx, func(g Gomega) { onEveryWorker(g) }).WithTimeout(10 * time.Second).
+				WithPolling(time.Second).Should(Succeed(), "the workers keep their checks while no manager's agent answers")
+			Eventually(ctx, func(g Gomega) {
+				for n, at := range onEveryWorker(g) {
+					g.Expect(at).To(BeTemporally(">", killed), "%s: a snapshot from the restarted agent", n)
+				}
+			}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+			eventuallyDiagnosedHealthy(ctx, 90*time.Second)
+		}, SpecTimeout(5*time.Minute))
+
+	It("on a worker, without the peer mesh, makes no swarm or service-label checks, reports no error, and says why", func(ctx SpecContext) {
 		w := startSwarmAgent(ctx, suite.Nodes[1], agentPort)
 		Consistently(func(g Gomega) {
 			var st swarmStatus
@@ -145,6 +209,10 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 			g.Expect(st.SourceErrors).To(BeEmpty())
 			g.Expect(st.LabelErrors).To(BeEmpty())
 			g.Expect(st.Checks.Total).To(BeZero())
+			var rs relayStatus
+			g.Expect(w.get(ctx, "/api/v1/status", &rs)).To(Succeed())
+			g.Expect(rs.SwarmRelay.Role).To(Equal("worker"))
+			g.Expect(rs.SwarmRelay.Error).To(ContainSubstring("no peer mesh: no manager's agent to ask"))
 		}).WithContext(ctx).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Succeed())
 	}, SpecTimeout(time.Minute))
 })
