@@ -191,7 +191,7 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 			Expect(err).NotTo(HaveOccurred())
 			killed := time.Now()
 			Expect(m.Client.ContainerKill(ctx, old.ID, "KILL")).To(Succeed())
-			Consistently(ctx, func(g Gomega) { onEveryWorker(g) }).WithTimeout(10 * time.Second).
+			Consistently(ctx, func(g Gomega) { onEveryWorker(g) }).WithTimeout(10*time.Second).
 				WithPolling(time.Second).Should(Succeed(), "the workers keep their checks while no manager's agent answers")
 			Eventually(ctx, func(g Gomega) {
 				for n, at := range onEveryWorker(g) {
