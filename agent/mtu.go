@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"strconv"
@@ -40,6 +41,9 @@ type mtuMeter struct {
 
 	mu   sync.Mutex
 	last map[[2]string]links.MTU // (peer, path) → last measurement
+	// healed: (peer, path) → when a large echo last crossed whole; a short
+	// measurement started before then is stale on arrival.
+	healed map[[2]string]time.Time
 }
 
 func newMTUMeter(m *meshPart, reg prometheus.Registerer) *mtuMeter {
@@ -49,7 +53,8 @@ func newMTUMeter(m *meshPart, reg prometheus.Registerer) *mtuMeter {
 	if reg != nil {
 		reg.MustRegister(g)
 	}
-	return &mtuMeter{m: m, gauge: g, log: m.log.With(zap.String("part", "mtu")), last: map[[2]string]links.MTU{}}
+	return &mtuMeter{m: m, gauge: g, log: m.log.With(zap.String("part", "mtu")), last: map[[2]string]links.MTU{},
+		healed: map[[2]string]time.Time{}}
 }
 
 // measure runs the due measurements. largeFailing says whether a path's
@@ -103,9 +108,9 @@ func (t *mtuMeter) measureOne(ctx context.Context, peer string, path viewPath, n
 	if path.via == links.PathOverlay {
 		m.OverlayMTU = ifMTU
 	}
-	t.mu.Lock()
-	t.last[[2]string{peer, path.via}] = m
-	t.mu.Unlock()
+	if !t.keep(m) {
+		return
+	}
 	t.gauge.WithLabelValues(peer, path.via).Set(float64(res.Largest + ipUDPHeader))
 }
 
@@ -133,13 +138,28 @@ func (t *mtuMeter) targets(p mesh.Peer) []viewPath {
 // it would confirm the next large-echo failure the wrong way (a black hole
 // out of the peer read as one into it) until its next refresh; the path is
 // measured afresh at the next sweep instead.
-func (t *mtuMeter) contradict(peer, path string) {
+func (t *mtuMeter) contradict(peer, path string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := [2]string{peer, path}
+	t.healed[k] = at
 	if m, ok := t.last[k]; ok && !fullMTU(m) {
 		delete(t.last, k)
 	}
+}
+
+// keep stores m unless it is short and a large echo crossed whole after it
+// began: a bisection under a black hole takes seconds (its lost probes
+// time out), and one that outlives the heal is stale on arrival.
+func (t *mtuMeter) keep(m links.MTU) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{m.To, m.Path}
+	if !fullMTU(m) && t.healed[k].After(m.Measured) {
+		return false
+	}
+	t.last[k] = m
+	return true
 }
 
 // fullMTU: the measurement found no limit below what it tried.
@@ -158,7 +178,7 @@ var _ controller.Sink = mtuSink{}
 
 func (s mtuSink) Record(_ context.Context, c controller.Check, r probes.Result) {
 	if c.Link.Role == links.RoleLarge && c.Link.Direction == links.Outbound && r.Cause == probes.CauseOK {
-		s.t.contradict(c.Link.Destination, c.Link.Path)
+		s.t.contradict(c.Link.Destination, c.Link.Path, cmp.Or(r.Started, time.Now()))
 	}
 }
 

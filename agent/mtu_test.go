@@ -18,7 +18,7 @@ var _ = Describe("mtuMeter", func() {
 	t0 := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
 	var t *mtuMeter
 	BeforeEach(func() {
-		t = &mtuMeter{m: &meshPart{cfg: config.Mesh{Interval: interval}}, last: map[[2]string]links.MTU{
+		t = &mtuMeter{m: &meshPart{cfg: config.Mesh{Interval: interval}}, healed: map[[2]string]time.Time{}, last: map[[2]string]links.MTU{
 			{"node2", "overlay"}:   {To: "node2", Path: "overlay", Largest: 921, Ceiling: 1422, Measured: t0},
 			{"node3", "overlay"}:   {To: "node3", Path: "overlay", Largest: 1418, Ceiling: 1422, Measured: t0},
 			{"node2", "published"}: {To: "node2", Path: "published", Largest: 900, Ceiling: 1472, Measured: t0}}}
@@ -39,6 +39,15 @@ var _ = Describe("mtuMeter", func() {
 		Expect(t.results()).To(ConsistOf(
 			HaveField("To", "node3"), HaveField("Path", "published")), "the healed path's short reading is gone")
 		Expect(t.due("node2", "overlay", t0.Add(time.Second), false)).To(BeTrue(), "and it is measured at the next sweep")
+	})
+
+	It("discards a short measurement that began before a large echo crossed whole (it outlived the heal)", func() {
+		mtuSink{t}.Record(context.Background(), large("node3", "overlay"), probes.Result{Cause: probes.CauseOK, Started: t0.Add(3 * time.Second)})
+		Expect(t.keep(links.MTU{To: "node3", Path: "overlay", Largest: 921, Ceiling: 1422, Measured: t0.Add(time.Second)})).To(BeFalse())
+		Expect(t.results()).To(ContainElement(HaveField("Largest", 1418)), "the full reading stays")
+		Expect(t.keep(links.MTU{To: "node3", Path: "overlay", Largest: 921, Ceiling: 1422, Measured: t0.Add(4 * time.Second)})).To(BeTrue(),
+			"begun after the echo passed: a black hole again")
+		Expect(t.keep(links.MTU{To: "node3", Path: "overlay", Largest: 1420, Ceiling: 1422, Measured: t0})).To(BeTrue(), "a full one is always news")
 	})
 
 	It("measures a path again every interval while its large echo fails, else every refresh", func() {
