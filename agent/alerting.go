@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/api"
@@ -65,9 +66,9 @@ func (a *Agent) peerState(dest string) string {
 }
 
 func (a *Agent) alertsHandler(w http.ResponseWriter, _ *http.Request) {
-	items := []alert.Alert{}
+	items, rejoining := []alert.Alert{}, map[string]time.Time{}
 	if a.alerts != nil {
-		items = a.alerts.Alerts()
+		items, rejoining = a.alerts.Alerts(), a.alerts.Rejoining()
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"enabled": a.alerts != nil, "items": items})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"enabled": a.alerts != nil, "items": items, "rejoining": rejoining})
 }

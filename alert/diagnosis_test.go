@@ -398,11 +398,13 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 				step(3 * time.Second)
 			}
 			Expect(e.Alerts()).To(BeEmpty(), "27 s after the host alert resolved")
+			Expect(e.Rejoining()).To(HaveKey("node3"), "and the hold says so")
 			for range 2 {
 				diag.Views = views(clk.Now())
 				step(3 * time.Second)
 			}
 			Expect(e.Alerts()).To(HaveLen(1), "past the grace")
+			Expect(e.Rejoining()).To(BeEmpty())
 		})
 
 		It("starts no rejoin grace when an alert other than the host alert resolves", func() {

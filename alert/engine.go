@@ -226,6 +226,23 @@ func (e *Engine) Alerts() []Alert {
 	return sortAlerts(out)
 }
 
+// Rejoining lists the nodes whose new alerts wait out the rejoin grace
+// (their host alert resolved, or for this node its cut ended, within
+// rejoinGrace), with when the grace ends: a fault about them now is
+// raised only after that.
+func (e *Engine) Rejoining() map[string]time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.clock.Now()
+	out := map[string]time.Time{}
+	for n, at := range e.rejoined {
+		if until := at.Add(rejoinGrace); now.Before(until) {
+			out[n] = until.UTC()
+		}
+	}
+	return out
+}
+
 type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now() }

@@ -31,7 +31,7 @@ var _ = Describe("alerting", Label("e2e"), func() {
 	BeforeEach(func(ctx SpecContext) {
 		n1, n3 = suite.Nodes[0], suite.Nodes[2]
 		eventuallyMeshHealthy(ctx, 60*time.Second)
-		eventuallyNoAlerts(ctx, 45*time.Second)
+		eventuallyNoAlerts(ctx, 75*time.Second)
 	})
 
 	It("UDP 4789 dropped on node3: SwarmlinkNodeInbound and SwarmlinkNodeOutbound for node3 reach Alertmanager within F×interval+timeout+2s+interval; healed, they resolve", func(ctx SpecContext) {

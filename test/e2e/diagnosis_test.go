@@ -38,7 +38,7 @@ var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOn
 	BeforeEach(func(ctx SpecContext) {
 		n1, n2, n3 = suite.Nodes[0], suite.Nodes[1], suite.Nodes[2]
 		eventuallyDiagnosedHealthy(ctx, 60*time.Second)
-		eventuallyNoAlerts(ctx, 45*time.Second)
+		eventuallyNoAlerts(ctx, 75*time.Second)
 	})
 
 	It("a healthy cluster: every node says healthy with no findings, and status exits 0", func(ctx SpecContext) {
