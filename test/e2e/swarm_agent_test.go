@@ -175,7 +175,10 @@ func createSwarmService(ctx context.Context, name string, replicas uint64, ingre
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: &swarm.ContainerSpec{Image: suite.Image, Args: []string{"agent", "--listen", ":8080"},
 				// The image's HEALTHCHECK asks :9470 every 10s; a task is running only once healthy.
-				Healthcheck: &container.HealthConfig{Interval: time.Second, Timeout: time.Second, Retries: 3,
+				// Tolerant of a loaded machine: with a 1 s timeout and 3 retries the Swarm
+				// once killed and restarted both tasks for 90 s (CI, 22:01).
+				Healthcheck: &container.HealthConfig{Interval: time.Second, Timeout: 3 * time.Second, Retries: 10,
+					StartPeriod: 30 * time.Second,
 					Test: []string{"CMD", "/swarmlink", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"}}},
 			Networks: []swarm.NetworkAttachmentConfig{{Target: suite.OverlayNetwork()}},
 		},
