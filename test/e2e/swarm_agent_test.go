@@ -179,7 +179,7 @@ func createSwarmService(ctx context.Context, name string, replicas uint64, ingre
 				// once killed and restarted both tasks for 90 s (CI, 22:01).
 				Healthcheck: &container.HealthConfig{Interval: time.Second, Timeout: 3 * time.Second, Retries: 10,
 					StartPeriod: 30 * time.Second,
-					Test: []string{"CMD", "/swarmlink", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"}}},
+					Test:        []string{"CMD", "/swarmlink", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"}}},
 			Networks: []swarm.NetworkAttachmentConfig{{Target: suite.OverlayNetwork()}},
 		},
 		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &replicas}},
