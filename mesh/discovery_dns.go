@@ -46,8 +46,9 @@ type DNSTasks struct {
 }
 
 type cachedIdentity struct {
-	id Identity
-	at time.Time
+	id   Identity
+	at   time.Time // when it answered
+	gone time.Time // since when its address is out of tasks.<service>; zero while in
 }
 
 var _ Discoverer = (*DNSTasks)(nil)
@@ -97,8 +98,12 @@ func (d *DNSTasks) lookup(ctx context.Context) ([]string, error) {
 }
 
 // identities returns what is known of each address: a fresh cache entry, a
-// new answer, or a stale entry when the query failed. The cache keeps only
-// the addresses of ips, so it never outgrows the service.
+// new answer, or a stale entry when the query failed. An address that left
+// the service is remembered for the TTL: the embedded DNS drops a cut-off
+// node's task and lists it again once the node is back, when the overlay
+// may not carry the identity query yet, and the peer must come back under
+// its name (its checks, its history, its rejoin grace), not its address.
+// So the cache holds the service's addresses and those of the last TTL.
 func (d *DNSTasks) identities(ctx context.Context, ips []string) map[string]Identity {
 	now := time.Now()
 	known, stale := d.fromCache(ips, now)
@@ -117,33 +122,51 @@ func (d *DNSTasks) identities(ctx context.Context, ips []string) map[string]Iden
 		})
 	}
 	_ = g.Wait() // failures only mean "not identified"
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.cache = known
 	out := make(map[string]Identity, len(known))
 	for ip, c := range known {
 		out[ip] = c.id
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ip, c := range d.cache {
+		if _, in := known[ip]; !in && d.remembered(c, now) {
+			c.gone = cmp.Or(c.gone, now)
+			known[ip] = c
+		}
+	}
+	d.cache = known
 	return out
 }
 
-// fromCache returns the cached entries for ips and the addresses to query
-// (missing or older than the TTL; a stale entry stays until replaced).
-func (d *DNSTasks) fromCache(ips []string, now time.Time) (map[string]cachedIdentity, []string) {
-	ttl := d.CacheTTL
-	if ttl <= 0 {
-		ttl = DefaultIdentityTTL
+func (d *DNSTasks) ttl() time.Duration {
+	if d.CacheTTL <= 0 {
+		return DefaultIdentityTTL
 	}
+	return d.CacheTTL
+}
+
+// remembered says whether c, if its address left the service, left it
+// within the TTL.
+func (d *DNSTasks) remembered(c cachedIdentity, now time.Time) bool {
+	return c.gone.IsZero() || now.Sub(c.gone) <= d.ttl()
+}
+
+// fromCache returns the cached entries for ips and the addresses to query
+// (missing, older than the TTL, or back in the service; a stale entry
+// stays until replaced).
+func (d *DNSTasks) fromCache(ips []string, now time.Time) (map[string]cachedIdentity, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	known := make(map[string]cachedIdentity, len(ips))
 	var query []string
 	for _, ip := range ips {
 		c, ok := d.cache[ip]
-		if ok {
+		back := ok && !c.gone.IsZero()
+		if ok = ok && d.remembered(c, now); ok {
+			c.gone = time.Time{}
 			known[ip] = c
 		}
-		if !ok || now.Sub(c.at) > ttl {
+		if !ok || back || now.Sub(c.at) > d.ttl() {
 			query = append(query, ip)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/miekg/dns"
@@ -116,6 +118,43 @@ var _ = Describe("discovery", func() {
 				map[string]string{"transport": "tcp", "type": "identity_request"})).To(Equal(1.0))
 		})
 
+		It("keeps the name of a task whose address leaves tasks.<service> and comes back unidentified, for the TTL", func() {
+			// The embedded DNS drops a cut-off node's task and lists it again
+			// when the node is back, before the overlay carries the identity
+			// query: the peer must come back as node-b, not as its address.
+			resp := startResponder("node-b", mesh.ResponderOptions{})
+			_, port, _ := net.SplitHostPort(resp.Addr())
+			var ips atomic.Pointer[[]string]
+			set := func(v ...string) { ips.Store(&v) }
+			set("127.0.0.1")
+			d := &mesh.DNSTasks{Service: "swarmlink", Resolver: dnsServerFunc("tasks.swarmlink.", func() []string { return *ips.Load() }),
+				Port: atoi(port), Key: testKey, CacheTTL: time.Second}
+			named := func() []string {
+				GinkgoHelper()
+				peers, err := d.Peers(context.Background())
+				Expect(err).NotTo(HaveOccurred())
+				var out []string
+				for _, p := range peers {
+					out = append(out, p.Name)
+				}
+				return out
+			}
+			Expect(named()).To(Equal([]string{"node-b"}))
+			set("127.0.0.2")
+			_, closed, _ := net.SplitHostPort(closedPort())
+			d.Port = atoi(closed) // from now on no identity query is answered
+			Expect(named()).To(Equal([]string{"127.0.0.2"}))
+			set("127.0.0.1", "127.0.0.2")
+			Expect(named()).To(Equal([]string{"node-b", "127.0.0.2"}))
+			By("forgetting an address that stayed out longer than the TTL")
+			set("127.0.0.2")
+			Expect(named()).To(Equal([]string{"127.0.0.2"}))
+			time.Sleep(1100 * time.Millisecond)
+			Expect(named()).To(Equal([]string{"127.0.0.2"}))
+			set("127.0.0.1", "127.0.0.2")
+			Expect(named()).To(Equal([]string{"127.0.0.1", "127.0.0.2"}))
+		})
+
 		It("fails when the name does not resolve", func() {
 			d := &mesh.DNSTasks{Service: "nothing", Resolver: dnsServer("tasks.swarmlink.", "127.0.0.1")}
 			_, err := d.Peers(context.Background())
@@ -138,6 +177,13 @@ func (f *fakeNodes) NodeList(context.Context, swarm.NodeListOptions) ([]swarm.No
 // spec ends; every other name is NXDOMAIN.
 func dnsServer(name string, ips ...string) string {
 	GinkgoHelper()
+	return dnsServerFunc(name, func() []string { return ips })
+}
+
+// dnsServerFunc is dnsServer answering the addresses ips returns at each
+// query.
+func dnsServerFunc(name string, ips func() []string) string {
+	GinkgoHelper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
@@ -146,7 +192,7 @@ func dnsServer(name string, ips ...string) string {
 		if q.Question[0].Name != name {
 			m.Rcode = dns.RcodeNameError
 		} else if q.Question[0].Qtype == dns.TypeA {
-			for _, ip := range ips {
+			for _, ip := range ips() {
 				m.Answer = append(m.Answer, &dns.A{
 					Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 0},
 					A:   net.ParseIP(ip)})
@@ -168,3 +214,4 @@ func atoi(s string) int {
 	Expect(err).NotTo(HaveOccurred())
 	return n
 }
+
