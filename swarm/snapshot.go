@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
+	"github.com/swarmlink/swarmlink/internal/dockerx"
 )
 
 // Snapshot is what a manager's agent reads of the Swarm for the agents on
@@ -30,33 +31,18 @@ type Snapshot struct {
 // TakeSnapshot reads the Swarm through api, a manager's engine. On a worker
 // the error wraps ErrNotManager.
 func TakeSnapshot(ctx context.Context, api ClusterReader, self string, now time.Time) (Snapshot, error) {
-	info, err := api.Info(ctx)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("docker info: %w", err)
-	}
-	if !info.Swarm.ControlAvailable {
-		return Snapshot{}, fmt.Errorf("node %s (swarm %s): %w", info.Name, info.Swarm.LocalNodeState, ErrNotManager)
-	}
-	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{})
-	if err != nil {
-		return Snapshot{}, notManager("listing services", err)
-	}
-	nodes, err := api.NodeList(ctx, swarm.NodeListOptions{})
-	if err != nil {
-		return Snapshot{}, notManager("listing nodes", err)
-	}
-	tasks, err := runningTasks(ctx, api, "")
+	r, err := readSwarm(ctx, api)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	s := Snapshot{Manager: self, Taken: now.UTC()}
-	for _, svc := range services {
+	for _, svc := range r.services {
 		s.Services = append(s.Services, trimService(svc))
 	}
-	for _, t := range tasks {
+	for _, t := range r.tasks {
 		s.Tasks = append(s.Tasks, trimTask(t))
 	}
-	for _, n := range nodes {
+	for _, n := range r.nodes {
 		s.Nodes = append(s.Nodes, trimNode(n))
 	}
 	return s, nil
@@ -155,7 +141,7 @@ func relayed[T any](ctx context.Context, r *Relay, local func(context.Context) (
 	snap func(Snapshot) []T) ([]T, error) {
 	if !r.Worker() {
 		out, err := local(ctx)
-		if err == nil || !errors.Is(notManager("", err), ErrNotManager) {
+		if !dockerx.IsNotManager(err) {
 			return out, err
 		}
 		r.setWorker(true)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/system"
 	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/controller"
@@ -111,32 +112,49 @@ type clusterState struct {
 	tasks    map[string][]swarm.Task // running, by service ID
 }
 
-func readCluster(ctx context.Context, api ClusterReader) (clusterState, error) {
+// swarmRead is one read of a manager's engine: what both the sources
+// (readCluster) and the workers' snapshot (TakeSnapshot) start from.
+type swarmRead struct {
+	info     system.Info
+	services []swarm.Service
+	nodes    []swarm.Node
+	tasks    []swarm.Task // desired and running
+}
+
+// readSwarm reads the engine's info, services, nodes and running tasks. On a
+// worker the error wraps ErrNotManager.
+func readSwarm(ctx context.Context, api ClusterReader) (swarmRead, error) {
 	info, err := api.Info(ctx)
 	if err != nil {
-		return clusterState{}, fmt.Errorf("docker info: %w", err)
+		return swarmRead{}, fmt.Errorf("docker info: %w", err)
 	}
 	if !info.Swarm.ControlAvailable {
-		return clusterState{}, fmt.Errorf("node %s (swarm %s): %w", info.Name, info.Swarm.LocalNodeState, ErrNotManager)
+		return swarmRead{}, fmt.Errorf("node %s (swarm %s): %w", info.Name, info.Swarm.LocalNodeState, ErrNotManager)
 	}
-	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{})
-	if err != nil {
-		return clusterState{}, notManager("listing services", err)
+	r := swarmRead{info: info}
+	if r.services, err = api.ServiceList(ctx, swarm.ServiceListOptions{}); err != nil {
+		return swarmRead{}, notManager("listing services", err)
 	}
-	nodes, err := api.NodeList(ctx, swarm.NodeListOptions{})
-	if err != nil {
-		return clusterState{}, notManager("listing nodes", err)
+	if r.nodes, err = api.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
+		return swarmRead{}, notManager("listing nodes", err)
 	}
-	tasks, err := runningTasks(ctx, api, "")
+	if r.tasks, err = runningTasks(ctx, api, ""); err != nil {
+		return swarmRead{}, err
+	}
+	return r, nil
+}
+
+func readCluster(ctx context.Context, api ClusterReader) (clusterState, error) {
+	r, err := readSwarm(ctx, api)
 	if err != nil {
 		return clusterState{}, err
 	}
-	c := clusterState{selfAddr: info.Swarm.NodeAddr, nodes: map[string]swarm.Node{}, services: services,
+	c := clusterState{selfAddr: r.info.Swarm.NodeAddr, nodes: map[string]swarm.Node{}, services: r.services,
 		tasks: map[string][]swarm.Task{}}
-	for _, n := range nodes {
+	for _, n := range r.nodes {
 		c.nodes[n.ID] = n
 	}
-	for _, t := range tasks {
+	for _, t := range r.tasks {
 		c.tasks[t.ServiceID] = append(c.tasks[t.ServiceID], t)
 	}
 	slices.SortFunc(c.services, func(a, b swarm.Service) int { return cmp.Compare(a.Spec.Name, b.Spec.Name) })

@@ -17,8 +17,15 @@ var ErrNotManager = errors.New("not a swarm manager")
 // also wraps ErrNotManager. The engine gives no typed error for it, only
 // this text.
 func Wrap(op string, err error) error {
-	if strings.Contains(strings.ToLower(err.Error()), "not a swarm manager") {
+	if IsNotManager(err) {
 		return fmt.Errorf("%s: %w: %w", op, ErrNotManager, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// IsNotManager says whether err is, or carries, the engine's "not a swarm
+// manager" answer.
+func IsNotManager(err error) bool {
+	return err != nil && (errors.Is(err, ErrNotManager) ||
+		strings.Contains(strings.ToLower(err.Error()), "not a swarm manager"))
 }
