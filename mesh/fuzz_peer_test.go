@@ -102,13 +102,13 @@ func FuzzViewResponse(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			if checkView(req, resp) != nil {
+			if viewDoc.check(req, resp, "") != nil {
 				continue
 			}
 			if len(resp.Body) > MaxView || !bytes.Equal(resp.Body[:NonceSize], req.Nonce[:]) {
 				t.Fatalf("accepted a view answer of %d bytes not bound to the request", len(resp.Body))
 			}
-			if checkViewNode(resp.Sender, resp.Body[NonceSize:]) != nil {
+			if viewDoc.checkOwner(resp.Sender, resp.Body[NonceSize:]) != nil {
 				t.Fatalf("accepted a view of another agent than %q", resp.Sender)
 			}
 		}
