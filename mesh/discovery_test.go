@@ -214,4 +214,3 @@ func atoi(s string) int {
 	Expect(err).NotTo(HaveOccurred())
 	return n
 }
-
