@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/swarmlink/swarmlink/api"
@@ -14,6 +15,17 @@ func (a *Agent) linksHandler(w http.ResponseWriter, _ *http.Request) {
 // matrixHandler serves the one diagnosis: the cells and findings every
 // node gives from the same views. Peers are only the agent's own
 // discovered ones, never an address a client names.
-func (a *Agent) matrixHandler(w http.ResponseWriter, _ *http.Request) {
-	api.WriteJSON(w, http.StatusOK, a.diagnose())
+//
+// ?form=packed gives the diagnosis as links.Packed, the plain healthy cells
+// one byte each: what the web UI reads, a tenth of the size at 200 nodes.
+func (a *Agent) matrixHandler(w http.ResponseWriter, r *http.Request) {
+	switch form := r.URL.Query().Get("form"); form {
+	case "", "full":
+		api.WriteJSON(w, http.StatusOK, a.diagnose())
+	case "packed":
+		api.WriteJSON(w, http.StatusOK, a.diagnose().Pack())
+	default:
+		api.WriteJSON(w, http.StatusBadRequest, map[string]string{
+			"error": fmt.Sprintf("query parameter form: %q is not a form of the matrix (want full or packed)", form)})
+	}
 }

@@ -3,16 +3,20 @@ package ui_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
+
+	"github.com/swarmlink/swarmlink/links"
 )
 
 // agent runs a real agent node<n> on 127.0.0.<n> (API 19470, mesh 9471)
@@ -157,6 +161,34 @@ var _ = Describe("the UI of a real agent whose peer goes down and comes back", O
 			MatchRegexp(`^FAILING\n(timeout|refused|host-down)`))
 		Expect(p.count(`.hm .c.self`)()).To(Equal(2))
 		p.screenshot("agents-matrix")
+	})
+
+	It("serves the packed matrix the UI reads: the same cells as the full form; an unknown form is refused by name", func() {
+		key := func(cs []links.Cell) []string {
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.Path+" "+c.From+"→"+c.To+" "+string(c.State)+"/"+c.Cause)
+			}
+			slices.Sort(out)
+			return out
+		}
+		Eventually(func() []string {
+			var full links.Diagnosis
+			var packed links.Packed
+			Expect(getJSON(u32+"/api/v1/matrix", &full)).To(Succeed())
+			Expect(getJSON(u32+"/api/v1/matrix?form=packed", &packed)).To(Succeed())
+			Expect(packed.Healthy).To(HaveKey("published"))
+			if got, want := key(packed.Unpack().Cells), key(full.Cells); !slices.Equal(got, want) {
+				return append(got, "≠", strings.Join(want, ", "))
+			}
+			return key(full.Cells)
+		}, settle).Should(ContainElement(HavePrefix("published node33→node32 failing/")))
+		resp, err := http.Get(u32 + "/api/v1/matrix?form=tiny")
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		Expect(resp.StatusCode).To(Equal(http.StatusBadRequest))
+		Expect(string(body)).To(ContainSubstring(`query parameter form: \"tiny\" is not a form of the matrix (want full or packed)`))
 	})
 
 	It("refreshes in place: a row element survives the next poll", func() {

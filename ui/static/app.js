@@ -4,7 +4,7 @@
 // visit), an optional load (fetch what it needs besides the diagnosis and
 // the status) and render (patch the page from the data).
 
-import { get } from "./api.js";
+import { get, matrix as getMatrix } from "./api.js";
 import { byId, esc, patch } from "./dom.js";
 import { clock, words } from "./time.js";
 import * as overview from "./overview.js";
@@ -53,7 +53,7 @@ async function tick() {
   clearTimeout(timer);
   const my = ++seq, r = current;
   try {
-    const [m, status] = await Promise.all([get("/api/v1/matrix"), get("/api/v1/status")]);
+    const [m, status] = await Promise.all([getMatrix(), get("/api/v1/status")]);
     const extra = r.page.load ? await r.page.load(r.params, { matrix: m, status }) : {};
     if (my !== seq) return;
     header(m, status);

@@ -148,11 +148,11 @@ const rowHeight = 34;
 function rowWindow(sec) {
   const body = sec.querySelector(".hm-body"), hm = sec.querySelector(".hm");
   if (!sec.view) return;
-  const first = Math.max(0, Math.floor(hm.scrollTop / rowHeight) - 8);
+  const top = Math.floor(hm.scrollTop / rowHeight), first = Math.max(0, top - 8);
   // Before its first rows the heatmap is only as tall as its header: size
-  // the window by the screen then.
+  // the window by the screen then. Eight rows either side of the view.
   const view = Math.max(hm.clientHeight, Math.min(window.innerHeight, 1200));
-  const shown = sec.rows.slice(first, first + Math.ceil(view / rowHeight) + 16);
+  const shown = sec.rows.slice(first, top + Math.ceil(view / rowHeight) + 8);
   body.style.height = `${sec.rows.length * rowHeight}px`;
   body.style.paddingTop = `${first * rowHeight}px`;
   patchRows(body, shown.map((from) => ({ key: from, cls: "hm-row", html: sec.view(from) })));
