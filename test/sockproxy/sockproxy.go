@@ -24,9 +24,10 @@ import (
 // optional /v1.NN version prefix: version negotiation (/_ping), the node's
 // facts (/info), and the swarm and label sources' and the mesh's
 // discovery (/nodes, /services, /tasks, /containers/json: lists only, no
-// inspect of one object).
+// inspect of one object), and the event stream that triggers a re-read
+// (/events).
 func DefaultAllow() []string {
-	return []string{"/_ping", "/info", "/nodes", "/services", "/tasks", "/containers/json"}
+	return []string{"/_ping", "/info", "/nodes", "/services", "/tasks", "/containers/json", "/events"}
 }
 
 // versioned splits an API path into its optional /v1.NN prefix and the rest.
@@ -122,9 +123,11 @@ func Listen(path string) (net.Listener, error) {
 }
 
 // Serve serves the proxy on l and blocks until ctx is done, then shuts down
-// within 5 s and closes l.
+// within 5 s and closes l. Requests run under ctx: a streaming one (an
+// event stream) ends with it instead of holding the shutdown.
 func (p *Proxy) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/client"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -31,6 +33,12 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Unlock()
 	w.Header().Set("Api-Version", "1.41")
 	w.Header().Set("Content-Type", "application/json")
+	if strings.HasSuffix(r.URL.Path, "/events") { // a stream: one event, then open until the caller goes
+		fmt.Fprintln(w, `{"Type":"service","Action":"update","Actor":{"ID":"svc1"}}`)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return
+	}
 	fmt.Fprint(w, `{"Name":"fake"}`)
 }
 
@@ -114,12 +122,25 @@ var _ = Describe("Proxy", func() {
 		Entry("updating a service", http.MethodPost, "/v1.41/services/abc/update"),
 		Entry("a GET off the list: inspecting a container", http.MethodGet, "/v1.41/containers/abc/json"),
 		Entry("a GET off the list: secrets", http.MethodGet, "/v1.41/secrets"),
-		Entry("a GET off the list: events", http.MethodGet, "/v1.41/events"),
+		Entry("a GET off the list: the engine's logs of a container", http.MethodGet, "/v1.41/containers/abc/logs"),
 		Entry("a prefix of an allowed path", http.MethodGet, "/v1.41/infos"),
 		Entry("a path that climbs out of an allowed one", http.MethodGet, "/v1.41/info/../secrets"),
 		Entry("an escaped slash", http.MethodGet, "/v1.41/containers%2Fjson"),
 		Entry("a version prefix that is not one", http.MethodGet, "/v2/info"),
 	)
+
+	// The spec leaves the stream open: the proxy's shutdown (BeforeEach's
+	// cleanup, which fails after 5 s) must end it.
+	It("streams the engine's events as they come, and a stream left open does not hold its shutdown", func(ctx SpecContext) {
+		cli, err := client.NewClientWithOpts(client.WithHost("unix://"+sock), client.WithAPIVersionNegotiation())
+		Expect(err).NotTo(HaveOccurred())
+		msgs, errs := cli.Events(context.Background(), events.ListOptions{})
+		Eventually(ctx, msgs).WithTimeout(5*time.Second).Should(Receive(And(
+			HaveField("Type", events.ServiceEventType), HaveField("Action", events.ActionUpdate))),
+			"the event before the upstream's response ended")
+		Consistently(errs, 200*time.Millisecond).ShouldNot(Receive(), "the stream stays open")
+		Expect(proxy.Allowed()).To(HaveKeyWithValue("/events", 1))
+	})
 
 	It("lets the Docker SDK negotiate and read, and refuses its POST /containers/create", func(ctx SpecContext) {
 		cli, err := client.NewClientWithOpts(client.WithHost("unix://"+sock), client.WithAPIVersionNegotiation())
