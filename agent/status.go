@@ -61,6 +61,7 @@ func (a *Agent) status(context.Context) any {
 	if a.swarm != nil {
 		s.LabelErrors = a.swarm.labelErrors()
 		rs := a.swarm.relay.Status()
+		rs.Events = a.swarm.eventStatus()
 		s.SwarmRelay = &rs
 	}
 	if a.watcher != nil {

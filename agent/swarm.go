@@ -27,6 +27,7 @@ type swarmPart struct {
 	prober  *swarm.Prober      // with checks
 	refresh time.Duration
 	relay   *swarmRelay
+	events  *eventWatch // nil when the engine's client cannot stream events
 }
 
 // newSwarmPart returns the swarm part the config asks for, or nil: when both
@@ -58,6 +59,9 @@ func newSwarmPartWith(ctx context.Context, a *Agent, d swarmDocker, log *zap.Log
 	}
 	self := a.cfg.Agent.Name
 	p := &swarmPart{refresh: cfg.Refresh, relay: newSwarmRelay(self, d, log)}
+	if es, ok := d.(eventStreamer); ok {
+		p.events = newEventWatch(es, log)
+	}
 	r := p.relay.reader
 	if labels {
 		p.labels = swarm.NewLabelSource(r, d, swarm.LabelConfig{Self: self, TimeZone: a.cfg.Agent.TimeZone,
@@ -108,10 +112,19 @@ func (p *swarmPart) labelErrors() []swarm.LabelError {
 // snapshot.
 const firstSnapshotRetry = 2 * time.Second
 
+// triggerer is the controller call the swarm part makes: reconcile soon.
+type triggerer interface{ Trigger() }
+
 // Start syncs the relay (a manager's snapshot taken, a worker's fetched)
-// and triggers a reconcile every refresh, so that new services, tasks and
-// labels are picked up; it blocks until ctx is done.
-func (p *swarmPart) Start(ctx context.Context, ctrl *controller.Controller) error {
+// and triggers a reconcile on each change the engine's events announce
+// (once a burst settles) and every refresh anyway, so that new services,
+// tasks and labels are picked up; it blocks until ctx is done.
+func (p *swarmPart) Start(ctx context.Context, ctrl triggerer) error {
+	var kicks <-chan struct{} // nil: no events, the refresh alone
+	if p.events != nil {
+		go p.events.run(ctx)
+		kicks = p.events.kick
+	}
 	for {
 		if p.relay.sync(ctx, time.Now()) {
 			ctrl.Trigger()
@@ -124,7 +137,26 @@ func (p *swarmPart) Start(ctx context.Context, ctrl *controller.Controller) erro
 		case <-ctx.Done():
 			return nil
 		case <-time.After(next):
-			ctrl.Trigger()
+		case <-kicks:
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(eventSettle):
+			}
+			select { // the burst's later kicks are this one
+			case <-kicks:
+			default:
+			}
 		}
+		ctrl.Trigger()
 	}
+}
+
+// eventStatus is the event watch's status, nil without one.
+func (p *swarmPart) eventStatus() *EventWatchStatus {
+	if p.events == nil {
+		return nil
+	}
+	s := p.events.Status()
+	return &s
 }

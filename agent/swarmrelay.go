@@ -49,6 +49,9 @@ type SwarmRelayStatus struct {
 	Services int       `json:"services"`             // in the snapshot in use
 	Error    string    `json:"error,omitempty"`      // the last sync's failure; the last good snapshot stays in use
 	Since    time.Time `json:"error_since,omitzero"` // since when syncs fail
+	// Events is the engine's event stream, which triggers a sync and a
+	// reconcile on each change between refreshes; nil: refresh only.
+	Events *EventWatchStatus `json:"events,omitempty"`
 }
 
 func newSwarmRelay(self string, local swarm.ClusterReader, log *zap.Logger) *swarmRelay {

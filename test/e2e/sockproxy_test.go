@@ -75,7 +75,7 @@ var _ = Describe("the agent behind a read-only Docker socket proxy", Label("e2e"
 		Expect(st.LabelErrors).To(BeEmpty())
 		allowed := proxy.Allowed()
 		GinkgoWriter.Printf("the proxy forwarded %v\n", allowed)
-		for _, ep := range []string{"/_ping", "/info", "/services", "/nodes", "/tasks", "/containers/json"} {
+		for _, ep := range []string{"/_ping", "/info", "/services", "/nodes", "/tasks", "/containers/json", "/events"} {
 			Expect(allowed).To(HaveKeyWithValue(ep, BeNumerically(">", 0)), "the agent's calls went through the proxy")
 		}
 		Expect(proxy.Denied()).To(BeEmpty(), "the agent asked for nothing off the allow-list")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -232,4 +233,24 @@ func serviceVIP(ctx context.Context, name string) string {
 	}
 	Fail(fmt.Sprintf("service %s has no VIP on %s: %+v", name, suite.OverlayNetwork(), svc.Endpoint.VirtualIPs))
 	return ""
+}
+
+// updateServiceLabels adds and removes labels of service name (its own
+// labels, not its tasks': the tasks keep running).
+func updateServiceLabels(ctx context.Context, name string, add map[string]string, remove []string) {
+	GinkgoHelper()
+	m := suite.Manager()
+	svc, _, err := m.Client.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	spec := svc.Spec
+	spec.Labels = maps.Clone(spec.Labels)
+	if spec.Labels == nil {
+		spec.Labels = map[string]string{}
+	}
+	maps.Copy(spec.Labels, add)
+	for _, k := range remove {
+		delete(spec.Labels, k)
+	}
+	_, err = m.Client.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
+	Expect(err).NotTo(HaveOccurred())
 }

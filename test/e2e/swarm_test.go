@@ -21,6 +21,11 @@ type relayStatus struct {
 		Role, From string
 		Taken      time.Time
 		Error      string
+		Events     *struct {
+			Watching bool
+			Seen     uint64
+			Error    string
+		}
 	} `json:"swarm_relay"`
 }
 
@@ -151,6 +156,47 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 		Expect(st.LabelErrors).To(ContainElement(Equal(struct{ Service, Label, Value, Expected string }{
 			svc, "swarmlink.check.bad.interval", "soon", "a duration from 100ms to 24h such as 500ms, 5s or 1m"})))
 	})
+
+	// The stack's agents re-read the Swarm every 15 s (swarm.refresh's
+	// default); the engine's events make a change show sooner. Three
+	// changes, each seen within 5 s: by the refresh alone, all three would
+	// be with a chance of (5/15)³ ≈ 4 %; the events counter says why.
+	It("picks label changes of the running service up from the engine's events on the manager's agent, well within its 15 s refresh",
+		func(ctx SpecContext) {
+			m := suite.Manager()
+			seen := func() uint64 {
+				var st relayStatus
+				Expect(getJSON(ctx, agentURL(m), "/api/v1/status", &st)).To(Succeed())
+				Expect(st.SwarmRelay.Events).NotTo(BeNil(), "the manager's agent watches the engine's events")
+				Expect(st.SwarmRelay.Events.Watching).To(BeTrue(), "%+v", *st.SwarmRelay.Events)
+				return st.SwarmRelay.Events.Seen
+			}
+			has := func(key string) func(Gomega) bool {
+				return func(g Gomega) bool {
+					cs, err := checksOf(ctx, m)
+					g.Expect(err).NotTo(HaveOccurred())
+					return slices.ContainsFunc(cs, func(c CheckStatus) bool { return c.Metadata.Key == key })
+				}
+			}
+			before := seen()
+			change := func(what, key string, add map[string]string, remove []string, want bool) {
+				t0 := time.Now()
+				updateServiceLabels(ctx, svc, add, remove)
+				Eventually(ctx, has(key)).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(want))
+				took := time.Since(t0)
+				GinkgoWriter.Printf("events: %s: %s on %s's agent %s after the update\n", what, key, m.Name, took.Round(time.Millisecond))
+				Expect(took).To(BeNumerically("<", 5*time.Second), "%s: %s seen %s after the update, refresh 15 s", what, key, took)
+			}
+			label := func(name string) map[string]string {
+				p := "swarmlink.check." + name + "."
+				return map[string]string{p + "kind": "dns", p + "target": "tasks." + svc, p + "dns.resolver": "127.0.0.11:53"}
+			}
+			change("added", "labels/slswarm/ev1", label("ev1"), nil, true)
+			change("added", "labels/slswarm/ev2", label("ev2"), nil, true)
+			change("removed", "labels/slswarm/ev1", nil, slices.Collect(maps.Keys(label("ev1"))), false)
+			updateServiceLabels(ctx, svc, nil, slices.Collect(maps.Keys(label("ev2"))))
+			Expect(seen()).To(BeNumerically(">", before), "events arrived while the labels changed")
+		})
 
 	It("runs the service's label checks on the workers' agents too, from the manager agent's snapshot, kept while that agent restarts",
 		func(ctx SpecContext) {
