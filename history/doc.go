@@ -21,8 +21,12 @@
 //
 // # Retention
 //
-// Raw results older than Options.Retention are pruned. Outages are pruned only
-// once they ended more than 4×Retention ago, so the outage timeline stays
-// available long after the individual results that made it are gone. bbolt
-// reuses freed pages but never shrinks the file.
+// Raw results older than Options.RawRetention (default 15 minutes) are
+// pruned. Each result also counts, in the same transaction, in its series'
+// per-minute rollup block of its hour (blocks.go, minutes.go): those are
+// kept for Options.Retention (default 7 days), so Rollups can chart a week
+// long after the raw results are gone. Outages are pruned only once they
+// ended more than 4×Retention ago, so the outage timeline stays available
+// long after the individual results that made it are gone. bbolt reuses
+// freed pages but never shrinks the file.
 package history

@@ -20,20 +20,33 @@ const outageRetentionFactor = 4
 
 // Pruned counts what one Prune removed.
 type Pruned struct {
-	Results int // raw results older than Retention
+	Results int // raw results older than RawRetention
+	Rollups int // rollup blocks of hours older than Retention
+	Sealed  int // open rollup blocks of past hours sealed (series gone quiet)
 	Outages int // outages that ended more than 4×Retention ago
 	Series  int // last states of series idle for 4×Retention with no open outage
 }
 
-// Prune removes raw results older than now-Retention, outages that ended
-// before now-4×Retention, and the state of series idle since then with no
-// open outage. Ongoing outages are never pruned. Start calls it every
+// Prune removes raw results older than now-RawRetention, the rollups of
+// hours older than now-Retention, outages that ended before
+// now-4×Retention, and the state of series idle since then with no open
+// outage; it seals the rollup blocks of series that went quiet in an
+// earlier hour. Ongoing outages are never pruned. Start calls it every
 // PruneInterval; tests call it with an explicit now.
 func (s *Store) Prune(now time.Time) (Pruned, error) {
 	var p Pruned
 	var err error
-	if p.Results, err = s.pruneResults(now.Add(-s.opts.Retention)); err != nil {
+	if p.Results, err = s.pruneResults(now.Add(-s.opts.RawRetention)); err != nil {
 		s.stats.prunedResults.Add(uint64(p.Results))
+		return p, err
+	}
+	if err = s.update(OpPrune, func(tx *bolt.Tx) error {
+		p.Sealed, err = sealIdle(tx, now)
+		return err
+	}); err != nil {
+		return p, fmt.Errorf("sealing rollups: %w", err)
+	}
+	if p.Rollups, err = s.pruneBlocks(now.Add(-s.opts.Retention)); err != nil {
 		return p, err
 	}
 	cutoff := now
@@ -54,7 +67,7 @@ func (s *Store) Prune(now time.Time) (Pruned, error) {
 	})
 	s.stats.prunedResults.Add(uint64(p.Results))
 	if err != nil {
-		return Pruned{Results: p.Results}, fmt.Errorf("pruning outages: %w", err)
+		return Pruned{Results: p.Results, Rollups: p.Rollups, Sealed: p.Sealed}, fmt.Errorf("pruning outages: %w", err)
 	}
 	s.stats.prunedOutages.Add(uint64(p.Outages))
 	return p, nil
@@ -68,7 +81,7 @@ func (s *Store) prune() {
 		return
 	}
 	if p != (Pruned{}) {
-		s.log.Debug("pruned history", zap.Int("results", p.Results),
+		s.log.Debug("pruned history", zap.Int("results", p.Results), zap.Int("rollups", p.Rollups),
 			zap.Int("outages", p.Outages), zap.Int("series", p.Series))
 	}
 }

@@ -32,9 +32,21 @@ var (
 	bucketKV      = []byte("kv")
 )
 
+// DefaultRawRetention is how long raw results are kept by default: the
+// recent results a link page lists. Older ones live on as per-minute
+// rollups and outages, for the whole Retention. At 100 peers × 2 paths × 4
+// probes every 10 s, a week of that is about 56 MiB on disk
+// (BenchmarkWeekOnDisk); every further hour of raw results about 33 MiB.
+const DefaultRawRetention = 15 * time.Minute
+
+// allocSize is how far ahead of use bbolt grows the file (its default is
+// 16 MiB): the apparent size stays within this of the pages in use.
+const allocSize = 4 << 20
+
 // Options tune the store. A zero value means the default.
 type Options struct {
-	Retention     time.Duration    // raw results kept this long, outages 4× longer; default 7×24h, at most 100 years
+	Retention     time.Duration    // per-minute rollups kept this long, outages 4× longer; default 7×24h, at most 100 years
+	RawRetention  time.Duration    // raw results kept this long; default DefaultRawRetention, at most Retention
 	FlushInterval time.Duration    // max time a record waits to be committed; default 200ms
 	BatchSize     int              // records per commit at most; default 256
 	QueueSize     int              // records waiting for the writer; default 10000
@@ -51,6 +63,7 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	// Keys are UnixNano: now-Retention must stay representable (after 1677).
 	o.Retention = min(orDuration(o.Retention, 7*24*time.Hour), 100*365*24*time.Hour)
+	o.RawRetention = min(orDuration(o.RawRetention, DefaultRawRetention), o.Retention)
 	o.FlushInterval = orDuration(o.FlushInterval, 200*time.Millisecond)
 	o.PruneInterval = orDuration(o.PruneInterval, 10*time.Minute)
 	o.LockTimeout = orDuration(o.LockTimeout, time.Second)
@@ -132,6 +145,7 @@ func Open(path string, opts Options, log *zap.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening history %s: %w", path, err)
 	}
+	db.AllocSize = allocSize
 	if err := createBuckets(db); err != nil {
 		_ = db.Close() // the bucket error is the one worth returning
 		return nil, err
@@ -148,7 +162,7 @@ func Open(path string, opts Options, log *zap.Logger) (*Store, error) {
 
 func createBuckets(db *bolt.DB) error {
 	return db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketResults, bucketSeries, bucketOutages, bucketKV} {
+		for _, name := range [][]byte{bucketResults, bucketSeries, bucketOutages, bucketKV, bucketRollups, bucketOpen} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}
@@ -168,8 +182,9 @@ func (s *Store) Append(ctx context.Context, r Record) error {
 	if err != nil {
 		return fmt.Errorf("encoding record: %w", err)
 	}
-	r.Details = nil // the writer reads only identity and state; data is authoritative
-	if err := s.enqueue(ctx, item{rec: r, data: data}); err != nil {
+	roll := rollupOf(r)
+	r.Details = nil // the writer reads only identity, state and roll; data is authoritative
+	if err := s.enqueue(ctx, item{rec: r, data: data, roll: roll}); err != nil {
 		return err
 	}
 	s.stats.appended.Add(1)

@@ -116,7 +116,9 @@ var _ = Describe("Transitions", func() {
 
 		p, err := s.Prune(t0.Add(2 * time.Hour))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(p).To(Equal(history.Pruned{Results: 4}))
+		// The two series' rollup blocks of t0's hour are sealed, then past
+		// the retention too.
+		Expect(p).To(Equal(history.Pruned{Results: 4, Sealed: 2, Rollups: 2}))
 		got, err := s.Query(context.Background(), history.Filter{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(got).To(BeEmpty())

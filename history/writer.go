@@ -15,6 +15,7 @@ import (
 type item struct {
 	rec    Record // identity and state only; Details is nil
 	data   []byte // the encoded record as stored
+	roll   rollupFields
 	done   chan error
 	retire string    // a series to retire at retireAt, in order with the records
 	at     time.Time // when the retired series ends
@@ -143,11 +144,12 @@ func writeBatch(tx *bolt.Tx, items []item) error {
 		results: tx.Bucket(bucketResults),
 		series:  tx.Bucket(bucketSeries),
 		outages: tx.Bucket(bucketOutages),
+		rollups: tx.Bucket(bucketRollups), openRollups: tx.Bucket(bucketOpen),
 	}
 	// Results and outages are keyed by time and arrive (nearly) in order:
 	// bbolt's default split at half a page would leave their pages half
 	// empty for good, as no later key lands in the left half.
-	w.results.FillPercent, w.outages.FillPercent = appendFill, appendFill
+	w.results.FillPercent, w.outages.FillPercent, w.rollups.FillPercent = appendFill, appendFill, appendFill
 	for _, it := range items {
 		if it.retire != "" {
 			if err := w.retire(it.retire, it.at); err != nil {
@@ -163,6 +165,9 @@ func writeBatch(tx *bolt.Tx, items []item) error {
 			return fmt.Errorf("storing result: %w", err)
 		}
 		if err := w.track(it.rec); err != nil {
+			return err
+		}
+		if err := w.rollup(it.rec, it.roll); err != nil {
 			return err
 		}
 	}
@@ -183,6 +188,7 @@ type seriesState struct {
 
 type txWriter struct {
 	results, series, outages *bolt.Bucket
+	rollups, openRollups     *bolt.Bucket
 }
 
 func (w txWriter) track(r Record) error {
