@@ -172,7 +172,7 @@ func (a *Agent) loadConfig() error {
 
 func (a *Agent) openStore() error {
 	path := filepath.Join(a.cfg.Agent.DataDir, "history.db")
-	s, err := history.Open(path, history.Options{Retention: a.cfg.History.Retention,
+	s, err := history.Open(path, history.Options{Retention: a.cfg.History.Retention, RawRetention: a.cfg.History.RawRetention,
 		FlushInterval: a.cfg.History.FlushInterval}, a.log.With(zap.String("component", "history")))
 	if err != nil {
 		return fmt.Errorf("opening history store %s: %w", path, err)

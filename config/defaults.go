@@ -17,6 +17,7 @@ const (
 	DefaultTimeout        = 5 * time.Second
 	DefaultResync         = 30 * time.Second
 	DefaultRetention      = 7 * 24 * time.Hour
+	DefaultRawRetention   = 15 * time.Minute
 	DefaultFlushInterval  = 200 * time.Millisecond
 	DefaultResolver       = "127.0.0.11:53"
 	DefaultNightly        = "0 3 * * *" // the nightly full verification, in agent.time_zone
@@ -41,6 +42,7 @@ func (c *Config) ApplyDefaults() {
 	c.Defaults.Interval = orDuration(c.Defaults.Interval, DefaultInterval)
 	c.Defaults.Timeout = orDuration(c.Defaults.Timeout, DefaultTimeout)
 	c.History.Retention = orDuration(c.History.Retention, DefaultRetention)
+	c.History.RawRetention = orDuration(c.History.RawRetention, min(DefaultRawRetention, c.History.Retention))
 	c.History.FlushInterval = orDuration(c.History.FlushInterval, DefaultFlushInterval)
 	for i := range c.Probes {
 		c.probeDefaults(&c.Probes[i])

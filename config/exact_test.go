@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -60,6 +61,20 @@ var _ = Describe("Load reports", func() {
 			`testdata/bad/limits.yaml:50:10: alerting.grace: duration 1000h0m0s is above the maximum 24h0m0s`,
 			`testdata/bad/limits.yaml:51:50: alerting.alertmanager.timeout: duration 1h0m0s is above the maximum 5m0s`,
 		}),
+		Entry("raw results kept longer than the rollups made of them", "history.yaml", []string{
+			`testdata/bad/history.yaml:3:18: history.raw_retention: duration 3h0m0s is longer than history.retention (2h0m0s): raw results cannot outlive the rollups made of them`,
+		}),
+	)
+
+	DescribeTable("keeps raw results 15 minutes unless told, and never longer than the rollups",
+		func(yaml string, raw time.Duration) {
+			c, err := config.Parse("h.yaml", []byte(yaml))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(c.History.RawRetention).To(Equal(raw))
+		},
+		Entry("defaults", "{}", 15*time.Minute),
+		Entry("a retention shorter than the default raw window", "history: {retention: 10m}", 10*time.Minute),
+		Entry("set", "history: {raw_retention: 2h}", 2*time.Hour),
 	)
 
 	It("rejects a file over 4 MiB before parsing it, naming the file and its size", func() {

@@ -53,7 +53,8 @@ type Defaults struct {
 
 // History configures the result store.
 type History struct {
-	Retention     time.Duration `yaml:"retention" json:"retention"`           // raw results; default 168h
+	Retention     time.Duration `yaml:"retention" json:"retention"`           // per-minute rollups; outages 4×; default 168h
+	RawRetention  time.Duration `yaml:"raw_retention" json:"raw_retention"`   // raw results; default 15m, at most retention
 	FlushInterval time.Duration `yaml:"flush_interval" json:"flush_interval"` // batch commit period; default 200ms
 }
 

@@ -86,6 +86,11 @@ func (v *validator) defaults(c *Config) {
 	v.durationIn("defaults.interval", c.Defaults.Interval, MinInterval, MaxInterval)
 	v.durationIn("defaults.timeout", c.Defaults.Timeout, MinTimeout, MaxTimeout)
 	v.durationIn("history.retention", c.History.Retention, MinRetention, MaxRetention)
+	v.durationIn("history.raw_retention", c.History.RawRetention, MinRetention, MaxRetention)
+	if h := c.History; h.RawRetention > h.Retention && h.Retention > 0 {
+		v.errf("history.raw_retention", "duration %s is longer than history.retention (%s): raw results cannot outlive the rollups made of them",
+			h.RawRetention, h.Retention)
+	}
 	v.durationIn("history.flush_interval", c.History.FlushInterval, MinFlushInterval, MaxFlushInterval)
 }
 
