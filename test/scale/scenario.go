@@ -52,11 +52,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return r, nil
 }
 
+// readyBound is how long the agents get to answer /healthz: a minute, and
+// half a second more per agent, as K agents at nice 19 start on two cores
+// (K=200 had 25 ready after a minute).
+func readyBound(k int) time.Duration { return time.Minute + time.Duration(k)*500*time.Millisecond }
+
 // measure is the run proper: ready, healthy, steady window, matrix latency,
 // screenshot, then the faults one after another.
 func measure(ctx context.Context, o Options, r *Result, agents []*Agent, hook *Hook, start time.Time) error {
 	o.logf("%d agents started", len(agents))
-	if err := WaitReady(ctx, agents, 60*time.Second); err != nil {
+	if err := WaitReady(ctx, agents, readyBound(len(agents))); err != nil {
 		return err
 	}
 	r.ReadyS = time.Since(start).Seconds()
