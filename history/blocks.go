@@ -413,27 +413,11 @@ func (f Filter) leadingIdentity() []byte {
 	return buf
 }
 
-// pruneBlocks deletes the sealed blocks of hours that ended before cutoff,
-// in chunks, and the open blocks of such hours (Prune sealed the others).
+// pruneBlocks deletes the sealed blocks of hours before cutoff's.
 func (s *Store) pruneBlocks(cutoff time.Time) (int, error) {
-	end := hourKey(hourOf(cutoff))
-	total := 0
-	for {
-		var keys [][]byte
-		err := s.update(OpPrune, func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketRollups)
-			c := b.Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(keys) < pruneChunk; k, _ = c.Next() {
-				keys = append(keys, bytes.Clone(k))
-			}
-			return deleteKeys(b, keys)
-		})
-		if err != nil {
-			return total, fmt.Errorf("pruning rollups: %w", err)
-		}
-		total += len(keys)
-		if len(keys) < pruneChunk {
-			return total, nil
-		}
+	n, err := s.deleteBefore(bucketRollups, hourKey(hourOf(cutoff)))
+	if err != nil {
+		return n, fmt.Errorf("pruning rollups: %w", err)
 	}
+	return n, nil
 }

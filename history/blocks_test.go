@@ -15,16 +15,7 @@ import (
 var _ = Describe("Rollups after the raw results are gone", func() {
 	link := history.Filter{Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-udp",
 		Direction: history.DirectionOutbound}
-	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
-	echo := func(sec, sent, received int, rtt float64) history.Record {
-		return history.Record{Time: at(sec), Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-udp",
-			Direction: history.DirectionOutbound, Kind: "peer", Passed: received > 0, Reachable: received > 0,
-			Details: map[string]any{"sent": sent, "received": received, "rtt_seconds": rtt}}
-	}
-	window := func(f history.Filter, since, until int) history.Filter {
-		f.Since, f.Until = at(since), at(until)
-		return f
-	}
+	at, echo, window := secondsAfterT0, echoAB, windowAfterT0
 	opts := history.Options{Retention: 7 * 24 * time.Hour, RawRetention: time.Hour}
 	rollups := func(s *history.Store, f history.Filter, step time.Duration) []history.Rollup {
 		GinkgoHelper()
@@ -45,13 +36,9 @@ var _ = Describe("Rollups after the raw results are gone", func() {
 
 	It("keeps each minute's counts and loss exactly and its RTT percentiles within 3 %", func() {
 		s := startStore(dbPath(), opts)
-		appendAll(s,
-			echo(0, 4, 4, .001), echo(5, 4, 4, .002), echo(10, 4, 4, .003), echo(15, 4, 4, .004),
-			echo(20, 4, 4, .005), echo(25, 4, 4, .006), echo(30, 4, 4, .007), echo(35, 4, 4, .008),
-			echo(40, 4, 4, .009), echo(45, 4, 3, .010),
-			echo(120, 4, 0, 0), echo(150, 4, 0, 0),
+		appendAll(s, append(twoMinutesOfEchoes(),
 			history.Record{Time: at(1), Source: "a", Destination: "c", Path: "overlay", Probe: "overlay-udp",
-				Direction: history.DirectionOutbound, Details: map[string]any{"sent": 4, "received": 0}},
+				Direction: history.DirectionOutbound, Details: map[string]any{"sent": 4, "received": 0}})...,
 		)
 		before := rollups(s, window(link, 0, 3600), time.Minute)
 		Expect(pruneRaw(s, t0.Add(3*time.Hour))).To(HaveField("Sealed", 2), "both series' hour sealed")

@@ -96,3 +96,30 @@ func rec(sec int, dst string, passed bool, cause string) history.Record {
 		Passed: passed, Reachable: passed, Cause: cause, Message: cause,
 	}
 }
+
+// secondsAfterT0 is t0 plus sec seconds.
+func secondsAfterT0(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+// echoAB is a UDP echo result of a → b on the overlay at t0+sec: sent
+// datagrams, received answers, their mean RTT; passed when any came back.
+func echoAB(sec, sent, received int, rtt float64) history.Record {
+	return history.Record{Time: secondsAfterT0(sec), Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-udp",
+		Direction: history.DirectionOutbound, Kind: "peer", Passed: received > 0, Reachable: received > 0,
+		Details: map[string]any{"sent": sent, "received": received, "rtt_seconds": rtt}}
+}
+
+// windowAfterT0 is f over [t0+since, t0+until] seconds.
+func windowAfterT0(f history.Filter, since, until int) history.Filter {
+	f.Since, f.Until = secondsAfterT0(since), secondsAfterT0(until)
+	return f
+}
+
+// twoMinutesOfEchoes is a → b's echoes of two minutes from t0: minute 0 ten
+// echoes of 4, RTT 1 to 10 ms, one datagram lost; minute 2 everything lost.
+func twoMinutesOfEchoes() []history.Record {
+	var out []history.Record
+	for i := range 10 {
+		out = append(out, echoAB(5*i, 4, 4-i/9, float64(i+1)/1000))
+	}
+	return append(out, echoAB(120, 4, 0, 0), echoAB(150, 4, 0, 0))
+}

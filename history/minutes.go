@@ -190,25 +190,9 @@ type openMinute struct {
 const maxOpenRTTs = 64
 
 func (o *openMinute) add(r rollupFields) {
-	o.results++
-	if !r.Passed {
-		o.failed++
-	}
-	d := r.Details
-	if d.Sent > 0 {
-		o.sent += d.Sent
-		o.received += min(max(d.Received, 0), d.Sent)
-	}
-	var rtt float64
-	switch {
-	case d.Received > 0:
-		rtt = d.RTTSeconds
-	case d.Sent == 0 && r.Passed:
-		rtt = r.DurationSeconds
-	default:
-		return
-	}
-	if len(o.rtts) < maxOpenRTTs {
+	failed, sent, received, rtt, ok := r.counts()
+	o.results, o.failed, o.sent, o.received = o.results+1, o.failed+failed, o.sent+sent, o.received+received
+	if ok && len(o.rtts) < maxOpenRTTs {
 		o.rtts = append(o.rtts, rttCode(rtt))
 	}
 }

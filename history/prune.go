@@ -88,12 +88,21 @@ func (s *Store) prune() {
 
 // pruneResults deletes results keyed before cutoff, in chunks.
 func (s *Store) pruneResults(cutoff time.Time) (int, error) {
-	end := timeKey(cutoff, 0)
+	n, err := s.deleteBefore(bucketResults, timeKey(cutoff, 0))
+	if err != nil {
+		return n, fmt.Errorf("pruning results: %w", err)
+	}
+	return n, nil
+}
+
+// deleteBefore deletes the keys of bucket name that sort before end, in
+// chunks of pruneChunk a transaction, and returns how many.
+func (s *Store) deleteBefore(name, end []byte) (int, error) {
 	total := 0
 	for {
 		var keys [][]byte
 		err := s.update(OpPrune, func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketResults)
+			b := tx.Bucket(name)
 			c := b.Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0 && len(keys) < pruneChunk; k, _ = c.Next() {
 				keys = append(keys, bytes.Clone(k))
@@ -101,7 +110,7 @@ func (s *Store) pruneResults(cutoff time.Time) (int, error) {
 			return deleteKeys(b, keys)
 		})
 		if err != nil {
-			return total, fmt.Errorf("pruning results: %w", err)
+			return total, err
 		}
 		total += len(keys)
 		if len(keys) < pruneChunk {

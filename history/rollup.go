@@ -172,21 +172,32 @@ type bucket struct {
 }
 
 func (b *bucket) add(r rollupFields) {
-	b.results++
+	failed, sent, received, rtt, ok := r.counts()
+	b.results, b.failed, b.sent, b.received = b.results+1, b.failed+failed, b.sent+sent, b.received+received
+	if ok {
+		b.rtts = append(b.rtts, rtt)
+	}
+}
+
+// counts is what one result adds to a rollup: a failure or none, the
+// echoes it sent and those answered, and its round trip if it measured one
+// (its echoes' RTT when any came back, else a passed result's duration
+// when it counted no echoes).
+func (r rollupFields) counts() (failed, sent, received int, rtt float64, ok bool) {
 	if !r.Passed {
-		b.failed++
+		failed = 1
 	}
 	d := r.Details
 	if d.Sent > 0 {
-		b.sent += d.Sent
-		b.received += min(max(d.Received, 0), d.Sent)
+		sent, received = d.Sent, min(max(d.Received, 0), d.Sent)
 	}
 	switch {
 	case d.Received > 0:
-		b.rtts = append(b.rtts, d.RTTSeconds)
+		return failed, sent, received, d.RTTSeconds, true
 	case d.Sent == 0 && r.Passed:
-		b.rtts = append(b.rtts, r.DurationSeconds)
+		return failed, sent, received, r.DurationSeconds, true
 	}
+	return failed, sent, received, 0, false
 }
 
 func (b *bucket) rollup(t time.Time) Rollup {

@@ -13,16 +13,7 @@ import (
 var _ = Describe("Rollups", func() {
 	var s *history.Store
 	link := history.Filter{Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-udp"}
-	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
-	echo := func(sec, sent, received int, rtt float64) history.Record {
-		return history.Record{Time: at(sec), Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-udp",
-			Direction: history.DirectionOutbound, Kind: "peer", Passed: received > 0, Reachable: received > 0,
-			Details: map[string]any{"sent": sent, "received": received, "rtt_seconds": rtt}}
-	}
-	window := func(f history.Filter, since, until int) history.Filter {
-		f.Since, f.Until = at(since), at(until)
-		return f
-	}
+	at, echo, window := secondsAfterT0, echoAB, windowAfterT0
 
 	BeforeEach(func() {
 		s = startStore(dbPath(), history.Options{})
@@ -36,17 +27,11 @@ var _ = Describe("Rollups", func() {
 	})
 
 	It("summarises each minute of one link, oldest first, skipping empty minutes and other series", func() {
-		appendAll(s,
-			// minute 0: ten echoes of 4, rtt 1..10 ms, one lost datagram
-			echo(0, 4, 4, .001), echo(5, 4, 4, .002), echo(10, 4, 4, .003), echo(15, 4, 4, .004),
-			echo(20, 4, 4, .005), echo(25, 4, 4, .006), echo(30, 4, 4, .007), echo(35, 4, 4, .008),
-			echo(40, 4, 4, .009), echo(45, 4, 3, .010),
-			// minute 2: everything lost
-			echo(120, 4, 0, 0), echo(150, 4, 0, 0),
+		appendAll(s, append(twoMinutesOfEchoes(),
 			// other series in the same minutes
 			history.Record{Time: at(1), Source: "a", Destination: "c", Path: "overlay", Probe: "overlay-udp",
 				Details: map[string]any{"sent": 4, "received": 0}},
-			history.Record{Time: at(2), Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-tcp", Passed: true},
+			history.Record{Time: at(2), Source: "a", Destination: "b", Path: "overlay", Probe: "overlay-tcp", Passed: true})...,
 		)
 		got, err := s.Rollups(context.Background(), window(link, 0, 3600), time.Minute)
 		Expect(err).NotTo(HaveOccurred())
