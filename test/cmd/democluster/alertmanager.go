@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,5 +96,41 @@ func stopAlertmanager() error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stopping alertmanager: %w", err)
 	}
+	// It writes its silences and notification log to the data dir as it
+	// exits: removing the dir before it is gone fails with "directory not
+	// empty" (CI, 2026-12-04).
+	if !waitGone(pid, 10*time.Second) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		if !waitGone(pid, 5*time.Second) {
+			return fmt.Errorf("stopping alertmanager: pid %d still runs 15 s after SIGTERM", pid)
+		}
+	}
 	return os.RemoveAll(amDir())
+}
+
+// waitGone waits up to bound for pid to exit, and says whether it did. A
+// zombie counts as gone: the process that started it has exited, and
+// whoever inherited it may not reap it at once.
+func waitGone(pid int, bound time.Duration) bool {
+	for deadline := time.Now().Add(bound); ; time.Sleep(100 * time.Millisecond) {
+		if !running(pid) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+func running(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
