@@ -83,8 +83,8 @@ func startAlertmanager(ctx context.Context) error {
 // stopAlertmanager stops the demo's Alertmanager, if it runs.
 func stopAlertmanager() error {
 	b, err := os.ReadFile(amPidFile())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	if errors.Is(err, os.ErrNotExist) { // not running: what an interrupted demo-down left goes too
+		return os.RemoveAll(amDir())
 	}
 	if err != nil {
 		return err
