@@ -38,15 +38,8 @@ func hourStart(h int64) time.Time { return time.Unix(0, h*int64(time.Hour)).UTC(
 // as in timeKey, so that pre-1970 hours sort first).
 func hourKey(h int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(h)^(1<<63)) }
 
-// identityKey is a series' identity as stored: its five fields, each
-// uvarint-length-prefixed, as in a stored result.
-func identityKey(r Record) []byte {
-	var buf []byte
-	for _, id := range [identityFields]string{r.Source, r.Destination, r.Path, r.Probe, r.Direction} {
-		buf = appendField(buf, id)
-	}
-	return buf
-}
+// identityKey is a series' identity as a stored result's prefix holds it.
+func identityKey(r Record) []byte { return appendIdentity(nil, r.identity()) }
 
 // splitIdentity returns the fields of an identity key; ok is false unless
 // it is exactly five fields.

@@ -50,15 +50,12 @@ func encodeResult(r Record) ([]byte, error) {
 			return nil, err
 		}
 	}
-	ids := [identityFields]string{r.Source, r.Destination, r.Path, r.Probe, r.Direction}
+	ids := r.identity()
 	size := 2 + 8 + 8 + len(details)
 	for _, s := range append(ids[:], r.Kind, r.Cause, r.Message) {
 		size += binary.MaxVarintLen64 + len(s)
 	}
-	buf := make([]byte, 0, size)
-	for _, id := range ids {
-		buf = appendField(buf, id)
-	}
+	buf := appendIdentity(make([]byte, 0, size), ids)
 	var flags byte
 	if r.Passed {
 		flags |= recordPassed
@@ -71,6 +68,20 @@ func encodeResult(r Record) ([]byte, error) {
 	buf = appendField(appendField(appendField(buf, r.Kind), r.Cause), r.Message)
 	buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(r.DurationSeconds))
 	return append(buf, details...), nil
+}
+
+// identity is r's series identity, in stored order.
+func (r Record) identity() [identityFields]string {
+	return [identityFields]string{r.Source, r.Destination, r.Path, r.Probe, r.Direction}
+}
+
+// appendIdentity appends ids as a stored result's prefix (and a rollup
+// block's key) holds them: each uvarint-length-prefixed.
+func appendIdentity(buf []byte, ids [identityFields]string) []byte {
+	for _, id := range ids {
+		buf = appendField(buf, id)
+	}
+	return buf
 }
 
 func appendField(buf []byte, s string) []byte {
