@@ -2,7 +2,6 @@ package history_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,18 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/history"
-)
-
-// The shape of the disk budget: 100 peers × 2 paths × 4 probe kinds,
-// one result each every 10 s.
-const (
-	diskPeers    = 100
-	diskInterval = 10 * time.Second
-)
-
-var (
-	diskPaths = []string{"overlay", "published"}
-	diskKinds = []string{"tcp", "udp", "icmp", "peer"}
 )
 
 // BenchmarkDiskPerResult writes -hours of that history (synthetic
@@ -63,7 +50,7 @@ func BenchmarkDiskPerResult(b *testing.B) {
 			b.Fatal(err)
 		}
 		perResult := float64(fi.Size()) / float64(n)
-		week := float64(len(diskPaths)*len(diskKinds)*diskPeers) * float64(7*24*time.Hour/diskInterval)
+		week := float64(n) / float64(hours) * 24 * 7
 		b.ReportMetric(perResult, "B/result")
 		b.ReportMetric(perResult*week/(1<<20), "MiB/7d-extrapolated")
 		b.ReportMetric(float64(tq.Microseconds())/1000, "transitions-ms")
@@ -71,30 +58,16 @@ func BenchmarkDiskPerResult(b *testing.B) {
 	}
 }
 
-// writeSynthetic appends span worth of results of every series, in time
-// order, one failure in 500 (so outages open and close), and returns how
-// many it wrote.
+// writeSynthetic appends span worth of results of every series
+// (history.DiskSeries), in time order, and returns how many it wrote.
 func writeSynthetic(b *testing.B, s *history.Store, span time.Duration) int {
-	ctx := context.Background()
 	n := 0
-	for at := t0; at.Before(t0.Add(span)); at = at.Add(diskInterval) {
-		for p := range diskPeers {
-			for _, path := range diskPaths {
-				for _, kind := range diskKinds {
-					r := history.Record{Time: at, Source: "node-0", Destination: fmt.Sprintf("node-%d", p),
-						Path: path, Probe: kind, Direction: history.DirectionOutbound, Kind: kind,
-						Passed: n%500 != 7, Reachable: true, Cause: "ok", Message: "echo ok",
-						DurationSeconds: 0.0012, Details: map[string]any{"rtt_seconds": 0.0011, "sent": 4, "received": 4}}
-					if !r.Passed {
-						r.Cause, r.Message = "timeout", "no reply within 5s"
-					}
-					if err := s.Append(ctx, r); err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
+	for at := t0; at.Before(t0.Add(span)); at = at.Add(history.DiskInterval) {
+		n = history.DiskSeries(at, n, func(r history.Record) {
+			if err := s.Append(context.Background(), r); err != nil {
+				b.Fatal(err)
 			}
-		}
+		})
 	}
 	return n
 }

@@ -13,18 +13,38 @@ import (
 	"go.uber.org/zap"
 )
 
-// The week: 100 peers × 2 paths × 4 probe kinds, a result each
-// every 10 s, for 7 days: 48.4 million results.
-const (
-	weekPeers    = 100
-	weekInterval = 10 * time.Second
-)
+// The shape of the disk budget, for this file's and
+// disk_bench_test.go's benchmarks: 100 peers × 2 paths × 4 probe kinds, a
+// result each every 10 s (for 7 days, 48.4 million results).
+const weekInterval = 10 * time.Second
 
-var (
-	weekPaths = []string{"overlay", "published"}
-	weekKinds = []string{"tcp", "udp", "icmp", "peer"}
-	weekEnd   = time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
-)
+// DiskInterval is weekInterval for the external test package.
+const DiskInterval = weekInterval
+
+var weekEnd = time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
+
+// DiskSeries calls fn with every series' result at one time, the n-th of
+// the run first (one in 500 fails, so outages open and close), and returns
+// n plus how many it made.
+func DiskSeries(at time.Time, n int, fn func(Record)) int {
+	for p := range 100 {
+		for _, path := range []string{"overlay", "published"} {
+			for _, kind := range []string{"tcp", "udp", "icmp", "peer"} {
+				r := Record{Time: at, Source: "node-0", Destination: fmt.Sprintf("node-%d", p),
+					Path: path, Probe: kind, Direction: DirectionOutbound, Kind: kind,
+					Passed: n%500 != 7, Reachable: true, Cause: "ok", Message: "echo ok",
+					DurationSeconds: 0.0012,
+					Details:         map[string]any{"rtt_seconds": 0.0009 + float64(n%7)*0.0001, "sent": 4, "received": 4}}
+				if !r.Passed {
+					r.Cause, r.Message = "timeout", "no reply within 5s"
+				}
+				fn(r)
+				n++
+			}
+		}
+	}
+	return n
+}
 
 // BenchmarkWeekOnDisk fills a store with that week as the agent keeps it
 // under RawRetention raw: the hours before the raw window as the sealed
@@ -117,27 +137,6 @@ func weekRun(b *testing.B, raw time.Duration) {
 	}
 }
 
-// weekSeries calls fn with every series' record at one time.
-func weekSeries(at time.Time, n int, fn func(Record)) int {
-	for p := range weekPeers {
-		for _, path := range weekPaths {
-			for _, kind := range weekKinds {
-				r := Record{Time: at, Source: "node-0", Destination: fmt.Sprintf("node-%d", p),
-					Path: path, Probe: kind, Direction: DirectionOutbound, Kind: kind,
-					Passed: n%500 != 7, Reachable: true, Cause: "ok", Message: "echo ok",
-					DurationSeconds: 0.0012,
-					Details:         map[string]any{"rtt_seconds": 0.0009 + float64(n%7)*0.0001, "sent": 4, "received": 4}}
-				if !r.Passed {
-					r.Cause, r.Message = "timeout", "no reply within 5s"
-				}
-				fn(r)
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // weekSealed writes [from, until) as sealed blocks, an hour a transaction
 // (the hour until falls in partly: the writer merges the rest into it when
 // it seals it), and returns how many results they hold.
@@ -146,7 +145,7 @@ func weekSealed(b *testing.B, s *Store, from, until time.Time) int {
 	for h := hourOf(from); hourStart(h).Before(until); h++ {
 		blocks := map[string]*openBlock{}
 		for at := hourStart(h); at.Before(hourStart(h+1)) && at.Before(until); at = at.Add(weekInterval) {
-			n = weekSeries(at, n, func(r Record) {
+			n = DiskSeries(at, n, func(r Record) {
 				id := string(identityKey(r))
 				if blocks[id] == nil {
 					blocks[id] = &openBlock{hour: h}
@@ -175,7 +174,7 @@ func weekSealed(b *testing.B, s *Store, from, until time.Time) int {
 func weekRaw(b *testing.B, s *Store, from, until time.Time) int {
 	n := 0
 	for at := from; at.Before(until); at = at.Add(weekInterval) {
-		n = weekSeries(at, n, func(r Record) {
+		n = DiskSeries(at, n, func(r Record) {
 			if err := s.Append(context.Background(), r); err != nil {
 				b.Fatal(err)
 			}
