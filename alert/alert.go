@@ -27,6 +27,8 @@ const (
 	NameClockSkew       = "SwarmlinkClockSkew"
 	NameResponderBusy   = "SwarmlinkResponderBusy"
 	NameCheckFailed     = "SwarmlinkCheckFailed"
+	NameIngress         = "SwarmlinkIngress"
+	NameEncrypted       = "SwarmlinkEncryptedOverlay"
 )
 
 // names maps a finding kind to its alert; kinds not listed raise nothing
@@ -38,12 +40,16 @@ var names = map[string]string{
 	links.FindingLinkDown: NameLinkDown, links.FindingLoss: NameLoss, links.FindingPeerKey: NamePeerKey,
 	links.FindingClockSkew: NameClockSkew, links.FindingBusy: NameResponderBusy,
 	links.FindingCheckFailed: NameCheckFailed,
+	links.FindingIngressMesh: NameIngress, links.FindingIngressService: NameIngress,
+	links.FindingIngressNode: NameIngress, links.FindingIngressPair: NameIngress,
+	links.FindingEncrypted: NameEncrypted,
 }
 
 // alertNames lists every alert name, for metric initialisation.
 func alertNames() []string {
 	return []string{NameHostUnreachable, NameNodeInbound, NameNodeOutbound, NameMTU, NamePublishedPort,
-		NameLinkOneWay, NameLinkDown, NameLoss, NamePeerKey, NameClockSkew, NameResponderBusy, NameCheckFailed}
+		NameLinkOneWay, NameLinkDown, NameLoss, NamePeerKey, NameClockSkew, NameResponderBusy, NameCheckFailed,
+		NameIngress, NameEncrypted}
 }
 
 // Paths the engine knows about.

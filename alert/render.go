@@ -34,6 +34,9 @@ func fromFinding(name string, f links.Finding, self string) Alert {
 	if f.Node != "" {
 		a.Source, a.Destination = SourceCluster, f.Node
 	}
+	if f.Node == "" && f.From == "" && f.To == "" {
+		a.Source = SourceCluster // every node, alike: the routing mesh of a service port
+	}
 	if f.Kind == links.FindingCheckFailed {
 		a.Shared, a.Peer = false, f.To
 	}

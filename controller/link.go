@@ -14,7 +14,7 @@ func Sample(c Check, r probes.Result) links.Sample {
 	l := c.Link
 	s := links.Sample{Agent: l.Source, Peer: l.Destination, Path: l.Path, Probe: c.Spec.Name,
 		Role: l.RoleOrDefault(), Direction: l.DirectionOrDefault(), Passed: r.Passed, Cause: string(r.Cause),
-		Message: r.Message, Leg: r.Leg, LossPercent: -1, At: r.Started}
+		Message: r.Message, Leg: r.Leg, LossPercent: -1, At: r.Started, Tasks: r.Tasks, TasksUp: r.TasksUp}
 	if s.Role == links.RoleCheck {
 		s.Path = links.PathDirect
 	}

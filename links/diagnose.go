@@ -22,13 +22,23 @@ type Input struct {
 // so every node that gathered the same views says the same thing.
 func Diagnose(in Input) Diagnosis {
 	x := newIndex(in)
-	d := Diagnosis{Generated: in.Now, Self: in.Self, Nodes: x.nodes, Paths: x.paths, Views: x.viewInfo(),
+	d := Diagnosis{Generated: in.Now, Self: in.Self, Nodes: x.nodes, Paths: slices.Clone(x.paths), Views: x.viewInfo(),
 		Findings: []Finding{}, Cells: []Cell{}, Checks: x.checks()}
 	for _, p := range x.paths {
 		for _, from := range x.nodes {
 			for _, to := range x.nodes {
 				if from != to {
 					d.Cells = append(d.Cells, x.cell(from, to, p))
+				}
+			}
+		}
+	}
+	if x.ingress {
+		d.Paths = append(d.Paths, PathIngress)
+		for _, from := range x.nodes {
+			for _, to := range x.nodes {
+				if from != to {
+					d.Cells = append(d.Cells, x.ingressCell(from, to))
 				}
 			}
 		}
@@ -44,7 +54,8 @@ func Diagnose(in Input) Diagnosis {
 type index struct {
 	in      Input
 	nodes   []string
-	paths   []string
+	paths   []string                     // the mesh's, sorted
+	ingress bool                         // some view probes the routing mesh (path ingress)
 	states  map[string]map[Key]LinkState // agent → key → state (stale ones unknown)
 	byLink  map[[3]string][]LinkState    // (agent, peer, path) → its states, sorted
 	mtuBy   map[[3]string]MTU            // (from, to, path) → its measurement
@@ -73,7 +84,11 @@ func newIndex(in Input) *index {
 			m[s.Key()] = s
 			k := [3]string{node, s.Peer, s.Path}
 			x.byLink[k] = append(x.byLink[k], s)
-			if s.Path != PathDirect {
+			switch s.Path {
+			case PathDirect:
+			case PathIngress:
+				x.ingress, set[s.Peer] = true, true
+			default:
 				paths[s.Path], set[s.Peer] = true, true
 			}
 		}

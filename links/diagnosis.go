@@ -12,6 +12,7 @@ const (
 	FindingMTUNode       = "mtu-node"       // large packets into (or out of) one node are lost on a path
 	FindingMTU           = "mtu"            // large packets in one direction of one pair are lost
 	FindingPublishedPort = "published-port" // a node's published port is dropped while its overlay works
+	FindingEncrypted     = "encrypted"      // the encrypted overlay fails everywhere while the plain one works: ESP
 	FindingOneWay        = "one-way"        // one direction of one pair is broken, the other works
 	FindingLinkDown      = "link-down"      // both directions of one pair are broken on a path
 	FindingLoss          = "loss"           // a direction loses a share of its packets (degraded)
@@ -19,7 +20,12 @@ const (
 	FindingClockSkew     = "clock-skew"     // a peer's clock is outside (or near) the replay window
 	FindingBusy          = "responder-busy" // a peer's responder had no free slot
 	FindingCheckFailed   = "check-failed"   // a user-declared check of a target fails
-	FindingViewMissing   = "view-missing"   // a node's view did not arrive: the diagnosis is partial
+	// The routing mesh's entry-node matrix (path ingress), per service port.
+	FindingIngressMesh    = "ingress-mesh"    // every entry node fails alike while the tasks answer (IPVS)
+	FindingIngressService = "ingress-service" // every entry node fails and no task answers: the service is down
+	FindingIngressNode    = "ingress-node"    // one entry node fails from every node, unlike the others
+	FindingIngressPair    = "ingress-pair"    // one node cannot get through one entry node
+	FindingViewMissing    = "view-missing"    // a node's view did not arrive: the diagnosis is partial
 )
 
 // Severities of findings.

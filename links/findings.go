@@ -29,12 +29,14 @@ func findings(x *index, cells []Cell) []Finding {
 	}
 	f.hostsDown()
 	f.peerErrors()
+	f.encrypted()
 	for _, p := range x.paths {
 		f.nodeWide(p)
 		f.mtuNodes(p)
 		f.pairs(p)
 		f.loss(p)
 	}
+	f.ingress()
 	f.viewsMissing()
 	f.checksFailed()
 	slices.SortStableFunc(f.out, func(a, b Finding) int {
@@ -46,8 +48,9 @@ func findings(x *index, cells []Cell) []Finding {
 
 var severityRank = map[string]int{SeverityCritical: 0, SeverityWarning: 1, SeverityInfo: 2}
 
-var kindOrder = []string{FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound, FindingMTUNode,
-	FindingPublishedPort, FindingMTU, FindingOneWay, FindingLinkDown, FindingPeerKey, FindingClockSkew, FindingBusy,
+var kindOrder = []string{FindingCutOff, FindingHostDown, FindingEncrypted, FindingNodeInbound, FindingNodeOutbound, FindingMTUNode,
+	FindingPublishedPort, FindingMTU, FindingOneWay, FindingLinkDown, FindingIngressMesh, FindingIngressService,
+	FindingIngressNode, FindingIngressPair, FindingPeerKey, FindingClockSkew, FindingBusy,
 	FindingLoss, FindingCheckFailed, FindingViewMissing}
 
 func kindRank(k string) int { return slices.Index(kindOrder, k) }
@@ -84,7 +87,8 @@ func (f *finder) hosts(nodes ...string) map[string]HostEvidence {
 
 func severityOf(kind string) string {
 	switch kind {
-	case FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound:
+	case FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound, FindingEncrypted, FindingIngressMesh,
+		FindingIngressService, FindingIngressNode:
 		return SeverityCritical
 	case FindingViewMissing:
 		return SeverityInfo

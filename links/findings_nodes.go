@@ -105,6 +105,10 @@ func (f *finder) nodeInbound(n, path string, cells []int) {
 		fd.Summary = fmt.Sprintf("%s receives no overlay traffic from anyone: VXLAN (UDP %d) into %s is dropped%s",
 			n, f.x.vxlan, n, worksNote(f.pathWorksInto(n, PathPublished)))
 		fd.Advice = fmt.Sprintf("allow UDP %d into %s from the other Swarm nodes (host firewall, cloud security group)", f.x.vxlan, n)
+	case path == PathEncrypted:
+		fd.Summary = fmt.Sprintf("%s receives nothing from anyone over the encrypted overlay: ESP (IP protocol 50) "+
+			"into %s is dropped, or its kernel cannot decrypt it%s", n, n, overlayNote(overlayWorks))
+		fd.Advice = fmt.Sprintf("allow IP protocol 50 (ESP) into %s from the other Swarm nodes", n)
 	default:
 		fd.Summary = fmt.Sprintf("%s receives nothing from anyone on the %s path (%s)", n, path, fd.Cause)
 	}
@@ -112,10 +116,20 @@ func (f *finder) nodeInbound(n, path string, cells []int) {
 }
 
 func outboundWhy(n, path string, vxlan int) string {
-	if path == PathOverlay {
+	switch path {
+	case PathOverlay:
 		return fmt.Sprintf("VXLAN (UDP %d) out of %s is dropped", vxlan, n)
+	case PathEncrypted:
+		return fmt.Sprintf("ESP (IP protocol 50) out of %s is dropped", n)
 	}
 	return "its packets are dropped on the way out"
+}
+
+func overlayNote(works bool) string {
+	if works {
+		return "; the plain overlay into it works"
+	}
+	return ""
 }
 
 func worksNote(works bool) string {

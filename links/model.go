@@ -32,13 +32,16 @@ const (
 	RoleOneWay  Role = "oneway"  // beacons sent; only the receiver can judge them
 	RoleArrival Role = "arrival" // the receiver's record of a peer's beacons
 	RoleCheck   Role = "check"   // a user-declared check of a target (path direct)
+	RoleIngress Role = "ingress" // a service's ingress-published port at an entry node (path ingress)
 )
 
 // Paths between agents, and the path of user checks.
 const (
 	PathOverlay   = "overlay"   // the peer's task address on the Swarm overlay (VXLAN)
 	PathPublished = "published" // the peer host's published port (the underlay)
+	PathEncrypted = "encrypted" // the peer's task address on an encrypted overlay (VXLAN in IPsec ESP)
 	PathDirect    = "direct"    // user-declared checks of targets
+	PathIngress   = "ingress"   // services' ingress-published ports, at each entry node's address
 )
 
 // State is a link's, a cell's or the cluster's verdict.
@@ -94,6 +97,11 @@ type LinkState struct {
 	OKRun        int        `json:"ok_run"`            // consecutive successes
 	Confirmed    bool       `json:"confirmed"`         // failing, or healthy after RecoverAfter successes
 	Samples      int        `json:"samples,omitempty"` // results in the window
+	// Tasks and TasksUp: of the last result of a composite swarm probe
+	// (ingress), the service's task IPs probed beside the target and how
+	// many answered; both 0 for other probes.
+	Tasks   int `json:"tasks,omitempty"`
+	TasksUp int `json:"tasks_up,omitempty"`
 }
 
 // Key returns the state's key at its agent.

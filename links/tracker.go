@@ -23,6 +23,7 @@ type Sample struct {
 	Cause, Message, Leg      string
 	LossPercent              float64 // -1: the probe does not measure loss
 	Sent                     int     // packets LossPercent is measured on; 0: unknown
+	Tasks, TasksUp           int     // composite swarm probes: task IPs probed beside the target, and answering
 	At                       time.Time
 }
 
@@ -115,6 +116,7 @@ func (l *tracked) observe(s Sample, degradedLoss float64) bool {
 	}
 	st := &l.state
 	st.Cause, st.Message, st.Last, st.Phase, st.Samples = s.Cause, s.Message, s.At, PhaseActive, len(l.window)
+	st.Tasks, st.TasksUp = s.Tasks, s.TasksUp
 	if !s.Passed {
 		st.Leg = s.Leg
 	}

@@ -138,6 +138,8 @@ type Result struct {
 	RTT         time.Duration `json:"rtt,omitempty"`          // udp/icmp: average round trip
 	Status      int           `json:"status,omitempty"`       // http status code
 	Leg         string        `json:"leg,omitempty"`          // peer echoes: the lost half (LegRequest | LegReply)
+	Tasks       int           `json:"tasks,omitempty"`        // swarm-ingress: the service's task IPs probed beside the target
+	TasksUp     int           `json:"tasks_up,omitempty"`     // swarm-ingress: how many of them answered
 }
 
 // Prober runs one kind of probe once. Implementations are safe for

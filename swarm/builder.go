@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 )
 
@@ -52,7 +53,7 @@ func (b *builder) service(svc swarm.Service) {
 		b.errs = append(b.errs, e)
 	}
 	tasks := slices.Clone(b.c.tasks[svc.ID])
-	if optOut || len(tasks) == 0 {
+	if optOut || len(tasks) == 0 || b.isSelf(tasks) {
 		return
 	}
 	slices.SortFunc(tasks, func(x, y swarm.Task) int {
@@ -64,6 +65,21 @@ func (b *builder) service(svc swarm.Service) {
 	b.ingressChecks(v)
 	b.hostChecks(v)
 	b.dnsCheck(v)
+}
+
+// isSelf says whether one of tasks is this agent (it holds one of the
+// task's addresses): the agents' own service is the peer mesh's to probe.
+func (b *builder) isSelf(tasks []swarm.Task) bool {
+	for _, t := range tasks {
+		for _, a := range t.NetworksAttachments {
+			for _, cidr := range a.Addresses {
+				if p, err := netip.ParsePrefix(cidr); err == nil && slices.Contains(b.local, p.Addr()) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // shared lists the service's networks this agent is attached to: those
@@ -121,19 +137,46 @@ func (b *builder) vipChecks(v view) {
 	}
 }
 
+// ingressChecks probe each ingress-published TCP port at every ready
+// node's address: the entry-node matrix. Each check's link goes to the
+// entry node on path ingress, its probe named <service>:<port>, so that
+// every agent's row lines up into one node × node matrix per port.
 func (b *builder) ingressChecks(v view) {
 	if b.c.selfAddr == "" {
 		return
 	}
+	entries := b.entryNodes()
 	for _, p := range endpointPorts(v.svc) {
 		if p.PublishMode == swarm.PortConfigPublishModeHost || !isTCP(p) || p.PublishedPort == 0 {
 			continue
 		}
-		id := strconv.Itoa(int(p.PublishedPort))
-		target := hostPort(b.c.selfAddr, int(p.PublishedPort))
-		b.add(v.name, PathIngress, id, "ingress-"+id, KindIngress, target)
-		b.plans[PlanKey{Kind: KindIngress, Target: target}] = b.plan(v, v.nets, int(p.TargetPort))
+		port := strconv.Itoa(int(p.PublishedPort))
+		for _, e := range entries {
+			target := hostPort(e.addr, int(p.PublishedPort))
+			c := b.add(v.name, PathIngress, e.name+"-"+port, v.name+":"+port, KindIngress, target)
+			c.Link.Destination, c.Link.Role = e.name, links.RoleIngress
+			b.plans[PlanKey{Kind: KindIngress, Target: target}] = b.plan(v, v.nets, int(p.TargetPort))
+		}
 	}
+}
+
+// entry is a node the routing mesh should answer on.
+type entry struct{ name, addr string }
+
+// entryNodes are the ready nodes with an address, by hostname; this node
+// among them even when its own entry is not yet listed.
+func (b *builder) entryNodes() []entry {
+	var out []entry
+	for id, n := range b.c.nodes {
+		if addr := nodeAddr(n); addr != "" && n.Status.State == swarm.NodeStateReady {
+			out = append(out, entry{name: b.hostname(id), addr: addr})
+		}
+	}
+	if !slices.ContainsFunc(out, func(e entry) bool { return e.addr == b.c.selfAddr }) {
+		out = append(out, entry{name: b.cfg.Self, addr: b.c.selfAddr})
+	}
+	slices.SortFunc(out, func(x, y entry) int { return cmp.Compare(x.name, y.name) })
+	return out
 }
 
 // hostChecks probe each running task's host-mode ports on its node. The

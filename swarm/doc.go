@@ -36,7 +36,7 @@ const (
 	PathDirect  = "direct"  // a check defined by labels
 	PathVIP     = "vip"     // the service's virtual IP
 	PathTask    = "task"    // one task's own address
-	PathIngress = "ingress" // this node's address at an ingress-published port
+	PathIngress = "ingress" // a node's address at an ingress-published port (links.PathIngress)
 	PathHost    = "host"    // a task's node address at a host-mode published port
 	PathDNS     = "dns"     // tasks.<service> on the embedded resolver
 )

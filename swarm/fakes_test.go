@@ -85,7 +85,7 @@ func task(id, service string, slot int, node string, nets ...swarm.NetworkAttach
 
 func node(id, hostname, addr string) swarm.Node {
 	return swarm.Node{ID: id, Description: swarm.NodeDescription{Hostname: hostname},
-		Status: swarm.NodeStatus{Addr: addr}}
+		Status: swarm.NodeStatus{Addr: addr, State: swarm.NodeStateReady}}
 }
 
 // fakeTCP answers each target as told; others answer ok. It records every

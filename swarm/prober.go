@@ -49,7 +49,8 @@ func (p *Prober) probeIngress(ctx context.Context, spec probes.Spec) probes.Resu
 	_, port, _ := net.SplitHostPort(spec.Target)
 	published, _ := strconv.Atoi(port)
 	in, tasks, note := p.compare(ctx, spec.Target, plan)
-	return probes.Result{Reachable: in.Reachable, Cause: in.Cause,
+	up, _ := split(tasks)
+	return probes.Result{Reachable: in.Reachable, Cause: in.Cause, Tasks: len(tasks), TasksUp: len(up),
 		Message: ExplainIngress(published, in, tasks) + note}
 }
 

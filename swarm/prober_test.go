@@ -97,6 +97,7 @@ var _ = Describe("Prober", func() {
 			probes.Spec{Kind: sw.KindIngress, Target: "10.99.0.11:8080", Expect: probes.ExpectReachable})
 		Expect(tcp.targets()).To(Equal([]string{"10.0.1.3:80", "10.99.0.11:8080"}))
 		Expect(r.Cause).To(Equal(probes.CauseRefused))
+		Expect([]int{r.Tasks, r.TasksUp}).To(Equal([]int{1, 1}), "the diagnosis tells a broken mesh from a dead service by these")
 		Expect(r.Message).To(Equal("ingress routing mesh refuses port 8080 while the tasks answer: IPVS missing? " +
 			"(10.99.0.11:8080: refused; its only task IP answers) (tasks as of the last refresh: listing them " +
 			"failed: listing tasks: manager unavailable)"))

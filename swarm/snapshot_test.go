@@ -77,10 +77,11 @@ var _ = Describe("Snapshot and Relay", func() {
 		checks, err = src.Desired(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rows(checks)).To(ContainElements(
-			row{"swarm/app_web/ingress/8080", "swarm-ingress", "10.99.0.12:8080", "ingress"},
+			row{"swarm/app_web/ingress/node2-8080", "swarm-ingress", "10.99.0.12:8080", "ingress"},
+			row{"swarm/app_web/ingress/node3-8080", "swarm-ingress", "10.99.0.13:8080", "ingress"},
 			row{"swarm/app_web/vip/80", "swarm-vip", "10.0.1.2:80", "vip"},
 			row{"swarm/app_api/host/node1-9470", "tcp", "10.99.0.11:9470", "host"},
-		), "the ingress check enters at this node; the rest as on the manager")
+		), "the worker enters the routing mesh at every node, its own included; the rest as on the manager")
 		Expect(checks[0].Link.Source).To(Equal("node2"), "run, and recorded, by the worker")
 
 		tasks, err := relay.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", "svc-web"))})

@@ -40,20 +40,24 @@ func (c Config) withDefaults() Config {
 
 // Source is the controller.Source of the swarm checks. On a manager, for
 // every service with running tasks (unless labelled
-// swarmlink.swarm-checks=false), it returns:
+// swarmlink.swarm-checks=false, or it is the agents' own: one of its tasks
+// holds this agent's address, and the peer mesh probes it), it returns:
 //
 //   - task: tcp to each task IP at each of the service's TCP target ports
 //     (published ports' targets and swarmlink.port), on every network this
 //     agent shares with the service;
 //   - vip: swarm-vip to the service VIP on each of those networks, compared
 //     with the task IPs (endpoint mode vip only);
-//   - ingress: swarm-ingress to this node's address at each ingress-published
-//     TCP port, compared with the task IPs at the target port;
+//   - ingress: swarm-ingress to every ready node's address at each
+//     ingress-published TCP port, compared with the task IPs at the target
+//     port: one row of the entry-node matrix (destination: the entry node,
+//     path ingress, probe <service>:<port>);
 //   - host: tcp to each task's node address at its host-mode published port;
 //   - dns: swarm-dns of tasks.<service> on the embedded resolver, compared
 //     with the running tasks' IPs.
 //
-// Keys are "swarm/<service>/<path>/<id>"; the destination is the service.
+// Keys are "swarm/<service>/<path>/<id>"; the destination is the service
+// (the entry node for ingress).
 // It writes the composite checks' plans into its Catalog. On a worker it
 // reads the Swarm through a Relay's snapshot, and without one returns no
 // checks and no error. Safe for concurrent use.

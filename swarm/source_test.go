@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -14,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/probes"
 	sw "github.com/swarmlink/swarmlink/swarm"
 )
@@ -103,7 +106,9 @@ var _ = Describe("Source", func() {
 			{"swarm/app_bad/dns/tasks", "swarm-dns", "tasks.app_bad", "dns"},
 			{"swarm/app_bad/task/1-5432", "tcp", "10.0.1.21:5432", "task"},
 			{"swarm/app_web/dns/tasks", "swarm-dns", "tasks.app_web", "dns"},
-			{"swarm/app_web/ingress/8080", "swarm-ingress", "10.99.0.11:8080", "ingress"},
+			{"swarm/app_web/ingress/node1-8080", "swarm-ingress", "10.99.0.11:8080", "ingress"},
+			{"swarm/app_web/ingress/node2-8080", "swarm-ingress", "10.99.0.12:8080", "ingress"},
+			{"swarm/app_web/ingress/node3-8080", "swarm-ingress", "10.99.0.13:8080", "ingress"},
 			{"swarm/app_web/task/1-80", "tcp", "10.0.1.3:80", "task"},
 			{"swarm/app_web/task/2-80", "tcp", "10.0.1.4:80", "task"},
 			{"swarm/app_web/vip/80", "swarm-vip", "10.0.1.2:80", "vip"},
@@ -115,6 +120,10 @@ var _ = Describe("Source", func() {
 			Timeout: 2 * time.Second, Expect: probes.ExpectReachable}))
 		Expect(vip.Interval).To(Equal(10 * time.Second))
 		Expect(checks[0].Spec.DNS).To(Equal(&probes.DNSOptions{Resolver: "127.0.0.11:53", Transport: "udp"}))
+		in2 := checks[slices.IndexFunc(checks, func(c controller.Check) bool { return c.Key == "swarm/app_web/ingress/node2-8080" })]
+		Expect(in2.Link).To(Equal(controller.Link{Source: "node1", Destination: "node2", Path: "ingress", Role: links.RoleIngress}),
+			"a cell of the entry-node matrix: this node's row, node2's column")
+		Expect(in2.Spec.Name).To(Equal("app_web:8080"), "one probe name per service and port, whatever the entry node")
 
 		plan, ok := cat.Lookup(sw.PlanKey{Kind: sw.KindVIP, Target: "10.0.1.2:80"})
 		Expect(ok).To(BeTrue())
@@ -135,8 +144,36 @@ var _ = Describe("Source", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rows(checks)).To(Equal([]row{
 			{"swarm/app_api/host/node2-9470", "tcp", "10.99.0.12:9470", "host"},
-			{"swarm/app_web/ingress/8080", "swarm-ingress", "10.99.0.11:8080", "ingress"},
-		}), "node1 reports 0.0.0.0 and no manager address here: its host check is skipped")
+			{"swarm/app_web/ingress/node1-8080", "swarm-ingress", "10.99.0.11:8080", "ingress"},
+			{"swarm/app_web/ingress/node2-8080", "swarm-ingress", "10.99.0.12:8080", "ingress"},
+			{"swarm/app_web/ingress/node3-8080", "swarm-ingress", "10.99.0.13:8080", "ingress"},
+		}), "node1 reports 0.0.0.0 and no manager address here: its host check is skipped, its "+
+			"ingress entry is the engine's own node address")
+	})
+
+	It("leaves the agents' own service, the one whose task holds this agent's address, to the peer mesh", func() {
+		checks, err := newSource(withManagerAddr(clusterFixture()), sw.NewCatalog(), nil, "10.0.1.10").Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		services := map[string]bool{}
+		for _, c := range checks {
+			services[strings.Split(c.Key, "/")[1]] = true
+		}
+		Expect(services).To(HaveKey("app_web"))
+		Expect(services).NotTo(HaveKey("app_api"), "this agent is app_api's task at 10.0.1.10")
+	})
+
+	It("enters the routing mesh only at ready nodes", func() {
+		f := withManagerAddr(clusterFixture())
+		f.nodes[2].Status.State = swarm.NodeStateDown
+		checks, err := newSource(f, sw.NewCatalog(), nil, "172.18.0.3").Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		var entries []string
+		for _, c := range checks {
+			if c.Link.Path == "ingress" {
+				entries = append(entries, c.Link.Destination)
+			}
+		}
+		Expect(entries).To(Equal([]string{"node1", "node2"}), "node3 is down: its host-down finding says so")
 	})
 
 	It("probes a running task's declared host-mode port before the Swarm lists it in the task's status", func() {

@@ -147,7 +147,7 @@ func (a swarmAgent) checks(ctx context.Context, service string, want ...string) 
 		g.Expect(a.get(ctx, "/api/v1/checks", &list)).To(Succeed())
 		out = map[string]swarmCheck{}
 		for _, c := range list.Items {
-			if c.Spec.Link.Destination == service {
+			if strings.Split(c.Metadata.Key, "/")[1] == service { // swarm/<service>/…, labels/<service>/…
 				out[c.Metadata.Key] = c
 			}
 		}

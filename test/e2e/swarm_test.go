@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -73,8 +74,11 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 		}
 		vip = serviceVIP(ctx, svc)
 		agent = startSwarmAgent(ctx, suite.Manager(), agentPort)
-		want := []string{"swarm/slswarm/vip/8080", "swarm/slswarm/ingress/23180", "swarm/slswarm/dns/tasks",
+		want := []string{"swarm/slswarm/vip/8080", "swarm/slswarm/dns/tasks",
 			"labels/slswarm/health", "labels/slswarm/vip", "labels/slswarm/dns"}
+		for _, n := range suite.Nodes {
+			want = append(want, fmt.Sprintf("swarm/slswarm/ingress/%s-%d", n.Name, ingressPort))
+		}
 		for _, t := range tasks {
 			want = append(want, fmt.Sprintf("swarm/slswarm/host/%s-%d", t.Node.Name, hostPort))
 		}
@@ -115,9 +119,10 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 
 	It("explains the ingress port that is refused while the tasks answer; the host-mode ports answer", func() {
 		m := suite.Manager()
-		c := checks["swarm/slswarm/ingress/23180"]
+		c := checks[fmt.Sprintf("swarm/slswarm/ingress/%s-%d", m.Name, ingressPort)]
 		Expect(c.Spec.Spec.Target).To(Equal(fmt.Sprintf("%s:%d", m.Addr, ingressPort)))
 		Expect(c.Spec.Link.Path).To(Equal("ingress"))
+		Expect(c.Spec.Link.Destination).To(Equal(m.Name), "the entry node")
 		r := c.Status.LastResult
 		Expect(r.Passed).To(BeFalse())
 		Expect(r.Cause).To(Equal("refused"))
@@ -130,6 +135,97 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 			Expect(h.Status.LastResult.Passed).To(BeTrue(), "host mode on %s: %+v", t.Node.Name, h.Status.LastResult)
 		}
 	})
+
+	// The stack's agents run the swarm checks too (testdata/swarmlink.yml):
+	// every one probes the ingress port at every node's address. With no
+	// IPVS here every entry node refuses while the tasks answer, which is
+	// one finding, the same from every node; a port dropped on node2 on
+	// top of that is node2's column, told apart by its cause.
+	It("probes the routing mesh at every entry node from every node, and tells no IPVS anywhere from one node's dropped port",
+		func(ctx SpecContext) {
+			probe := fmt.Sprintf("%s:%d", svc, ingressPort)
+			var names []string
+			for _, n := range suite.Nodes {
+				names = append(names, n.Name)
+			}
+			// ingress returns each node's routing-mesh findings of probe, by
+			// kind, once every node's diagnosis has the full entry-node matrix.
+			ingress := func(g Gomega) map[string][]Finding {
+				out := map[string][]Finding{}
+				for _, n := range suite.Nodes {
+					d, err := diagnosis(ctx, n)
+					g.Expect(err).NotTo(HaveOccurred())
+					g.Expect(d.Paths).To(ContainElement("ingress"), "%s", d.Brief())
+					var cells int
+					for _, c := range d.Cells {
+						if c.Path == "ingress" {
+							cells++
+							g.Expect(c.State).To(Equal("failing"), "%s→%s: no IPVS, every entry node fails", c.From, c.To)
+						}
+					}
+					g.Expect(cells).To(Equal(len(names)*(len(names)-1)), "%s: a node × node matrix", n.Name)
+					for _, f := range d.Findings {
+						if f.Path == "ingress" && f.Probe == probe {
+							out[n.Name] = append(out[n.Name], f)
+						}
+					}
+				}
+				return out
+			}
+			sameEverywhere := func(g Gomega, got map[string][]Finding) []Finding {
+				first := got[names[0]]
+				for _, n := range names[1:] {
+					g.Expect(got[n]).To(Equal(first), "%s says what %s says", n, names[0])
+				}
+				return first
+			}
+			Eventually(ctx, func(g Gomega) {
+				fs := sameEverywhere(g, ingress(g))
+				g.Expect(fs).To(HaveLen(1))
+				g.Expect(fs[0].Kind).To(Equal("ingress-mesh"))
+				g.Expect(fs[0].Cause).To(Equal("refused"))
+				g.Expect(fs[0].Summary).To(Equal(fmt.Sprintf("the routing mesh refuses port %d (%s) on every entry node "+
+					"(%s) while the service's tasks answer: the service load balancer (IPVS) is missing or broken on "+
+					"the nodes — the kernel may lack ip_vs", ingressPort, svc, strings.Join(names, ", "))))
+			}).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+			for _, n := range suite.Nodes {
+				cs, err := checksOf(ctx, n)
+				Expect(err).NotTo(HaveOccurred())
+				passed := 0
+				for _, c := range cs {
+					if strings.HasPrefix(c.Metadata.Key, "swarm/"+svc+"/host/") && c.Status.LastResult != nil &&
+						c.Status.LastResult.Passed {
+						passed++
+					}
+				}
+				Expect(passed).To(Equal(len(tasks)), "%s: every task's host-mode port answers, bypassing the mesh", n.Name)
+			}
+
+			node2 := suite.Nodes[1]
+			heal, err := cluster.DropPublishedPort(ctx, node2, "tcp", ingressPort)
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(heal)
+			start := time.Now()
+			Eventually(ctx, func(g Gomega) {
+				fs := sameEverywhere(g, ingress(g))
+				g.Expect(fs).To(HaveLen(2))
+				g.Expect(fs[0].Kind).To(Equal("ingress-mesh"))
+				g.Expect(fs[0].Summary).To(HavePrefix(fmt.Sprintf("the routing mesh refuses port %d (%s) on %s, %s while",
+					ingressPort, svc, names[0], names[2])))
+				g.Expect([]string{fs[1].Kind, fs[1].Node, fs[1].Cause}).To(Equal([]string{"ingress-node", node2.Name, "timeout"}))
+				g.Expect(fs[1].Summary).To(Equal(fmt.Sprintf("%s's routing mesh times out on port %d (%s) from every node "+
+					"(timeout) while %s, %s refuse it: the fault is on %s", node2.Name, ingressPort, svc, names[0], names[2],
+					node2.Name)))
+			}).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+			GinkgoWriter.Printf("node2's dropped ingress port told apart on every node %s after the fault\n",
+				time.Since(start).Round(100*time.Millisecond))
+			Expect(heal(ctx)).To(Succeed())
+			Eventually(ctx, func(g Gomega) {
+				fs := sameEverywhere(g, ingress(g))
+				g.Expect(fs).To(HaveLen(1))
+				g.Expect(fs[0].Kind).To(Equal("ingress-mesh"))
+			}).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+		}, SpecTimeout(4*time.Minute))
 
 	It("finds tasks.<service> on the embedded DNS equal to the running tasks' IPs", func() {
 		r := checks["swarm/slswarm/dns/tasks"].Status.LastResult
@@ -244,7 +340,11 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 					g.Expect(at).To(BeTemporally(">", killed), "%s: a snapshot from the restarted agent", n)
 				}
 			}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
-			eventuallyDiagnosedHealthy(ctx, 90*time.Second)
+			// slswarm's VIP and routing mesh fail here (no IPVS): the mesh's
+			// paths must be healthy again, those are the next spec's.
+			Eventually(ctx, func(ctx context.Context) error {
+				return diagnosedHealthyBut(ctx, "ingress", "direct")
+			}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 		}, SpecTimeout(5*time.Minute))
 
 	It("on a worker, without the peer mesh, makes no swarm or service-label checks, reports no error, and says why", func(ctx SpecContext) {
