@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -77,11 +78,31 @@ func localAddrs() []string {
 	return out
 }
 
+// addrIn is the first of addrs inside subnet ("" when none is, or subnet
+// is empty or invalid).
+func addrIn(subnet string, addrs []string) string {
+	p, err := netip.ParsePrefix(subnet)
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if ip, err := netip.ParseAddr(a); err == nil && p.Contains(ip) {
+			return a
+		}
+	}
+	return ""
+}
+
 // identity builds this agent's identity from its config and, when a Docker
 // engine answers, from the engine's view of the node.
-func identity(ctx context.Context, name, version string, d dockerAPI, log *zap.Logger) (mesh.Identity, hostFacts) {
+func identity(ctx context.Context, cfg config.Mesh, name, version string, d dockerAPI, log *zap.Logger) (mesh.Identity, hostFacts) {
 	host, _ := os.Hostname()
 	id := mesh.Identity{Name: name, Hostname: host, OverlayAddrs: localAddrs(), AgentVersion: version}
+	id.EncryptedAddr = addrIn(cfg.EncryptedSubnet, id.OverlayAddrs)
+	if cfg.EncryptedSubnet != "" && id.EncryptedAddr == "" {
+		log.Warn("no address in mesh.encrypted_subnet: this agent is not on the encrypted network; no encrypted path",
+			zap.String("subnet", cfg.EncryptedSubnet), zap.Strings("addresses", id.OverlayAddrs))
+	}
 	if d == nil {
 		return id, hostFacts{}
 	}
@@ -109,7 +130,7 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 	log := a.log.With(zap.String("component", "mesh"))
 	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{}}
 	var f hostFacts
-	m.self, f = identity(ctx, a.cfg.Agent.Name, a.opts.Version, d, log)
+	m.self, f = identity(ctx, cfg, a.cfg.Agent.Name, a.opts.Version, d, log)
 	m.dataPort = f.DataPort
 	m.evidence = &hostEvidence{read: readHostEvidence}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)

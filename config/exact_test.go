@@ -64,6 +64,9 @@ var _ = Describe("Load reports", func() {
 		Entry("raw results kept longer than the rollups made of them", "history.yaml", []string{
 			`testdata/bad/history.yaml:3:18: history.raw_retention: duration 3h0m0s is longer than history.retention (2h0m0s): raw results cannot outlive the rollups made of them`,
 		}),
+		Entry("an encrypted network's subnet that is not one", "encrypted.yaml", []string{
+			`testdata/bad/encrypted.yaml:5:21: mesh.encrypted_subnet: invalid subnet "10.201.0/24": expected an address prefix such as 10.201.0.0/24`,
+		}),
 	)
 
 	DescribeTable("keeps raw results 15 minutes unless told, and never longer than the rollups",

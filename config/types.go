@@ -105,6 +105,10 @@ type Mesh struct {
 	OneWay        *bool         `yaml:"one_way" json:"one_way"`             // one-way beacons that tell directions apart; default true
 	MaxPayload    int           `yaml:"max_payload" json:"max_payload"`
 	Refresh       time.Duration `yaml:"refresh" json:"refresh"` // discovery refresh
+	// EncryptedSubnet is the subnet of a second agent network created with
+	// encrypted on (IPsec ESP between the nodes): the agents' addresses in
+	// it are probed as their own path, "encrypted". Empty: no such path.
+	EncryptedSubnet string `yaml:"encrypted_subnet" json:"encrypted_subnet,omitempty"`
 }
 
 // StaticPeer is a host reached through its published port.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 
 	"github.com/swarmlink/swarmlink/probes"
@@ -135,6 +136,11 @@ func (v *validator) mesh(m *Mesh) {
 		v.errf("mesh.published_port", "invalid port %d: expected 1-65535", m.PublishedPort)
 	}
 	v.meshNumbers(m)
+	if m.EncryptedSubnet != "" {
+		if _, err := netip.ParsePrefix(m.EncryptedSubnet); err != nil {
+			v.errf("mesh.encrypted_subnet", "invalid subnet %q: expected an address prefix such as 10.201.0.0/24", m.EncryptedSubnet)
+		}
+	}
 	if m.KeyFile == "" {
 		v.errf("mesh.key_file", "missing key_file: peer messages are authenticated with a shared key (a Swarm secret)")
 	}

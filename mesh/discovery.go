@@ -11,6 +11,7 @@ type Peer struct {
 	Name          string // agent name: what its answers are signed with
 	NodeID        string // Swarm node ID, when known
 	OverlayAddr   string // task address on the overlay network (overlay path)
+	EncryptedAddr string // task address on the encrypted agent network (encrypted path)
 	UnderlayAddr  string // host address (published path)
 	PublishedPort int    // published port of this host; 0 = the source's default
 	Role          string // manager | worker | "" when unknown
@@ -97,6 +98,7 @@ func Merge(self Identity, lists ...[]Peer) []Peer {
 func fill(dst *Peer, src Peer) {
 	dst.NodeID = cmp.Or(dst.NodeID, src.NodeID)
 	dst.OverlayAddr = cmp.Or(dst.OverlayAddr, src.OverlayAddr)
+	dst.EncryptedAddr = cmp.Or(dst.EncryptedAddr, src.EncryptedAddr)
 	dst.UnderlayAddr = cmp.Or(dst.UnderlayAddr, src.UnderlayAddr)
 	dst.PublishedPort = cmp.Or(dst.PublishedPort, src.PublishedPort)
 	dst.Role = cmp.Or(dst.Role, src.Role)

@@ -64,7 +64,7 @@ func (d *DNSTasks) Peers(ctx context.Context) ([]Peer, error) {
 	for _, ip := range ips {
 		p := Peer{Name: ip, OverlayAddr: ip, State: StateRunning}
 		if id, ok := ids[ip]; ok {
-			p.Name, p.NodeID, p.Role = id.Name, id.NodeID, id.Role
+			p.Name, p.NodeID, p.Role, p.EncryptedAddr = id.Name, id.NodeID, id.Role, id.EncryptedAddr
 			if len(id.UnderlayAddrs) > 0 {
 				p.UnderlayAddr = id.UnderlayAddrs[0]
 			}

@@ -14,6 +14,7 @@ type Identity struct {
 	Hostname      string   `json:"hostname,omitempty"`
 	UnderlayAddrs []string `json:"underlay_addrs,omitempty"` // host addresses (published path)
 	OverlayAddrs  []string `json:"overlay_addrs,omitempty"`  // task addresses on the overlay
+	EncryptedAddr string   `json:"encrypted_addr,omitempty"` // task address on the encrypted agent network, if any
 	Role          string   `json:"role,omitempty"`           // manager | worker | "" (plain Docker)
 	AgentVersion  string   `json:"agent_version,omitempty"`
 }

@@ -22,6 +22,7 @@ import (
 const (
 	PathOverlay   = "overlay"   // the peer's task address on the overlay, at ResponderPort
 	PathPublished = "published" // the peer's host address, at its published port
+	PathEncrypted = "encrypted" // the peer's task address on the encrypted agent network, at ResponderPort
 )
 
 // Probes run on each path; a check's Spec.Name is "<path>-<probe>" and its
@@ -287,6 +288,9 @@ func (s *Source) paths(p Peer) []pathTarget {
 	if p.UnderlayAddr != "" {
 		port := cmp.Or(p.PublishedPort, s.cfg.PublishedPort)
 		out = append(out, pathTarget{PathPublished, net.JoinHostPort(p.UnderlayAddr, strconv.Itoa(port))})
+	}
+	if p.EncryptedAddr != "" && s.self.EncryptedAddr != "" {
+		out = append(out, pathTarget{PathEncrypted, net.JoinHostPort(p.EncryptedAddr, strconv.Itoa(s.cfg.ResponderPort))})
 	}
 	return out
 }

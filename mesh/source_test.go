@@ -61,6 +61,29 @@ var _ = Describe("Source", func() {
 		}
 	})
 
+	It("probes the encrypted network as its own path when both ends have an address on it", func() {
+		d := &discovered{peers: []mesh.Peer{
+			{Name: "b", OverlayAddr: "10.0.1.2", EncryptedAddr: "10.201.0.2"},
+			{Name: "c", OverlayAddr: "10.0.1.3"},
+		}}
+		checks, err := mesh.NewSource(mesh.Identity{Name: "a", EncryptedAddr: "10.201.0.1"}, cfg, nil, d).Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		var enc []string
+		for _, c := range checks {
+			if c.Link.Path == mesh.PathEncrypted {
+				enc = append(enc, c.Key+" "+c.Spec.Target)
+			}
+		}
+		Expect(enc).To(Equal([]string{"mesh/b/encrypted/large 10.201.0.2:9471", "mesh/b/encrypted/oneway 10.201.0.2:9471",
+			"mesh/b/encrypted/tcp 10.201.0.2:9471", "mesh/b/encrypted/udp 10.201.0.2:9471"}))
+
+		checks, err = mesh.NewSource(self, cfg, nil, d).Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		for _, c := range checks {
+			Expect(c.Link.Path).NotTo(Equal(mesh.PathEncrypted), "this agent is not on the encrypted network")
+		}
+	})
+
 	It("fills link, spec and interval", func() {
 		src := mesh.NewSource(self, cfg, nil, &discovered{peers: []mesh.Peer{
 			{Name: "b", OverlayAddr: "10.0.1.2"}, {Name: "c", UnderlayAddr: "192.0.2.3", PublishedPort: 19471}}})
