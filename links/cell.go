@@ -78,15 +78,14 @@ func (x *index) large(from, to, path string) (State, []LinkState) {
 		return Healthy, nil // large packets cross both ways: a failing large echo is loss or a slow peer
 	}
 	var ev, suspect []LinkState
-	confirmed := x.limited(from, to, path) // a measurement shows from → to short of full-size packets
 	for _, s := range own {
 		if isMTUFailure(s, x.smallWorks(from, to, path)) && x.leg(s) != probes.LegReply {
-			ev, suspect = sortOut(ev, suspect, s, s.Leg == probes.LegRequest || confirmed)
+			ev, suspect = sortOut(ev, suspect, s, s.Leg == probes.LegRequest || x.limited(from, to, path, s))
 		}
 	}
 	for _, s := range rev {
 		if isMTUFailure(s, x.smallWorks(to, from, path)) && x.leg(s) == probes.LegReply {
-			ev, suspect = sortOut(ev, suspect, s, s.Leg == probes.LegReply || confirmed)
+			ev, suspect = sortOut(ev, suspect, s, s.Leg == probes.LegReply || x.limited(from, to, path, s))
 		}
 	}
 	switch {
@@ -113,10 +112,19 @@ func sortOut(ev, suspect []LinkState, s LinkState, confirmed bool) ([]LinkState,
 	return ev, append(suspect, s)
 }
 
-// limited: a measurement of from → to shows it short of full-size packets.
-func (x *index) limited(from, to, path string) bool {
+// limited: a measurement of from → to, taken since the failure of s began,
+// shows it short of full-size packets.
+func (x *index) limited(from, to, path string, s LinkState) bool {
 	m, ok := x.mtu(from, to, path)
-	return ok && !full(m)
+	return ok && !full(m) && x.fresh(m, s)
+}
+
+// fresh: m was taken since the failure of s began. Its first failed result
+// is at most a window of results (Samples intervals) before its Since; a
+// short measurement from before is an earlier episode's, one that healed.
+func (x *index) fresh(m MTU, s LinkState) bool {
+	iv := x.in.Views[s.Agent].Interval
+	return !m.Measured.Before(s.Since.Add(-time.Duration(max(s.Samples, 1)+1) * iv))
 }
 
 // leg is the lost half of a failed large echo: as the prober saw it, or,
@@ -128,7 +136,7 @@ func (x *index) leg(s LinkState) string {
 	}
 	out, okOut := x.mtu(s.Agent, s.Peer, s.Path)
 	back, okBack := x.mtu(s.Peer, s.Agent, s.Path)
-	if okOut && okBack && back.Largest+mtuSlack < out.Largest && out.Largest+mtuSlack >= out.Ceiling {
+	if okOut && okBack && back.Largest+mtuSlack < out.Largest && out.Largest+mtuSlack >= out.Ceiling && x.fresh(back, s) {
 		return probes.LegReply
 	}
 	return ""

@@ -162,6 +162,28 @@ var _ = Describe("Diagnose rules", func() {
 		Expect(links.Diagnose(in).Findings).To(BeEmpty())
 	})
 
+	It("convicts no direction on a short measurement from an earlier episode, taken before this failure began", func() {
+		// Out of node2 now; node3 still shows node3 → node2 short from a
+		// black hole into node2 that healed minutes ago.
+		f := fault{large: all(nil, outOf("node2", ov)...), noLeg: true, measured: true}
+		in := f.input("node2")
+		v := in.Views["node3"]
+		for i, m := range v.MTU {
+			if m.To == "node2" && m.Path == ov {
+				v.MTU[i].Largest, v.MTU[i].Measured = 918, simNow.Add(-3*time.Minute)
+			}
+		}
+		in.Views["node3"] = v
+		for _, n := range []string{"node2"} { // node2's own measurements: full, from before the fault
+			v := in.Views[n]
+			for i := range v.MTU {
+				v.MTU[i].Largest, v.MTU[i].Measured = 1414, simNow.Add(-4*time.Minute)
+			}
+			in.Views[n] = v
+		}
+		Expect(cellOf(links.Diagnose(in), "node3", "node2", ov).State).NotTo(Equal(links.Failing))
+	})
+
 	It("tells the lost leg from measured MTUs only when they differ by more than mtuSlack", func() {
 		f := fault{large: all(nil, into("node2", ov)...), noLeg: true, measured: true}
 		in := f.input("node1")
