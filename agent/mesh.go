@@ -40,8 +40,10 @@ type meshPart struct {
 	}
 
 	mtu      *mtuMeter
-	dataPort int // the Swarm's data-path port, when this node's engine said
+	dataPort int    // the Swarm's data-path port, when this node's engine said
+	nodeAddr string // the node's address in the Swarm, likewise
 	evidence *hostEvidence
+	overlays *overlays // the node's overlay networks; nil without a Docker engine
 	// largeFailing says whether the large echo to a peer on a path fails
 	// now (set by the agent from its link tracker).
 	largeFailing func(peer, path string) bool
@@ -131,8 +133,12 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{}}
 	var f hostFacts
 	m.self, f = identity(ctx, cfg, a.cfg.Agent.Name, a.opts.Version, d, log)
-	m.dataPort = f.DataPort
+	m.dataPort, m.nodeAddr = f.DataPort, f.NodeAddr
 	m.evidence = &hostEvidence{read: readHostEvidence}
+	if nr, ok := d.(networkReader); ok && f.NodeID != "" {
+		m.overlays = &overlays{api: nr, local: localAddrs, log: log,
+			period: min(max(2*cfg.Interval, 5*time.Second), evidenceTTL)}
+	}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
 		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON, Swarm: a.swarmJSON}, log, a.reg)
@@ -213,6 +219,7 @@ func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error
 			ctrl.Trigger()
 		case now := <-sweep.C:
 			m.sweep(ctx, now)
+			go m.overlays.refresh(ctx, now)            // at most every period, never two at once
 			go m.mtu.measure(ctx, now, m.largeFailing) // bounded by the timeout; never holds up the sweep
 		}
 	}

@@ -70,7 +70,7 @@ func newSwarmPartWith(ctx context.Context, a *Agent, d swarmDocker, log *zap.Log
 	if cfg.Checks {
 		catalog := swarm.NewCatalog()
 		p.checks = swarm.NewSource(r, catalog, swarm.Config{Self: self, Interval: cfg.Interval,
-			Timeout: cfg.Timeout, Resolver: cfg.Resolver}, log)
+			Timeout: cfg.Timeout, Resolver: cfg.Resolver, Containers: d}, log)
 		p.prober = &swarm.Prober{Catalog: catalog, Tasks: r}
 	}
 	log.Info("swarm sources on", zap.Bool("labels", labels), zap.Bool("checks", cfg.Checks))

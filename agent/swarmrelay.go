@@ -135,6 +135,21 @@ func (r *swarmRelay) waiting() bool {
 	return !ok && r.Status().Role == "worker"
 }
 
+// managers are the hostnames of the managers in the last snapshot.
+func (r *swarmRelay) managers() map[string]bool {
+	s, ok := r.reader.Snapshot()
+	if !ok {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, n := range s.Nodes {
+		if n.Spec.Role == "manager" {
+			out[n.Description.Hostname] = true
+		}
+	}
+	return out
+}
+
 // Status is the relay's status.
 func (r *swarmRelay) Status() SwarmRelayStatus {
 	r.mu.Lock()
@@ -145,14 +160,14 @@ func (r *swarmRelay) Status() SwarmRelayStatus {
 // fetchSwarm asks the managers' agents among the mesh's peers, prefer
 // first, for a snapshot, each over its published path, then its overlay.
 func (a *Agent) fetchSwarm(ctx context.Context, prefer string) (swarm.Snapshot, error) {
-	managers := managerPeers(a.mesh.source.Peers(), a.mesh.self.Name, prefer)
+	managers := managerPeers(a.mesh.source.Peers(), a.mesh.self.Name, prefer, a.swarm.relay.managers())
 	if len(managers) == 0 {
 		return swarm.Snapshot{}, errors.New("no manager's agent among the peers")
 	}
 	var errs []string
 	for _, p := range managers {
 		for _, try := range a.views.paths(p) {
-			raw, err := a.mesh.prober.FetchSwarm(ctx, try.addr, p.Name)
+			raw, err := a.fetchOne(ctx, try.addr, p.Name)
 			var s swarm.Snapshot
 			if err == nil {
 				err = json.Unmarshal(raw, &s)
@@ -166,11 +181,22 @@ func (a *Agent) fetchSwarm(ctx context.Context, prefer string) (swarm.Snapshot, 
 	return swarm.Snapshot{}, fmt.Errorf("no manager's agent answered (%s)", strings.Join(errs, "; "))
 }
 
+// fetchOne asks one manager's agent at addr, within the mesh timeout: a
+// manager whose engine is down must not use up the time the others have.
+func (a *Agent) fetchOne(ctx context.Context, addr, peer string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Mesh.Timeout)
+	defer cancel()
+	return a.mesh.prober.FetchSwarm(ctx, addr, peer)
+}
+
 // managerPeers are the managers' agents among peers but self, prefer (the
-// one that answered last) first, then by name.
-func managerPeers(peers []mesh.Peer, self, prefer string) []mesh.Peer {
+// one that answered last) first, then by name. A peer is a manager by its
+// identity or by the last snapshot's node list (known): an agent's identity
+// says the role its node had when the agent started, and a node promoted
+// since is a manager only in the Swarm's list.
+func managerPeers(peers []mesh.Peer, self, prefer string, known map[string]bool) []mesh.Peer {
 	out := slices.DeleteFunc(slices.Clone(peers), func(p mesh.Peer) bool {
-		return p.Role != "manager" || p.Name == self || p.State == mesh.StateDrain
+		return (p.Role != "manager" && !known[p.Name]) || p.Name == self || p.State == mesh.StateDrain
 	})
 	slices.SortFunc(out, func(x, y mesh.Peer) int {
 		return cmp.Or(-cmp.Compare(b2i(x.Name == prefer), b2i(y.Name == prefer)), cmp.Compare(x.Name, y.Name))

@@ -56,7 +56,9 @@ var _ = Describe("swarmRelay", func() {
 			}
 			return out
 		}
-		Expect(names(managerPeers(peers, "self", ""))).To(Equal([]string{"node1", "node3", "node5"}))
-		Expect(names(managerPeers(peers, "self", "node5"))).To(Equal([]string{"node5", "node1", "node3"}))
+		Expect(names(managerPeers(peers, "self", "", nil))).To(Equal([]string{"node1", "node3", "node5"}))
+		Expect(names(managerPeers(peers, "self", "node5", nil))).To(Equal([]string{"node5", "node1", "node3"}))
+		Expect(names(managerPeers(peers, "self", "", map[string]bool{"node2": true}))).
+			To(Equal([]string{"node1", "node2", "node3", "node5"}), "node2 was promoted after its agent started: the Swarm's node list says so")
 	})
 })

@@ -26,8 +26,11 @@ func (a *Agent) ownView() links.View {
 	if a.mesh == nil {
 		return v
 	}
-	v.Interval, v.DataPathPort = a.cfg.Mesh.Interval, a.mesh.dataPort
+	v.Interval = a.cfg.Mesh.Interval
 	v.Host = a.mesh.evidence.get(v.Generated)
+	v.DataPathPort = a.dataPathPort()
+	v.Host.NodeAddr, v.Host.DataPathPort, v.Host.Overlays = a.mesh.nodeAddr, v.DataPathPort, a.mesh.overlays.get()
+	*v.Host = v.Host.Bounded()
 	v.MTU = a.mesh.mtus()
 	v.Offsets = map[string]float64{}
 	for peer, off := range a.mesh.prober.ClockOffsets() {
@@ -39,6 +42,18 @@ func (a *Agent) ownView() links.View {
 		}
 	}
 	return v
+}
+
+// dataPathPort is the Swarm's VXLAN port: this node's engine's word (a
+// manager's), else the last snapshot's from a manager's agent; 0 unknown.
+func (a *Agent) dataPathPort() int {
+	if a.mesh.dataPort != 0 || a.swarm == nil {
+		return a.mesh.dataPort
+	}
+	if s, ok := a.swarm.relay.reader.Snapshot(); ok {
+		return s.DataPathPort
+	}
+	return 0
 }
 
 // nodeInfo is a peer as Swarm reports it, when discovery asked the engine.

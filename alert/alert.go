@@ -29,6 +29,10 @@ const (
 	NameCheckFailed     = "SwarmlinkCheckFailed"
 	NameIngress         = "SwarmlinkIngress"
 	NameEncrypted       = "SwarmlinkEncryptedOverlay"
+	NameGossip          = "SwarmlinkGossip"
+	NameManagerPort     = "SwarmlinkManagerPort"
+	NameSubnetOverlap   = "SwarmlinkSubnetOverlap"
+	NameChecksum        = "SwarmlinkChecksum"
 )
 
 // names maps a finding kind to its alert; kinds not listed raise nothing
@@ -42,14 +46,17 @@ var names = map[string]string{
 	links.FindingCheckFailed: NameCheckFailed,
 	links.FindingIngressMesh: NameIngress, links.FindingIngressService: NameIngress,
 	links.FindingIngressNode: NameIngress, links.FindingIngressPair: NameIngress,
-	links.FindingEncrypted: NameEncrypted,
+	links.FindingEncrypted: NameEncrypted, links.FindingGossip: NameGossip, links.FindingOverlayPeers: NameGossip,
+	links.FindingControl: NameGossip, links.FindingManagerPort: NameManagerPort,
+	links.FindingSubnetOverlap: NameSubnetOverlap, links.FindingChecksum: NameChecksum,
 }
 
 // alertNames lists every alert name, for metric initialisation.
 func alertNames() []string {
 	return []string{NameHostUnreachable, NameNodeInbound, NameNodeOutbound, NameMTU, NamePublishedPort,
 		NameLinkOneWay, NameLinkDown, NameLoss, NamePeerKey, NameClockSkew, NameResponderBusy, NameCheckFailed,
-		NameIngress, NameEncrypted}
+		NameIngress, NameEncrypted, NameGossip, NameManagerPort, NameSubnetOverlap,
+		NameChecksum}
 }
 
 // Paths the engine knows about.

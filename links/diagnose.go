@@ -33,12 +33,19 @@ func Diagnose(in Input) Diagnosis {
 			}
 		}
 	}
-	if x.ingress {
-		d.Paths = append(d.Paths, PathIngress)
+	for _, p := range []struct {
+		on   bool
+		path string
+		role Role
+	}{{x.control, PathControl, RoleControl}, {x.ingress, PathIngress, RoleIngress}} {
+		if !p.on {
+			continue
+		}
+		d.Paths = append(d.Paths, p.path)
 		for _, from := range x.nodes {
 			for _, to := range x.nodes {
 				if from != to {
-					d.Cells = append(d.Cells, x.ingressCell(from, to))
+					d.Cells = append(d.Cells, x.connectCell(from, to, p.path, p.role))
 				}
 			}
 		}
@@ -56,6 +63,7 @@ type index struct {
 	nodes   []string
 	paths   []string                     // the mesh's, sorted
 	ingress bool                         // some view probes the routing mesh (path ingress)
+	control bool                         // some view probes the Swarm control plane (path control)
 	states  map[string]map[Key]LinkState // agent → key → state (stale ones unknown)
 	byLink  map[[3]string][]LinkState    // (agent, peer, path) → its states, sorted
 	mtuBy   map[[3]string]MTU            // (from, to, path) → its measurement
@@ -88,6 +96,8 @@ func newIndex(in Input) *index {
 			case PathDirect:
 			case PathIngress:
 				x.ingress, set[s.Peer] = true, true
+			case PathControl:
+				x.control, set[s.Peer] = true, true
 			default:
 				paths[s.Path], set[s.Peer] = true, true
 			}

@@ -13,6 +13,13 @@ const (
 	FindingMTU           = "mtu"            // large packets in one direction of one pair are lost
 	FindingPublishedPort = "published-port" // a node's published port is dropped while its overlay works
 	FindingEncrypted     = "encrypted"      // the encrypted overlay fails everywhere while the plain one works: ESP
+	FindingChecksum      = "checksum"       // TCP and UDP over the overlay fail while ICMP passes: checksum offload
+	// The Swarm control plane (path control) and the overlay networks' setup.
+	FindingGossip        = "gossip"         // a node's gossip port (7946) is unreachable from every node
+	FindingManagerPort   = "manager-port"   // a manager's cluster port (2377) is unreachable from every node
+	FindingOverlayPeers  = "overlay-peers"  // a node is missing from another's overlay peer table, their overlay broken
+	FindingControl       = "control"        // one node cannot reach another's control-plane port
+	FindingSubnetOverlap = "subnet-overlap" // an overlay network's subnet holds a node's address
 	FindingOneWay        = "one-way"        // one direction of one pair is broken, the other works
 	FindingLinkDown      = "link-down"      // both directions of one pair are broken on a path
 	FindingLoss          = "loss"           // a direction loses a share of its packets (degraded)

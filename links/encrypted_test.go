@@ -59,3 +59,41 @@ var _ = Describe("the encrypted overlay", func() {
 			"protocol 50) into node2 is dropped, or its kernel cannot decrypt it; the plain overlay into it works"))
 	})
 })
+
+// withICMP adds every node's pings of every other over the overlay,
+// failing from → to where lost says.
+func withICMP(in links.Input, lost map[dir]bool) links.Input {
+	for n, v := range in.Views {
+		for _, p := range simNodes {
+			if p == n {
+				continue
+			}
+			s := state(n, p, links.PathOverlay, "icmp", links.RoleICMP, links.Outbound, links.Healthy, "ok")
+			if lost[dir{n, p, links.PathOverlay}] || lost[dir{p, n, links.PathOverlay}] {
+				s.Status, s.Cause = links.Failing, "timeout"
+			}
+			v.Links = append(v.Links, s)
+		}
+		links.SortStates(v.Links)
+		in.Views[n] = v
+	}
+	return in
+}
+
+var _ = Describe("pings over the overlay", func() {
+	out := outOf("node2", links.PathOverlay)
+
+	It("tell TCP and UDP lost out of a node while its pings pass (checksums) from a VXLAN drop", func() {
+		for _, self := range simNodes {
+			d := links.Diagnose(withICMP(fault{drop: all(nil, out...)}.input(self), nil))
+			Expect(wanted(d)).To(Equal([]want{{kind: links.FindingChecksum, node: "node2", from: "node2", path: links.PathOverlay}}), self)
+			Expect(d.Findings[0].Summary).To(Equal("TCP and UDP that node2 sends over the overlay are lost while its pings " +
+				"pass: a checksum offload fault on node2 (its VXLAN packets carry bad TCP/UDP checksums), not a VXLAN drop"))
+		}
+	})
+
+	It("leave a VXLAN drop, pings lost too, to the node-wide rule", func() {
+		d := links.Diagnose(withICMP(fault{drop: all(nil, out...)}.input("node1"), all(nil, out...)))
+		Expect(wanted(d)).To(Equal([]want{{kind: links.FindingNodeOutbound, node: "node2", from: "node2", path: links.PathOverlay}}))
+	})
+})

@@ -29,15 +29,20 @@ func findings(x *index, cells []Cell) []Finding {
 	}
 	f.hostsDown()
 	f.peerErrors()
+	f.gossip()
 	f.encrypted()
+	f.checksum()
+	f.peerTables()
 	for _, p := range x.paths {
 		f.nodeWide(p)
 		f.mtuNodes(p)
 		f.pairs(p)
 		f.loss(p)
 	}
+	f.controlPairs()
 	f.ingress()
 	f.viewsMissing()
+	f.subnetOverlap()
 	f.checksFailed()
 	slices.SortStableFunc(f.out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]),
@@ -48,10 +53,11 @@ func findings(x *index, cells []Cell) []Finding {
 
 var severityRank = map[string]int{SeverityCritical: 0, SeverityWarning: 1, SeverityInfo: 2}
 
-var kindOrder = []string{FindingCutOff, FindingHostDown, FindingEncrypted, FindingNodeInbound, FindingNodeOutbound, FindingMTUNode,
+var kindOrder = []string{FindingCutOff, FindingHostDown, FindingGossip, FindingManagerPort, FindingEncrypted,
+	FindingChecksum, FindingOverlayPeers, FindingNodeInbound, FindingNodeOutbound, FindingMTUNode,
 	FindingPublishedPort, FindingMTU, FindingOneWay, FindingLinkDown, FindingIngressMesh, FindingIngressService,
 	FindingIngressNode, FindingIngressPair, FindingPeerKey, FindingClockSkew, FindingBusy,
-	FindingLoss, FindingCheckFailed, FindingViewMissing}
+	FindingLoss, FindingControl, FindingSubnetOverlap, FindingCheckFailed, FindingViewMissing}
 
 func kindRank(k string) int { return slices.Index(kindOrder, k) }
 
@@ -87,7 +93,8 @@ func (f *finder) hosts(nodes ...string) map[string]HostEvidence {
 
 func severityOf(kind string) string {
 	switch kind {
-	case FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound, FindingEncrypted, FindingIngressMesh,
+	case FindingCutOff, FindingHostDown, FindingNodeInbound, FindingNodeOutbound, FindingEncrypted, FindingChecksum, FindingGossip,
+		FindingManagerPort, FindingIngressMesh,
 		FindingIngressService, FindingIngressNode:
 		return SeverityCritical
 	case FindingViewMissing:

@@ -14,12 +14,13 @@ import (
 // entry node; the rules below tell one node's mesh from every node's, and
 // both from a dead service.
 
-// ingressCell is from's probes of the routing mesh at entry node to. The
-// path has one kind of probe, a connection: forward, round trip and large
-// all say its state, so a healthy cell packs like any other.
-func (x *index) ingressCell(from, to string) Cell {
-	states := x.about(from, to, PathIngress, Outbound, RoleIngress)
-	c := Cell{From: from, To: to, Path: PathIngress, State: combine(states)}
+// connectCell is from's connects to to on path (the routing mesh at entry
+// node to, or to's control-plane ports). The path has one kind of probe, a
+// connection: forward, round trip and large all say its state, so a
+// healthy cell packs like any other.
+func (x *index) connectCell(from, to, path string, role Role) Cell {
+	states := x.about(from, to, path, Outbound, role)
+	c := Cell{From: from, To: to, Path: path, State: combine(states)}
 	c.Forward, c.RoundTrip, c.Large = c.State, c.State, c.State
 	if c.State == Failing {
 		c.explain(failingCause(states), states)

@@ -33,6 +33,8 @@ const (
 	RoleArrival Role = "arrival" // the receiver's record of a peer's beacons
 	RoleCheck   Role = "check"   // a user-declared check of a target (path direct)
 	RoleIngress Role = "ingress" // a service's ingress-published port at an entry node (path ingress)
+	RoleControl Role = "control" // a TCP connect to a node's Swarm control-plane port (path control)
+	RoleICMP    Role = "icmp"    // echo requests over a path: what passes where TCP and UDP fail
 )
 
 // Paths between agents, and the path of user checks.
@@ -42,6 +44,7 @@ const (
 	PathEncrypted = "encrypted" // the peer's task address on an encrypted overlay (VXLAN in IPsec ESP)
 	PathDirect    = "direct"    // user-declared checks of targets
 	PathIngress   = "ingress"   // services' ingress-published ports, at each entry node's address
+	PathControl   = "control"   // the Swarm control plane: gossip (TCP 7946) to every node, 2377 to managers
 )
 
 // State is a link's, a cell's or the cluster's verdict.

@@ -23,6 +23,17 @@ const (
 	PathOverlay   = "overlay"   // the peer's task address on the overlay, at ResponderPort
 	PathPublished = "published" // the peer's host address, at its published port
 	PathEncrypted = "encrypted" // the peer's task address on the encrypted agent network, at ResponderPort
+	PathControl   = "control"   // the peer host's Swarm control plane: gossip (7946) and, on managers, 2377
+)
+
+// The Swarm control plane's ports, probed on path control with plain TCP
+// connects: the gossip (memberlist) port of every node, whose UDP half only
+// the overlay's peer tables can show, and the managers' cluster port.
+const (
+	GossipPort  = 7946
+	ManagerPort = 2377
+	ProbeGossip = "gossip"  // TCP connect to a node's GossipPort
+	ProbeManage = "manager" // TCP connect to a manager's ManagerPort
 )
 
 // Probes run on each path; a check's Spec.Name is "<path>-<probe>" and its
@@ -32,6 +43,7 @@ const (
 	ProbeUDP    = "udp"    // UDPCount small UDP echoes
 	ProbeLarge  = "large"  // TCP echo of LargeSize bytes (MTU check)
 	ProbeOneWay = "oneway" // UDPCount beacons, judged by the receiver
+	ProbeICMP   = "icmp"   // echo requests to the peer's overlay address (ICMP passing where TCP and UDP fail: checksums)
 )
 
 // DefaultLostHold is how long a peer that discovery stopped listing stays
@@ -274,6 +286,55 @@ func (s *Source) peerChecks(p Peer) []controller.Check {
 				probes.PeerOptions{Transport: "udp", Size: DefaultSmallSize, Count: max(c.UDPCount, MinBeacons), OneWay: true}))
 		}
 	}
+	if p.OverlayAddr != "" {
+		out = append(out, s.icmpCheck(p))
+	}
+	return append(out, s.controlChecks(p)...)
+}
+
+// icmpCheck pings the peer's overlay address: next to the echoes, it tells
+// a fault that drops only TCP and UDP inside VXLAN (bad checksums from an
+// offload) from one that drops VXLAN itself.
+func (s *Source) icmpCheck(p Peer) controller.Check {
+	return controller.Check{
+		Key:    "mesh/" + p.Name + "/" + PathOverlay + "/" + ProbeICMP,
+		Origin: SourceName,
+		Link: controller.Link{Source: s.self.Name, Destination: p.Name, Path: PathOverlay,
+			Role: links.RoleICMP, Direction: links.Outbound},
+		Spec: probes.Spec{Name: PathOverlay + "-" + ProbeICMP, Kind: probes.KindICMP, Target: p.OverlayAddr,
+			Timeout: s.cfg.Timeout, Expect: probes.ExpectReachable, ICMP: &probes.ICMPOptions{Count: 2, Interval: 100 * time.Millisecond}},
+		Interval: s.cfg.Interval,
+	}
+}
+
+// controlChecks are the TCP connects to a Swarm node's control-plane ports:
+// gossip on every node, 2377 on managers. None for a peer that is not a
+// Swarm node (no role) or has no host address.
+func (s *Source) controlChecks(p Peer) []controller.Check {
+	if p.Role == "" || p.UnderlayAddr == "" {
+		return nil
+	}
+	type controlPort struct {
+		probe string
+		port  int
+	}
+	ports := []controlPort{{ProbeGossip, GossipPort}}
+	if p.Role == "manager" {
+		ports = append(ports, controlPort{ProbeManage, ManagerPort})
+	}
+	out := make([]controller.Check, 0, len(ports))
+	for _, pp := range ports {
+		out = append(out, controller.Check{
+			Key:    "mesh/" + p.Name + "/" + PathControl + "/" + pp.probe,
+			Origin: SourceName,
+			Link: controller.Link{Source: s.self.Name, Destination: p.Name, Path: PathControl,
+				Role: links.RoleControl, Direction: links.Outbound},
+			Spec: probes.Spec{Name: PathControl + "-" + pp.probe, Kind: probes.KindTCP,
+				Target:  net.JoinHostPort(p.UnderlayAddr, strconv.Itoa(pp.port)),
+				Timeout: s.cfg.Timeout, Expect: probes.ExpectReachable},
+			Interval: s.cfg.Interval,
+		})
+	}
 	return out
 }
 
@@ -336,6 +397,11 @@ func (s *Source) ExpectedInbound() []PeerPath {
 // another of the subset rotation: it is discovered, not drained, and has an
 // address on path. A check of a (peer, path) it does not probe is retired.
 func (s *Source) Probes(peer, path string) bool {
+	if path == PathControl {
+		return slices.ContainsFunc(probeable(s.Peers()), func(p Peer) bool {
+			return p.Name == peer && len(s.controlChecks(p)) > 0
+		})
+	}
 	return slices.Contains(s.ExpectedInbound(), PeerPath{Peer: peer, Path: path})
 }
 

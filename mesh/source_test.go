@@ -49,7 +49,7 @@ var _ = Describe("Source", func() {
 		first, err := src.Desired(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(keys(first)).To(Equal([]string{
-			"mesh/b/overlay/large", "mesh/b/overlay/oneway", "mesh/b/overlay/tcp", "mesh/b/overlay/udp",
+			"mesh/b/overlay/icmp", "mesh/b/overlay/large", "mesh/b/overlay/oneway", "mesh/b/overlay/tcp", "mesh/b/overlay/udp",
 			"mesh/b/published/large", "mesh/b/published/oneway", "mesh/b/published/tcp", "mesh/b/published/udp",
 			"mesh/c/published/large", "mesh/c/published/oneway", "mesh/c/published/tcp", "mesh/c/published/udp",
 		}))
@@ -82,6 +82,30 @@ var _ = Describe("Source", func() {
 		for _, c := range checks {
 			Expect(c.Link.Path).NotTo(Equal(mesh.PathEncrypted), "this agent is not on the encrypted network")
 		}
+	})
+
+	It("connects to a Swarm node's gossip port, and to a manager's cluster port too, on path control", func() {
+		d := &discovered{peers: []mesh.Peer{
+			{Name: "m", UnderlayAddr: "192.0.2.1", Role: "manager"},
+			{Name: "w", UnderlayAddr: "192.0.2.2", Role: "worker"},
+			{Name: "plain", UnderlayAddr: "192.0.2.3"},
+		}}
+		src := mesh.NewSource(self, cfg, nil, d)
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		var control []string
+		for _, c := range checks {
+			if c.Link.Path == mesh.PathControl {
+				Expect(c.Spec.Kind).To(Equal(probes.KindTCP))
+				Expect(c.Link.Role).To(Equal(links.RoleControl))
+				control = append(control, c.Key+" "+c.Spec.Name+" "+c.Spec.Target)
+			}
+		}
+		Expect(control).To(Equal([]string{
+			"mesh/m/control/gossip control-gossip 192.0.2.1:7946", "mesh/m/control/manager control-manager 192.0.2.1:2377",
+			"mesh/w/control/gossip control-gossip 192.0.2.2:7946"}), "a plain Docker host (no Swarm role) has no control plane")
+		Expect(src.Probes("w", mesh.PathControl)).To(BeTrue(), "a rotated-out round pauses it, never retires it")
+		Expect(src.Probes("plain", mesh.PathControl)).To(BeFalse())
 	})
 
 	It("fills link, spec and interval", func() {
@@ -121,8 +145,8 @@ var _ = Describe("Source", func() {
 			{Name: "10.0.1.9", OverlayAddr: "10.0.1.9"}, {Name: "d", UnderlayAddr: "192.0.2.4", State: mesh.StateDrain}}})
 		checks, err := src.Desired(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(keys(checks)).To(Equal([]string{"mesh/10.0.1.9/overlay/tcp", "mesh/10.0.1.9/overlay/udp"}))
-		Expect(checks[0].Spec.Peer.Peer).To(BeEmpty())
+		Expect(keys(checks)).To(Equal([]string{"mesh/10.0.1.9/overlay/icmp", "mesh/10.0.1.9/overlay/tcp", "mesh/10.0.1.9/overlay/udp"}))
+		Expect(checks[1].Spec.Peer.Peer).To(BeEmpty())
 		Expect(src.Peers()).To(HaveLen(2), "drained peers are still discovered")
 		Expect(src.ExpectedInbound()).To(Equal([]mesh.PeerPath{{Peer: "10.0.1.9", Path: "overlay"}}))
 		Expect(src.Probes("10.0.1.9", "overlay")).To(BeTrue())
@@ -231,7 +255,7 @@ var _ = Describe("Source", func() {
 				checks, err := src.DesiredAt(ctx, now)
 				Expect(err).NotTo(HaveOccurred())
 				for _, ch := range checks {
-					if ch.Spec.Peer.Transport == "tcp" {
+					if ch.Spec.Peer != nil && ch.Spec.Peer.Transport == "tcp" {
 						out[me] = append(out[me], ch.Link.Destination)
 					}
 				}

@@ -22,6 +22,7 @@ type builder struct {
 	checks []controller.Check
 	plans  map[PlanKey]Plan
 	errs   []LabelError
+	own    string // the agents' own service, once seen (isSelf)
 }
 
 // network is one network the agent shares with a service.
@@ -53,7 +54,7 @@ func (b *builder) service(svc swarm.Service) {
 		b.errs = append(b.errs, e)
 	}
 	tasks := slices.Clone(b.c.tasks[svc.ID])
-	if optOut || len(tasks) == 0 || b.isSelf(tasks) {
+	if optOut || len(tasks) == 0 || b.isSelf(svc.ID, tasks) {
 		return
 	}
 	slices.SortFunc(tasks, func(x, y swarm.Task) int {
@@ -67,13 +68,18 @@ func (b *builder) service(svc swarm.Service) {
 	b.dnsCheck(v)
 }
 
-// isSelf says whether one of tasks is this agent (it holds one of the
-// task's addresses): the agents' own service is the peer mesh's to probe.
-func (b *builder) isSelf(tasks []swarm.Task) bool {
+// isSelf says whether service id is the agents' own: one of its tasks is
+// this agent (holds one of its addresses), or it was the last time this
+// agent's task was listed. The peer mesh probes the agents.
+func (b *builder) isSelf(id string, tasks []swarm.Task) bool {
+	if b.own != "" && id == b.own {
+		return true
+	}
 	for _, t := range tasks {
 		for _, a := range t.NetworksAttachments {
 			for _, cidr := range a.Addresses {
 				if p, err := netip.ParsePrefix(cidr); err == nil && slices.Contains(b.local, p.Addr()) {
+					b.own = id
 					return true
 				}
 			}

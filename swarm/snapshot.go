@@ -26,6 +26,9 @@ type Snapshot struct {
 	Services []swarm.Service `json:"services"`
 	Tasks    []swarm.Task    `json:"tasks"` // running
 	Nodes    []swarm.Node    `json:"nodes"`
+	// DataPathPort is the Swarm's VXLAN port (a worker's engine does not
+	// say it); 0 when the manager's engine did not either.
+	DataPathPort int `json:"data_path_port,omitempty"`
 }
 
 // TakeSnapshot reads the Swarm through api, a manager's engine. On a worker
@@ -36,6 +39,9 @@ func TakeSnapshot(ctx context.Context, api ClusterReader, self string, now time.
 		return Snapshot{}, err
 	}
 	s := Snapshot{Manager: self, Taken: now.UTC()}
+	if c := r.info.Swarm.Cluster; c != nil {
+		s.DataPathPort = int(c.DataPathPort)
+	}
 	for _, svc := range r.services {
 		s.Services = append(s.Services, trimService(svc))
 	}

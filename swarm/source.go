@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
 	"go.uber.org/zap"
@@ -26,6 +29,10 @@ type Config struct {
 	Timeout    time.Duration       // per run; default 5s, at most Interval
 	Resolver   string              // for tasks.<service>; default DefaultResolver
 	LocalAddrs func() []netip.Addr // this agent's addresses; default InterfaceAddrs
+	// Containers lists this host's containers: the Swarm task among them
+	// that holds one of LocalAddrs is this agent, its service the agents'
+	// own (left to the peer mesh). Nil: known only from the tasks' addresses.
+	Containers ContainerLister
 }
 
 func (c Config) withDefaults() Config {
@@ -66,6 +73,53 @@ type Source struct {
 	catalog *Catalog
 	cfg     Config
 	problems
+
+	mu  sync.Mutex
+	own string // ID of the service one of whose tasks was this agent, once seen
+}
+
+// ownService and setOwnService keep the agents' own service: once seen
+// holding this agent, it stays skipped while the cluster's list of running
+// tasks leaves this agent's task out (its node down or cut off a while).
+func (s *Source) ownService() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.own
+}
+
+// learnOwn finds this agent's own task container among the host's
+// containers (it holds one of local), until it has: the Swarm lists a task
+// as running some seconds after its container started, and a snapshot
+// older than that does not list it at all.
+func (s *Source) learnOwn(ctx context.Context, local []netip.Addr) {
+	if s.cfg.Containers == nil || s.ownService() != "" {
+		return
+	}
+	list, err := s.cfg.Containers.ContainerList(ctx, container.ListOptions{
+		Filters: filters.NewArgs(filters.Arg("label", serviceIDLabel))})
+	if err != nil {
+		return
+	}
+	for _, c := range list {
+		if c.NetworkSettings == nil {
+			continue
+		}
+		for _, n := range c.NetworkSettings.Networks {
+			if a, err := netip.ParseAddr(n.IPAddress); err == nil && slices.Contains(local, a) {
+				s.setOwnService(c.Labels[serviceIDLabel])
+				return
+			}
+		}
+	}
+}
+
+// serviceIDLabel is the label the Swarm puts on a task's container.
+const serviceIDLabel = "com.docker.swarm.service.id"
+
+func (s *Source) setOwnService(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.own = id
 }
 
 var _ controller.Source = (*Source)(nil)
@@ -98,10 +152,13 @@ func (s *Source) Desired(ctx context.Context) ([]controller.Check, error) {
 		return nil, err
 	}
 	s.onManager()
-	b := &builder{cfg: s.cfg, c: c, local: s.cfg.LocalAddrs(), plans: map[PlanKey]Plan{}}
+	local := s.cfg.LocalAddrs()
+	s.learnOwn(ctx, local)
+	b := &builder{cfg: s.cfg, c: c, local: local, plans: map[PlanKey]Plan{}, own: s.ownService()}
 	for _, svc := range c.services {
 		b.service(svc)
 	}
+	s.setOwnService(b.own)
 	slices.SortFunc(b.checks, func(x, y controller.Check) int { return cmp.Compare(x.Key, y.Key) })
 	s.catalog.Replace(b.plans)
 	s.setErrors(b.errs)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
 	. "github.com/onsi/ginkgo/v2"
@@ -160,6 +162,33 @@ var _ = Describe("Source", func() {
 		}
 		Expect(services).To(HaveKey("app_web"))
 		Expect(services).NotTo(HaveKey("app_api"), "this agent is app_api's task at 10.0.1.10")
+	})
+
+	It("keeps the agents' own service skipped while the running tasks leave this agent's out (its node cut off)", func() {
+		f := withManagerAddr(clusterFixture())
+		src := newSource(f, sw.NewCatalog(), nil, "10.0.1.10")
+		_, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		f.tasks = slices.DeleteFunc(f.tasks, func(t swarm.Task) bool { return t.ID == "t-api-1" })
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		for _, c := range checks {
+			Expect(c.Key).NotTo(HavePrefix("swarm/app_api/"), "its DNS check would call the agent's own entry stale")
+		}
+	})
+
+	It("knows the agents' own service from this host's container holding its address, before the Swarm lists that task", func() {
+		f := withManagerAddr(clusterFixture())
+		f.tasks = slices.DeleteFunc(f.tasks, func(t swarm.Task) bool { return t.ID == "t-api-1" })
+		f.containers = []container.Summary{{Labels: map[string]string{"com.docker.swarm.service.id": "svc-api"},
+			NetworkSettings: &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{
+				"front": {IPAddress: "10.0.1.10"}}}}}
+		src := sw.NewSource(f, sw.NewCatalog(), sw.Config{Self: "node1", Containers: f,
+			LocalAddrs: func() []netip.Addr { return addrs("10.0.1.10") }}, nil)
+		checks, err := src.Desired(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(checks).NotTo(ContainElement(HaveField("Key", HavePrefix("swarm/app_api/"))))
+		Expect(checks).To(ContainElement(HaveField("Key", HavePrefix("swarm/app_web/"))))
 	})
 
 	It("enters the routing mesh only at ready nodes", func() {

@@ -71,6 +71,38 @@ func DropPublishedPort(ctx context.Context, n *Node, proto string, port int) (He
 	return injectRules(ctx, n, dropRule{"raw", "PREROUTING", m})
 }
 
+// DropGossip blocks n's Swarm gossip (memberlist, TCP and UDP 7946) both
+// ways in n's own stack (INPUT and OUTPUT; its containers' connects out,
+// which pass FORWARD, still go): the other nodes' engines lose n from
+// their overlay peer tables, and n loses them, while the managers' port
+// (2377) and VXLAN (4789) still pass, so the Swarm keeps n ready.
+func DropGossip(ctx context.Context, n *Node) (Heal, error) {
+	var rules []dropRule
+	for _, proto := range []string{"tcp", "udp"} {
+		rules = append(rules,
+			dropRule{"filter", "INPUT", []string{"-p", proto, "--dport", gossipPort}},
+			dropRule{"filter", "OUTPUT", []string{"-p", proto, "--dport", gossipPort}})
+	}
+	return injectRules(ctx, n, rules...)
+}
+
+// DropInnerTCPUDPFrom drops the VXLAN packets leaving n whose inner packet
+// is TCP or UDP and spares ICMP: what a broken TX checksum offload looks
+// like to the receivers, which discard the bad TCP and UDP checksums. The
+// u32 match reads the inner IPv4 protocol: the outer IP header's length,
+// then UDP (8) + VXLAN (8) + Ethernet (14) + 9 bytes.
+func DropInnerTCPUDPFrom(ctx context.Context, n *Node) (Heal, error) {
+	var rules []dropRule
+	for _, proto := range []string{"6", "17"} {
+		rules = append(rules, dropRule{"filter", "OUTPUT",
+			[]string{"-p", "udp", "--dport", vxlanPort, "-m", "u32", "--u32", "0>>22&0x3C@36&0xFF=" + proto}})
+	}
+	return injectRules(ctx, n, rules...)
+}
+
+// gossipPort is Swarm's memberlist port.
+const gossipPort = "7946"
+
 // DropOneWay drops traffic from one node to another's address, for proto
 // and port (port 0: every port; proto "": every protocol), in from's OUTPUT
 // (the node itself, VXLAN) and FORWARD (its containers) chains. The reverse

@@ -63,7 +63,7 @@ var _ = Describe("the README's demo", Label("demo"), Ordered, func() {
 			Expect(m.Nodes).To(ConsistOf("node1", "node2", "node3"), "%s knows every node", node)
 			Expect(m.Partial).To(BeFalse(), "%s has every view", node)
 			Expect(m.Verdict).To(Equal("healthy"), "%s: %+v", node, m.Findings)
-			Expect(m.Cells).To(HaveLen(2*3*2), "%s: N×(N−1) cells on each of overlay and published", node)
+			Expect(m.Cells).To(HaveLen(3*3*2), "%s: N×(N−1) cells on each of overlay, published and control", node)
 			Expect(m.Cells).To(HaveEach(HaveField("State", "healthy")), node)
 		}
 		Expect(amAlerts(ctx)).To(BeEmpty(), "no alert in the demo's Alertmanager")

@@ -143,12 +143,15 @@ type CheckStatus struct {
 		} `json:"spec"`
 	} `json:"spec"`
 	Status struct {
-		LastResult *struct {
-			Passed  bool   `json:"passed"`
-			Cause   string `json:"cause"`
-			Message string `json:"message"`
-		} `json:"lastResult"`
+		LastResult *LastResult `json:"lastResult"`
 	} `json:"status"`
+}
+
+// LastResult is a check's last result, as the specs read it.
+type LastResult struct {
+	Passed  bool   `json:"passed"`
+	Cause   string `json:"cause"`
+	Message string `json:"message"`
 }
 
 // agentURL is the base URL of a node's agent API, at the node's address.
@@ -250,6 +253,10 @@ func otherNodes(n *cluster.Node) []*cluster.Node {
 
 // meshPaths are the paths every agent probes every peer over.
 var meshPaths = []string{"overlay", "published"}
+
+// diagPaths are the diagnosis's paths on the suite's Swarm: the mesh's,
+// and the control plane (every node's gossip port, the manager's 2377).
+var diagPaths = append(slices.Clone(meshPaths), "control")
 
 // meshHealthy fails unless every agent reports every other one healthy on
 // every path, outbound and inbound (2 × N × (N−1) directed links, each seen

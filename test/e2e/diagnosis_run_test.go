@@ -62,8 +62,8 @@ func (fc faultCase) check(n *cluster.Node, d Diagnosis) error {
 func (fc faultCase) badCells(d Diagnosis, strict, diagnosed bool) []string {
 	var bad []string
 	n := len(suite.Nodes)
-	if len(d.Cells) != len(meshPaths)*n*(n-1) {
-		bad = append(bad, fmt.Sprintf("%d cells, want %d", len(d.Cells), len(meshPaths)*n*(n-1)))
+	if len(d.Cells) != len(diagPaths)*n*(n-1) {
+		bad = append(bad, fmt.Sprintf("%d cells, want %d", len(d.Cells), len(diagPaths)*n*(n-1)))
 	}
 	for _, c := range d.Cells {
 		broken := fc.broken(c)

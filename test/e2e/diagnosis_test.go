@@ -47,8 +47,8 @@ var _ = Describe("one diagnosis", Label("e2e", "diagnosis"), Ordered, ContinueOn
 			Expect(err).NotTo(HaveOccurred())
 			Expect(d.Self).To(Equal(n.Name))
 			Expect(d.Nodes).To(ConsistOf(nodeNames()))
-			Expect(d.Paths).To(ConsistOf(meshPaths))
-			Expect(d.Cells).To(HaveLen(len(meshPaths)*len(suite.Nodes)*(len(suite.Nodes)-1)), "N×(N−1) cells per path")
+			Expect(d.Paths).To(ConsistOf(diagPaths))
+			Expect(d.Cells).To(HaveLen(len(diagPaths)*len(suite.Nodes)*(len(suite.Nodes)-1)), "N×(N−1) cells per path")
 			expectStatusAgrees(ctx, n, nil)
 		}
 	}, SpecTimeout(specTimeout))

@@ -46,8 +46,8 @@ var _ = Describe("peer mesh", Label("e2e"), func() {
 				g.Expect(d.Partial).To(BeFalse(), "every view arrived at %s: %+v", node.Name, d.Views)
 				g.Expect(d.Views).To(HaveLen(n), "one view per node at %s", node.Name)
 				g.Expect(d.Nodes).To(HaveLen(n))
-				g.Expect(d.Paths).To(ConsistOf(meshPaths))
-				g.Expect(d.Cells).To(HaveLen(len(meshPaths)*n*(n-1)), "N×(N−1) cells per path")
+				g.Expect(d.Paths).To(ConsistOf(diagPaths))
+				g.Expect(d.Cells).To(HaveLen(len(diagPaths)*n*(n-1)), "N×(N−1) cells per path")
 				for _, c := range d.Cells {
 					g.Expect(c.State).To(Equal("healthy"), "%s: %+v", node.Name, c)
 					g.Expect(c.Forward).To(Equal("healthy"), "%s: the destination saw %s's beacons: %+v", node.Name, c.From, c)

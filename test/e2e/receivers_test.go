@@ -156,9 +156,10 @@ func (a *alertmanager) Stop() error {
 
 // AMAlert is one alert of Alertmanager's GET /api/v2/alerts.
 type AMAlert struct {
-	Labels   map[string]string `json:"labels"`
-	StartsAt time.Time         `json:"startsAt"`
-	EndsAt   time.Time         `json:"endsAt"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt"`
 }
 
 func (a AMAlert) String() string {

@@ -8,11 +8,51 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/swarmlink/swarmlink/test/cluster"
 )
+
+// replaceTasksAvoiding replaces the service's tasks (a forced update) and
+// keeps them off node n.
+func replaceTasksAvoiding(ctx context.Context, name string, n *cluster.Node) {
+	GinkgoHelper()
+	m := suite.Manager()
+	svc, _, err := m.Client.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	spec := svc.Spec
+	if spec.TaskTemplate.Placement == nil {
+		spec.TaskTemplate.Placement = &swarm.Placement{}
+	}
+	spec.TaskTemplate.Placement.Constraints = []string{"node.hostname!=" + n.Name}
+	spec.TaskTemplate.ForceUpdate++
+	_, err = m.Client.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// setRole makes n a manager or a worker, through manager m's engine.
+func setRole(ctx context.Context, m, n *cluster.Node, role swarm.NodeRole) {
+	GinkgoHelper()
+	Expect(trySetRole(ctx, m, n, role)).To(Succeed())
+}
+
+func trySetRole(ctx context.Context, m, n *cluster.Node, role swarm.NodeRole) error {
+	info, err := n.Client.Info(ctx)
+	if err != nil {
+		return err
+	}
+	node, _, err := m.Client.NodeInspectWithRaw(ctx, info.Swarm.NodeID)
+	if err != nil {
+		return err
+	}
+	if node.Spec.Role == role {
+		return nil
+	}
+	node.Spec.Role = role
+	return m.Client.NodeUpdate(ctx, node.ID, node.Version, node.Spec)
+}
 
 // relayStatus is the part of /api/v1/status that says where an agent's
 // view of the Swarm comes from.
@@ -346,6 +386,107 @@ var _ = Describe("swarm checks from the Docker API", Label("e2e"), Ordered, func
 				return diagnosedHealthyBut(ctx, "ingress", "direct")
 			}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 		}, SpecTimeout(5*time.Minute))
+
+	// Each node's embedded DNS answers from that node's own copy of the
+	// overlay's state, kept by gossip. With node3's gossip blocked, the
+	// service's tasks are replaced (kept off node3): node1 and node2 learn
+	// the new tasks from each other, node3's copy keeps the old ones. Its
+	// tasks.<service> is stale, and only node3's agent says so.
+	It("reports a stale tasks.<service> answer on the one worker whose DNS gives it", func(ctx SpecContext) {
+		n3 := suite.Nodes[2]
+		dns := func(g Gomega, n *cluster.Node) LastResult {
+			cs, err := checksOf(ctx, n)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, c := range cs {
+				if c.Metadata.Key == "swarm/"+svc+"/dns/tasks" && c.Status.LastResult != nil {
+					return *c.Status.LastResult
+				}
+			}
+			g.Expect("no result").To(BeEmpty(), "%s has no result of swarm/%s/dns/tasks", n.Name, svc)
+			return LastResult{}
+		}
+		heal, err := cluster.DropGossip(ctx, n3)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(heal)
+		start := time.Now()
+		replaceTasksAvoiding(ctx, svc, n3)
+		Eventually(ctx, func(g Gomega) {
+			r := dns(g, n3)
+			g.Expect(r.Passed).To(BeFalse(), "node3's DNS: %+v", r)
+			g.Expect(r.Cause).To(Equal("mismatch"))
+			g.Expect(r.Message).To(ContainSubstring("(no running task)"), "stale entries")
+			for _, n := range suite.Nodes[:2] {
+				g.Expect(dns(g, n).Passed).To(BeTrue(), "%s's DNS is right", n.Name)
+			}
+		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+		printf("gossip blocked on %s, tasks replaced: its tasks.%s is stale %s after, its agent alone says so", n3.Name, svc,
+			time.Since(start).Round(time.Second))
+		Expect(heal(ctx)).To(Succeed())
+		Eventually(ctx, func(g Gomega) {
+			for _, n := range suite.Nodes {
+				g.Expect(dns(g, n).Passed).To(BeTrue(), "%s's DNS right again", n.Name)
+			}
+		}).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+	}, SpecTimeout(6*time.Minute))
+
+	// A second manager, and the first one's engine stopped: with two
+	// managers there is no quorum then, so node2 lists nothing new, but
+	// its agent serves the last snapshot it took as a manager, and node3's
+	// agent, which learnt from a snapshot that node2 is a manager now (its
+	// agent's identity still says worker), asks it: the worker keeps its
+	// checks and takes the set from whichever manager's agent answers.
+	It("keeps the worker's checks, from the promoted second manager's agent, while the first manager's engine is stopped",
+		func(ctx SpecContext) {
+			m, n2, n3 := suite.Manager(), suite.Nodes[1], suite.Nodes[2]
+			relay := func(ctx context.Context, g Gomega, n *cluster.Node) relayStatus {
+				var st relayStatus
+				g.Expect(getJSON(ctx, agentURL(n), "/api/v1/status", &st)).To(Succeed())
+				return st
+			}
+			labelChecksPass := func(g Gomega) {
+				cs, err := checksOf(ctx, n3)
+				g.Expect(err).NotTo(HaveOccurred())
+				passing := 0
+				for _, c := range cs {
+					if strings.HasPrefix(c.Metadata.Key, "labels/"+svc+"/") && c.Status.LastResult != nil && c.Status.LastResult.Passed {
+						passing++
+					}
+				}
+				g.Expect(passing).To(Equal(3), "node3 runs the service's three good label checks")
+			}
+			setRole(ctx, m, n2, swarm.NodeRoleManager)
+			DeferCleanup(func(ctx SpecContext) {
+				Eventually(ctx, func() error { return trySetRole(ctx, m, n2, swarm.NodeRoleWorker) }).
+					WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+				Expect(suite.WaitAgentsHealthy(ctx, 2*time.Minute)).To(Succeed())
+				Eventually(ctx, func(g Gomega) { g.Expect(relay(ctx, g, n2).SwarmRelay.Role).To(Equal("worker")) }).
+					WithTimeout(time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+			}, NodeTimeout(5*time.Minute))
+			promoted := time.Now()
+			Eventually(ctx, func(g Gomega) {
+				st2 := relay(ctx, g, n2)
+				g.Expect(st2.SwarmRelay.Role).To(Equal("manager"), "node2's agent takes snapshots now")
+				g.Expect(st2.SwarmRelay.Taken).To(BeTemporally(">", promoted))
+				g.Expect(relay(ctx, g, n3).SwarmRelay.Taken).To(BeTemporally(">", promoted), "node3 has a snapshot naming node2 a manager")
+				labelChecksPass(g)
+			}).WithTimeout(90 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+
+			heal, err := cluster.StopEngine(ctx, m)
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(func(ctx SpecContext) { Expect(heal(ctx)).To(Succeed()) })
+			stopped := time.Now()
+			Consistently(ctx, labelChecksPass).WithTimeout(10*time.Second).WithPolling(time.Second).Should(Succeed(),
+				"node3 keeps its checks while node1's engine is down")
+			Eventually(ctx, func(g Gomega) {
+				st := relay(ctx, g, n3)
+				g.Expect(st.SwarmRelay.From).To(Equal(n2.Name), "node3 asks the manager's agent that answers: %+v", st.SwarmRelay)
+				g.Expect(st.SwarmRelay.Error).To(BeEmpty())
+				labelChecksPass(g)
+			}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+			printf("node1's engine stopped: node3 took the swarm from %s's agent %s after, its checks kept",
+				n2.Name, time.Since(stopped).Round(time.Second))
+			Expect(heal(ctx)).To(Succeed())
+		}, SpecTimeout(8*time.Minute))
 
 	It("on a worker, without the peer mesh, makes no swarm or service-label checks, reports no error, and says why", func(ctx SpecContext) {
 		w := startSwarmAgent(ctx, suite.Nodes[1], agentPort)

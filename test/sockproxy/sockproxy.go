@@ -16,6 +16,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -23,11 +24,14 @@ import (
 // DefaultAllow is the set of endpoints swarmlink's agent calls, without the
 // optional /v1.NN version prefix: version negotiation (/_ping), the node's
 // facts (/info), and the swarm and label sources' and the mesh's
-// discovery (/nodes, /services, /tasks, /containers/json: lists only, no
-// inspect of one object), and the event stream that triggers a re-read
-// (/events).
+// discovery (/nodes, /services, /tasks, /containers/json: lists only), the
+// event stream that triggers a re-read (/events), and the overlay networks
+// with their peer tables (/networks, and /networks/* for one network: the
+// only inspect of one object). An entry ending in /* matches one more
+// path segment.
 func DefaultAllow() []string {
-	return []string{"/_ping", "/info", "/nodes", "/services", "/tasks", "/containers/json", "/events"}
+	return []string{"/_ping", "/info", "/nodes", "/services", "/tasks", "/containers/json", "/events",
+		"/networks", "/networks/*"}
 }
 
 // versioned splits an API path into its optional /v1.NN prefix and the rest.
@@ -86,10 +90,21 @@ func (p *Proxy) permitted(r *http.Request) (string, bool) {
 		return "", false
 	}
 	m := versioned.FindStringSubmatch(u.Path)
-	if m == nil || !slices.Contains(p.allow, m[2]) {
+	if m == nil || !slices.ContainsFunc(p.allow, func(a string) bool { return matches(a, m[2]) }) {
 		return "", false
 	}
 	return m[2], true
+}
+
+// matches says whether endpoint is allow, or one segment under allow's
+// prefix when allow ends in /*.
+func matches(allow, endpoint string) bool {
+	prefix, wild := strings.CutSuffix(allow, "/*")
+	if !wild {
+		return allow == endpoint
+	}
+	rest, ok := strings.CutPrefix(endpoint, prefix+"/")
+	return ok && rest != "" && !strings.Contains(rest, "/")
 }
 
 // Allowed returns how many requests were forwarded, by endpoint.

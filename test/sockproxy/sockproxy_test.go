@@ -104,6 +104,8 @@ var _ = Describe("Proxy", func() {
 		Entry("GET /v1.41/services", http.MethodGet, "/v1.41/services?status=true", "/services"),
 		Entry("GET /v1.41/tasks with filters", http.MethodGet, `/v1.41/tasks?filters=%7B%22desired-state%22%3A%7B%22running%22%3Atrue%7D%7D`, "/tasks"),
 		Entry("GET /v1.41/containers/json", http.MethodGet, "/v1.41/containers/json", "/containers/json"),
+		Entry("GET /v1.41/networks with filters", http.MethodGet, "/v1.41/networks?filters=%7B%22driver%22%3A%7B%22overlay%22%3Atrue%7D%7D", "/networks"),
+		Entry("GET /v1.41/networks/<id>, verbose", http.MethodGet, "/v1.41/networks/abc123?verbose=true&scope=swarm", "/networks/abc123"),
 	)
 
 	DescribeTable("refuses anything else with 403, counts it, and never reaches the engine",
@@ -124,6 +126,9 @@ var _ = Describe("Proxy", func() {
 		Entry("a GET off the list: secrets", http.MethodGet, "/v1.41/secrets"),
 		Entry("a GET off the list: the engine's logs of a container", http.MethodGet, "/v1.41/containers/abc/logs"),
 		Entry("a prefix of an allowed path", http.MethodGet, "/v1.41/infos"),
+		Entry("two segments under a one-segment wildcard", http.MethodGet, "/v1.41/networks/abc/disconnect"),
+		Entry("a network action", http.MethodPost, "/v1.41/networks/abc/connect"),
+		Entry("pruning networks", http.MethodPost, "/v1.41/networks/prune"),
 		Entry("a path that climbs out of an allowed one", http.MethodGet, "/v1.41/info/../secrets"),
 		Entry("an escaped slash", http.MethodGet, "/v1.41/containers%2Fjson"),
 		Entry("a version prefix that is not one", http.MethodGet, "/v2/info"),
