@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -29,6 +31,9 @@ func (r Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "\n## Diagnosis: %s (asked %s)\n\n", d.Verdict, d.Self)
 		for _, f := range d.Findings {
 			fmt.Fprintf(&b, "- **%s** %s (`%s`, cause %s)\n", f.Severity, f.Summary, f.Kind, f.Cause)
+			for _, n := range slices.Sorted(maps.Keys(f.Hosts)) {
+				fmt.Fprintf(&b, "\n  Host %s:\n\n  ```\n  %s\n  ```\n", n, strings.ReplaceAll(f.Hosts[n].String(), "\n", "\n  "))
+			}
 		}
 		if len(d.Findings) == 0 {
 			b.WriteString("No finding: every link is healthy.\n")
@@ -137,7 +142,8 @@ const pageHTML = `<!DOCTYPE html>
 <h2>Diagnosis: {{.Verdict}} (asked {{.Self}})</h2>
 <ul>
 {{- range .Findings}}
-<li><b>{{.Severity}}</b> {{.Summary}} <code>{{.Kind}}</code>, cause {{.Cause}}{{if .Advice}}<br><small>advice: {{.Advice}}</small>{{end}}</li>
+<li><b>{{.Severity}}</b> {{.Summary}} <code>{{.Kind}}</code>, cause {{.Cause}}{{if .Advice}}<br><small>advice: {{.Advice}}</small>{{end}}
+{{- range $node, $h := .Hosts}}<details><summary>host {{$node}}</summary><pre>{{$h.String}}</pre></details>{{end}}</li>
 {{- else}}
 <li>No finding: every link is healthy.</li>
 {{- end}}

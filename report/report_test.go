@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,6 +118,26 @@ var _ = Describe("rendering", func() {
 		Expect(md.String()).To(ContainSubstring("## Diagnosis: failing (asked node-a)\n\n- **critical** node-b receives no overlay traffic from anyone (`node-inbound`, cause timeout)"))
 		Expect(page.String()).To(ContainSubstring("<h2>Diagnosis: failing (asked node-a)</h2>"))
 		Expect(page.String()).To(ContainSubstring("advice: allow &lt;UDP 4789&gt;"))
+	})
+
+	It("carries the host evidence of the nodes a finding names", func() {
+		r.Diagnosis = &links.Diagnosis{Self: "node-a", Verdict: links.Failing, Findings: []links.Finding{{
+			Kind: links.FindingGossip, Severity: links.SeverityCritical, Node: "node-b", Cause: "timeout",
+			Summary: "node-b's Swarm gossip port (TCP 7946) is unreachable from every node",
+			Hosts: map[string]links.HostEvidence{"node-b": {NodeAddr: "10.99.0.12", DataPathPort: 4789,
+				Interfaces: []links.Interface{{Name: "eth0", MTU: 1450, Addrs: []string{"10.0.1.3/24"}}},
+				Overlays: []links.OverlayNet{{Name: "agents", Subnets: []string{"10.0.1.0/24"}, Attached: true, MTU: 1450,
+					Peers: []string{"10.99.0.11", "10.99.0.12"}, Tasks: 3}}}}}}}
+		var md, page bytes.Buffer
+		Expect(r.WriteMarkdown(&md)).To(Succeed())
+		Expect(r.WriteHTML(&page)).To(Succeed())
+		for _, out := range []string{md.String(), html.UnescapeString(page.String())} {
+			Expect(out).To(ContainSubstring("swarm: node address 10.99.0.12, data path UDP 4789"))
+			Expect(out).To(ContainSubstring("overlay agents 10.0.1.0/24, mtu 1450 + 50 VXLAN = 1500 on the underlay, " +
+				"peers 10.99.0.11 10.99.0.12, 3 tasks"))
+		}
+		Expect(md.String()).To(ContainSubstring("  Host node-b:\n"))
+		Expect(page.String()).To(ContainSubstring("<summary>host node-b</summary>"))
 	})
 
 	It("writes a self-contained HTML page with the table, escaping every value", func() {
