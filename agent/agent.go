@@ -96,7 +96,7 @@ func New(opts Options) (*Agent, error) {
 			a.views.Trigger()
 		}
 	})
-	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log}, telemetry.NewWith(a.reg, telemetry.Options{PerCheckHistograms: a.cfg.Agent.PerCheckHistograms}), trackerSink{a.tracker}}
+	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log, host: a.hostEvidence}, telemetry.NewWith(a.reg, telemetry.Options{PerCheckHistograms: a.cfg.Agent.PerCheckHistograms}), trackerSink{a.tracker}}
 	if a.mesh != nil {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: append(controller.MultiSink{mtuSink{a.mesh.mtu}}, a.sink...)}

@@ -21,6 +21,7 @@ const appendTimeout = 2 * time.Second
 type historySink struct {
 	store *history.Store
 	log   *zap.Logger
+	host  func() *links.HostEvidence // this host's evidence, for the outages a failure opens; nil: none
 }
 
 var _ controller.Sink = historySink{}
@@ -28,7 +29,11 @@ var _ controller.Sink = historySink{}
 func (h historySink) Record(ctx context.Context, c controller.Check, r probes.Result) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
 	defer cancel()
-	if err := h.store.Append(ctx, ToRecord(c, r)); err != nil {
+	rec := ToRecord(c, r)
+	if !rec.Passed && h.host != nil {
+		rec.Host = h.host()
+	}
+	if err := h.store.Append(ctx, rec); err != nil {
 		h.log.Warn("history append failed", zap.String("key", c.Key), zap.Error(err))
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/links"
+	"github.com/swarmlink/swarmlink/probes"
 )
 
 var _ = Describe("store faults", func() {
@@ -93,3 +95,29 @@ func storeErrors(reg *prometheus.Registry, op string) float64 {
 	Fail("no swarmlink_store_errors_total{op=" + op + "}")
 	return 0
 }
+
+var _ = Describe("the history sink", func() {
+	It("gives the outage a failing result opens this host's evidence, and asks for it only on failures", func() {
+		store, err := history.Open(filepath.Join(GinkgoT().TempDir(), "history.db"), history.Options{}, zap.NewNop())
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(store.Close)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- store.Start(ctx) }()
+		DeferCleanup(func() { cancel(); Eventually(done, "10s").Should(Receive()) })
+		asked := 0
+		ev := &links.HostEvidence{NodeAddr: "10.99.0.11", DataPathPort: 4789}
+		sink := historySink{store: store, log: zap.NewNop(), host: func() *links.HostEvidence { asked++; return ev }}
+		c := controller.Check{Key: "k", Link: controller.Link{Source: "a", Destination: "b", Path: "overlay",
+			Role: links.RoleTCP, Direction: links.Outbound}, Spec: probes.Spec{Name: "overlay-tcp"}}
+		sink.Record(ctx, c, probes.Result{Passed: true, Cause: probes.CauseOK, Started: time.Now()})
+		Expect(asked).To(BeZero())
+		sink.Record(ctx, c, probes.Result{Cause: probes.CauseTimeout, Started: time.Now()})
+		Expect(store.Flush(ctx)).To(Succeed())
+		ts, err := store.Transitions(ctx, history.Filter{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ts).To(HaveLen(1))
+		Expect(ts[0].Host).To(Equal(ev))
+		Expect(asked).To(Equal(1))
+	})
+})

@@ -27,10 +27,7 @@ func (a *Agent) ownView() links.View {
 		return v
 	}
 	v.Interval = a.cfg.Mesh.Interval
-	v.Host = a.mesh.evidence.get(v.Generated)
-	v.DataPathPort = a.dataPathPort()
-	v.Host.NodeAddr, v.Host.DataPathPort, v.Host.Overlays = a.mesh.nodeAddr, v.DataPathPort, a.mesh.overlays.get()
-	*v.Host = v.Host.Bounded()
+	v.Host, v.DataPathPort = a.hostEvidence(), a.dataPathPort()
 	v.MTU = a.mesh.mtus()
 	v.Offsets = map[string]float64{}
 	for peer, off := range a.mesh.prober.ClockOffsets() {
@@ -42,6 +39,18 @@ func (a *Agent) ownView() links.View {
 		}
 	}
 	return v
+}
+
+// hostEvidence is this host's evidence: interfaces and routes, the node's
+// Swarm address and data-path port, its overlays; nil without the mesh.
+func (a *Agent) hostEvidence() *links.HostEvidence {
+	if a.mesh == nil {
+		return nil
+	}
+	h := a.mesh.evidence.get(time.Now())
+	h.NodeAddr, h.DataPathPort, h.Overlays = a.mesh.nodeAddr, a.dataPathPort(), a.mesh.overlays.get()
+	*h = h.Bounded()
+	return h
 }
 
 // dataPathPort is the Swarm's VXLAN port: this node's engine's word (a

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/swarmlink/swarmlink/links"
 )
 
 // Directions of a record.
@@ -31,6 +33,9 @@ type Record struct {
 	Message         string         `json:"message"`
 	DurationSeconds float64        `json:"duration_seconds"`
 	Details         map[string]any `json:"details,omitempty"` // answers, loss, rtt...
+	// Host is the recording agent's host evidence, set on a failing result
+	// by the agent: an outage it opens keeps it. Not stored with the result.
+	Host *links.HostEvidence `json:"-"`
 }
 
 // SeriesKey identifies the series r belongs to:
@@ -55,6 +60,10 @@ type Transition struct {
 	Cause       string     `json:"cause"`
 	Message     string     `json:"message"`
 	Failures    int        `json:"failures"` // consecutive failed results in the run
+	// Host is what the recording agent's host looked like when the outage
+	// began: interfaces, routes, the Swarm's address and data-path port, the
+	// overlays with their peer tables (links.HostEvidence, bounded).
+	Host *links.HostEvidence `json:"host,omitempty"`
 }
 
 // Filter selects records or transitions. A zero field is no constraint.

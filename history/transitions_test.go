@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/swarmlink/swarmlink/history"
+	"github.com/swarmlink/swarmlink/links"
 )
 
 func transitions(s *history.Store, f history.Filter) []history.Transition {
@@ -41,6 +42,24 @@ var _ = Describe("Transitions", func() {
 		Expect(t.Failures).To(Equal(2))
 		Expect([]string{t.Source, t.Destination, t.Path, t.Probe, t.Direction}).
 			To(Equal([]string{"a", "b", "direct", "tcp", "outbound"}))
+	})
+
+	It("keeps the host evidence of the failure that opened an outage", func() {
+		first := rec(1, "b", false, "timeout")
+		first.Host = &links.HostEvidence{NodeAddr: "10.99.0.11", DataPathPort: 4789,
+			Overlays: []links.OverlayNet{{Name: "agents", Subnets: []string{"10.0.1.0/24"}, Attached: true, MTU: 1450,
+				Peers: []string{"10.99.0.11"}}}}
+		second := rec(2, "b", false, "timeout")
+		second.Host = &links.HostEvidence{NodeAddr: "changed"}
+		appendAll(s, first, second)
+		ts := transitions(s, history.Filter{})
+		Expect(ts).To(HaveLen(1))
+		Expect(ts[0].Host).To(Equal(first.Host), "the evidence of when it began")
+		recs, err := s.Query(context.Background(), history.Filter{})
+		Expect(err).NotTo(HaveOccurred())
+		for _, r := range recs {
+			Expect(r.Host).To(BeNil(), "results themselves do not store it")
+		}
 	})
 
 	It("keeps an ongoing outage open with End nil, one per series", func() {

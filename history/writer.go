@@ -224,7 +224,7 @@ func (w txWriter) open(r Record) ([]byte, error) {
 	t := Transition{
 		Series: r.SeriesKey(), Source: r.Source, Destination: r.Destination,
 		Path: r.Path, Probe: r.Probe, Direction: r.Direction,
-		Start: r.Time, Cause: r.Cause, Message: r.Message, Failures: 1,
+		Start: r.Time, Cause: r.Cause, Message: r.Message, Failures: 1, Host: r.Host,
 	}
 	return key, putJSON(w.outages, key, t)
 }
