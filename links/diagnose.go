@@ -25,29 +25,16 @@ func Diagnose(in Input) Diagnosis {
 	d := Diagnosis{Generated: in.Now, Self: in.Self, Nodes: x.nodes, Paths: slices.Clone(x.paths), Views: x.viewInfo(),
 		Findings: []Finding{}, Cells: []Cell{}, Checks: x.checks()}
 	for _, p := range x.paths {
-		for _, from := range x.nodes {
-			for _, to := range x.nodes {
-				if from != to {
-					d.Cells = append(d.Cells, x.cell(from, to, p))
-				}
-			}
-		}
+		d.Cells = x.everyPair(d.Cells, func(from, to string) Cell { return x.cell(from, to, p) })
 	}
 	for _, p := range []struct {
 		on   bool
 		path string
 		role Role
 	}{{x.control, PathControl, RoleControl}, {x.ingress, PathIngress, RoleIngress}} {
-		if !p.on {
-			continue
-		}
-		d.Paths = append(d.Paths, p.path)
-		for _, from := range x.nodes {
-			for _, to := range x.nodes {
-				if from != to {
-					d.Cells = append(d.Cells, x.connectCell(from, to, p.path, p.role))
-				}
-			}
+		if p.on {
+			d.Paths = append(d.Paths, p.path)
+			d.Cells = x.everyPair(d.Cells, func(from, to string) Cell { return x.connectCell(from, to, p.path, p.role) })
 		}
 	}
 	d.Partial = len(x.missing) > 0
@@ -55,6 +42,18 @@ func Diagnose(in Input) Diagnosis {
 	d.CutOff = slices.ContainsFunc(d.Findings, func(f Finding) bool { return f.Kind == FindingCutOff })
 	d.Verdict = verdict(d)
 	return d
+}
+
+// everyPair appends cell(from, to) for every ordered pair of distinct nodes.
+func (x *index) everyPair(cells []Cell, cell func(from, to string) Cell) []Cell {
+	for _, from := range x.nodes {
+		for _, to := range x.nodes {
+			if from != to {
+				cells = append(cells, cell(from, to))
+			}
+		}
+	}
+	return cells
 }
 
 // index is the input, keyed for the rules.
