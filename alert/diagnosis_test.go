@@ -150,6 +150,31 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(e.Alerts()).To(HaveLen(1), "past 30 s, the host alert still stands for node3's other faults")
 	})
 
+	It("resolves a restored cluster-wide alert once its path's cells are known, or the path is gone", func() {
+		state := newMemKV()
+		restart := func() {
+			var err error
+			e, err = alert.New(alert.Options{Config: alert.Config{}, Self: "node1", Queue: newMemKV(), State: state,
+				Notifiers: []alert.Notifier{am, hk}, Clock: clk, Log: testLogger(),
+				Diagnose: func(context.Context) links.Diagnosis { return diag }})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		restart()
+		step(2 * time.Minute)
+		enc := links.Finding{ID: "encrypted////encrypted/", Kind: links.FindingEncrypted, Severity: links.SeverityCritical,
+			Path: links.PathEncrypted, Cause: "timeout", Summary: "ESP"}
+		diag.Cells = []links.Cell{{From: "node1", To: "node2", Path: links.PathEncrypted, State: links.Failing}}
+		show([]links.Finding{enc})
+		Expect(e.Alerts()).To(ConsistOf(HaveField("Name", alert.NameEncrypted)))
+
+		restart() // the agents left the encrypted network: the path is gone
+		diag.Cells, diag.Findings = []links.Cell{{From: "node1", To: "node2", Path: links.PathOverlay, State: links.Healthy}}, nil
+		Expect(e.Alerts()).To(HaveLen(1), "restored")
+		step(alert.DefaultGrace + time.Second)
+		Expect(e.Alerts()).To(BeEmpty(), "well before the restore timeout")
+		Expect(am.events()).To(ContainElement("resolved SwarmlinkEncryptedOverlay "))
+	})
+
 	It("asks for fresh views the moment a new alert is held", func() {
 		regathered := 0
 		am, hk = &recorder{name: "am", dedup: true}, &recorder{name: "hook"}

@@ -305,6 +305,11 @@ func (e *Engine) settled(a Alert, now time.Time, d links.Diagnosis) bool {
 	if now.Sub(e.started) >= restoreTimeout {
 		return true
 	}
+	if a.Node == "" && a.Destination == "" { // cluster-wide (a path, a port): settled once its path's cells are known
+		return !slices.ContainsFunc(d.Cells, func(c links.Cell) bool {
+			return c.Path == a.Path && (c.State == links.Unknown || c.State == links.Pending)
+		})
+	}
 	nodes := []string{a.Node, a.Source, a.Destination}
 	known := false
 	for _, c := range d.Cells {
