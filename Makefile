@@ -21,7 +21,7 @@ IMAGE      ?= swarmlink:dev
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
 BIN        := bin/swarmlink
-E2E_TIMEOUT ?= 25m
+E2E_TIMEOUT ?= 35m
 # The suite's JSON report; on failure its digest is printed last (test/cmd/e2edigest).
 E2E_REPORT ?= $(CURDIR)/bin/e2e-report.json
 MODULE     := github.com/swarmlink/swarmlink
@@ -49,7 +49,7 @@ test-e2e: deps
 	$(GO) test -count=1 ./test/ui/...
 	mkdir -p bin
 	rm -f $(E2E_REPORT)
-	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=22m \
+	$(GO) test ./test/e2e/... -v -count=1 -timeout $(E2E_TIMEOUT) -args -ginkgo.label-filter=e2e -ginkgo.v -ginkgo.timeout=32m \
 		-ginkgo.json-report=$(E2E_REPORT) || { [ -f $(E2E_REPORT) ] && $(GO) run ./test/cmd/e2edigest $(E2E_REPORT); exit 1; }
 
 # One cluster at a time: after the e2e suite's is gone.
