@@ -21,6 +21,20 @@ import (
 	"github.com/swarmlink/swarmlink/probes"
 )
 
+// runningStore opens a store in a temporary directory and runs its writer
+// until the spec ends; ctx is the writer's.
+func runningStore(opts history.Options) (*history.Store, context.Context) {
+	GinkgoHelper()
+	store, err := history.Open(filepath.Join(GinkgoT().TempDir(), "history.db"), opts, zap.NewNop())
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(store.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- store.Start(ctx) }()
+	DeferCleanup(func() { cancel(); Eventually(done, "10s").Should(Receive()) })
+	return store, ctx
+}
+
 var _ = Describe("store faults", func() {
 	It("show as Storage=False in the status and in swarmlink_store_errors_total, and clear when writes succeed", func() {
 		var broken atomic.Bool
@@ -30,14 +44,7 @@ var _ = Describe("store faults", func() {
 			}
 			return nil
 		}
-		store, err := history.Open(filepath.Join(GinkgoT().TempDir(), "history.db"),
-			history.Options{Fault: fault}, zap.NewNop())
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(store.Close)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- store.Start(ctx) }()
-		DeferCleanup(func() { cancel(); Eventually(done, "10s").Should(Receive()) })
+		store, ctx := runningStore(history.Options{Fault: fault})
 		a := &Agent{log: zap.NewNop(), cfg: config.Default(""), store: store,
 			ctrl: controller.New(controller.Options{}), started: time.Now()}
 		reg := prometheus.NewRegistry()
@@ -98,13 +105,7 @@ func storeErrors(reg *prometheus.Registry, op string) float64 {
 
 var _ = Describe("the history sink", func() {
 	It("gives the outage a failing result opens this host's evidence, and asks for it only on failures", func() {
-		store, err := history.Open(filepath.Join(GinkgoT().TempDir(), "history.db"), history.Options{}, zap.NewNop())
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(store.Close)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- store.Start(ctx) }()
-		DeferCleanup(func() { cancel(); Eventually(done, "10s").Should(Receive()) })
+		store, ctx := runningStore(history.Options{})
 		asked := 0
 		ev := &links.HostEvidence{NodeAddr: "10.99.0.11", DataPathPort: 4789}
 		sink := historySink{store: store, log: zap.NewNop(), host: func() *links.HostEvidence { asked++; return ev }}
