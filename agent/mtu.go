@@ -201,15 +201,9 @@ func localMTU(addr string) int {
 		return 0
 	}
 	defer c.Close()
-	local, _ := c.LocalAddr().(*net.UDPAddr)
-	ifs, _ := net.Interfaces()
-	for _, ifc := range ifs {
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && local != nil && ipn.IP.Equal(local.IP) {
-				return ifc.MTU
-			}
-		}
+	local, ok := c.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		return 0
 	}
-	return 0
+	return mtuOf(local.IP.String())
 }

@@ -148,6 +148,7 @@ func mtuOf(addr string) int {
 	if err != nil {
 		return 0
 	}
+	want = want.Unmap()
 	ifs, _ := net.Interfaces()
 	for _, ifc := range ifs {
 		addrs, _ := ifc.Addrs()

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"net"
 	"time"
 
 	"github.com/docker/docker/api/types/network"
@@ -78,5 +79,17 @@ var _ = Describe("the node's overlay networks", func() {
 		Expect(o.get()).To(HaveLen(2), "within the period of the last try: not read again")
 		var none *overlays
 		Expect(none.get()).To(BeNil(), "no engine: no overlays")
+	})
+})
+
+var _ = Describe("an interface's MTU", func() {
+	It("is that of the interface holding the address, or of the one a datagram to a target leaves by", func() {
+		lo, err := net.InterfaceByName("lo")
+		if err != nil {
+			Skip("no loopback interface named lo")
+		}
+		Expect(mtuOf("127.0.0.1")).To(Equal(lo.MTU))
+		Expect(localMTU("127.0.0.1:9")).To(Equal(lo.MTU))
+		Expect(mtuOf("192.0.2.254")).To(BeZero(), "no interface holds it")
 	})
 })
