@@ -43,7 +43,8 @@ type meshPart struct {
 	dataPort int    // the Swarm's data-path port, when this node's engine said
 	nodeAddr string // the node's address in the Swarm, likewise
 	evidence *hostEvidence
-	overlays *overlays // the node's overlay networks; nil without a Docker engine
+	overlays *overlays      // the node's overlay networks; nil without a Docker engine
+	views    *links.ViewLog // numbers the view's changes, for peers' deltas
 	// largeFailing says whether the large echo to a peer on a path fails
 	// now (set by the agent from its link tracker).
 	largeFailing func(peer, path string) bool
@@ -130,7 +131,8 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 		return nil, err
 	}
 	log := a.log.With(zap.String("component", "mesh"))
-	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{}}
+	m := &meshPart{cfg: cfg, store: a.store, log: log, expected: map[mesh.PeerPath]bool{},
+		views: links.NewViewLog(uint64(a.started.UnixNano()))}
 	var f hostFacts
 	m.self, f = identity(ctx, cfg, a.cfg.Agent.Name, a.opts.Version, d, log)
 	m.dataPort, m.nodeAddr = f.DataPort, f.NodeAddr

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/swarmlink/swarmlink/links"
@@ -83,8 +84,10 @@ func nodeInfo(p mesh.Peer) (links.NodeInfo, bool) {
 // overlay fault does not blind the agents to each other.
 type gatherer struct {
 	a       *Agent
-	timeout time.Duration // per peer and path
-	kick    chan struct{} // gather now
+	timeout time.Duration          // per peer and path
+	kick    chan struct{}          // gather now
+	fetches *prometheus.CounterVec // by answer: whole | delta | error
+	bytes   prometheus.Counter     // view bodies received
 	mu      sync.Mutex
 	views   map[string]links.View
 	missing map[string]string
@@ -96,7 +99,16 @@ func newGatherer(a *Agent) *gatherer {
 	if a.mesh != nil {
 		timeout = min(timeout, a.cfg.Mesh.Timeout)
 	}
-	return &gatherer{a: a, timeout: timeout, kick: make(chan struct{}, 1), views: map[string]links.View{}, missing: map[string]string{}}
+	g := &gatherer{a: a, timeout: timeout, kick: make(chan struct{}, 1), views: map[string]links.View{}, missing: map[string]string{},
+		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "swarmlink_view_fetches_total",
+			Help: "Peers' view fetches by answer: whole (every state), delta (what changed since the view held), error."},
+			[]string{"answer"}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "swarmlink_view_received_bytes_total",
+			Help: "Bytes of peers' view bodies received."})}
+	if a.reg != nil {
+		a.reg.MustRegister(g.fetches, g.bytes)
+	}
+	return g
 }
 
 // Start gathers every mesh interval until ctx is done.
@@ -171,16 +183,16 @@ func (g *gatherer) record(name string, v links.View, err error) {
 
 // fetch asks p for its view over the peer protocol (authenticated and
 // bound to this request), by the published path first, then the overlay:
-// the path being judged is not the one its verdict travels by.
+// the path being judged is not the one its verdict travels by. It asks
+// for what changed since the view it holds of p, and applies that; a
+// delta that does not fit the view held is asked again whole.
 func (g *gatherer) fetch(ctx context.Context, p mesh.Peer) (links.View, error) {
+	held, from := g.held(p.Name)
 	var errs []string
 	for _, try := range g.paths(p) {
-		ctx, cancel := context.WithTimeout(ctx, g.timeout)
-		raw, err := g.a.mesh.prober.FetchView(ctx, try.addr)
-		cancel()
-		var v links.View
-		if err == nil {
-			err = json.Unmarshal(raw, &v)
+		v, err := g.fetchVia(ctx, try.addr, held, from)
+		if errors.Is(err, links.ErrDeltaBase) {
+			v, err = g.fetchVia(ctx, try.addr, links.View{}, nil)
 		}
 		if err == nil {
 			v.Via = try.via
@@ -192,6 +204,48 @@ func (g *gatherer) fetch(ctx context.Context, p mesh.Peer) (links.View, error) {
 		return links.View{}, errors.New("no address known")
 	}
 	return links.View{}, fmt.Errorf("no answer (%s)", strings.Join(errs, "; "))
+}
+
+// held is the view of peer the gatherer holds and the request body that
+// asks for what changed since (nil: no view held, ask for it whole).
+func (g *gatherer) held(peer string) (links.View, []byte) {
+	g.mu.Lock()
+	v, ok := g.views[peer]
+	g.mu.Unlock()
+	pos := v.Position()
+	if !ok || pos == nil {
+		return links.View{}, nil
+	}
+	b, err := json.Marshal(pos)
+	if err != nil {
+		return links.View{}, nil
+	}
+	return v, b
+}
+
+// fetchVia fetches one view from addr with the request body from and
+// applies it to held.
+func (g *gatherer) fetchVia(ctx context.Context, addr string, held links.View, from []byte) (links.View, error) {
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	raw, err := g.a.mesh.prober.FetchView(ctx, addr, from)
+	cancel()
+	var v links.View
+	if err == nil {
+		g.bytes.Add(float64(len(raw)))
+		err = json.Unmarshal(raw, &v)
+	}
+	answer := "whole"
+	if err == nil && v.Delta != nil && !v.Delta.Full {
+		answer = "delta"
+	}
+	if err == nil {
+		v, err = v.Apply(held)
+	}
+	if err != nil {
+		answer = "error"
+	}
+	g.fetches.WithLabelValues(answer).Inc()
+	return v, err
 }
 
 type viewPath struct{ via, addr string }
@@ -209,9 +263,22 @@ func (g *gatherer) paths(p mesh.Peer) []viewPath {
 	return out
 }
 
-// viewJSON is this agent's own view as served to its peers.
-func (a *Agent) viewJSON() []byte {
-	b, err := json.Marshal(a.ownView())
+// viewJSON is this agent's own view as served to a peer whose request
+// body was req: only what changed since the position req names (a delta),
+// or the whole view when it names none this agent can answer from.
+func (a *Agent) viewJSON(req []byte) []byte {
+	v := a.ownView()
+	var from *links.Position
+	if len(req) > 0 {
+		var p links.Position
+		if err := json.Unmarshal(req, &p); err == nil {
+			from = &p
+		}
+	}
+	var d links.Delta
+	v.Links, d = a.mesh.views.Serve(v.Links, from, v.Generated, a.cfg.Mesh.Interval)
+	v.Delta = &d
+	b, err := json.Marshal(v)
 	if err != nil {
 		a.log.Error("encoding own view", zap.Error(err))
 		return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -99,6 +100,29 @@ var _ = Describe("peer mesh between two hosts on loopback", Ordered, func() {
 		Expect(m.Views).To(HaveKeyWithValue("node3", HaveField("Via", "published")), "node3's view came over the published path")
 	})
 
+	It("keeps the peer's view by deltas after the first whole one, and asks whole again of a restarted peer", func() {
+		_, u2 := meshAgent(dir, 2, 3, keyA)
+		s3, _ := meshAgent(dir, 3, 2, keyA)
+		fetches := func(answer string) func() int {
+			return func() int { return metricValue(metricsText(u2), `swarmlink_view_fetches_total{answer="`+answer+`"}`) }
+		}
+		Eventually(fetches("delta"), "10s").Should(BeNumerically(">=", 4))
+		Expect(fetches("error")()).To(BeZero())
+		wholeBefore := fetches("whole")()
+		Expect(wholeBefore).To(BeNumerically("<=", 2), "one whole view of node3 (and one more if its first answer raced its start)")
+		s3.Kill().Wait("5s")
+		_, u3 := meshAgent(dir, 3, 2, keyA)
+		Eventually(fetches("whole"), "10s").Should(BeNumerically(">", wholeBefore), "a new epoch: the old position is no base")
+		Eventually(func() string { return linkState(u3, "node2", "inbound") }, "10s").Should(HavePrefix("healthy"))
+		Eventually(func() string {
+			var m matrixDoc
+			_ = getJSON(u2+"/api/v1/matrix", &m)
+			return m.Verdict
+		}, "10s").Should(Equal("healthy"))
+		deltas := fetches("delta")()
+		Eventually(fetches("delta"), "5s").Should(BeNumerically(">", deltas), "deltas again, from the new epoch")
+	})
+
 	It("refuses and reports a peer whose key is wrong", func() {
 		_, u2 := meshAgent(dir, 2, 3, keyA)
 		_, u3 := meshAgent(dir, 3, 2, keyB)
@@ -124,6 +148,18 @@ var _ = Describe("peer mesh between two hosts on loopback", Ordered, func() {
 		Expect(m.Findings).To(ContainElement(HaveField("Kind", "host-down")), "node2's only peer answers on no path")
 	})
 })
+
+// metricValue is the value of the sample line that starts with series in
+// a /metrics text, 0 when there is none.
+func metricValue(text, series string) int {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(n)
+		}
+	}
+	return 0
+}
 
 // historyCauses polls a history query and joins the causes it returns.
 func historyCauses(url string) func() string {

@@ -169,6 +169,9 @@ type View struct {
 	DataPathPort int           `json:"data_path_port,omitempty"` // the Swarm's VXLAN port, as a manager's engine says
 	Host         *HostEvidence `json:"host,omitempty"`           // the agent's interfaces and routes
 	Started      time.Time     `json:"started,omitzero"`         // when the agent started
+	// Delta: where the view stands in its agent's ViewLog, and whether it
+	// is whole; nil from an agent that keeps none (and in its own view).
+	Delta *Delta `json:"delta,omitempty"`
 }
 
 // Ways a view reached the gatherer.

@@ -236,10 +236,13 @@ func (t *Tracker) States() []LinkState {
 
 // SortStates sorts by agent, peer, path, probe and direction.
 func SortStates(s []LinkState) {
-	slices.SortFunc(s, func(a, b LinkState) int {
-		return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Path, b.Path),
-			cmp.Compare(a.Probe, b.Probe), cmp.Compare(a.Direction, b.Direction))
-	})
+	slices.SortFunc(s, compareStates)
+}
+
+// compareStates is SortStates' order.
+func compareStates(a, b LinkState) int {
+	return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Path, b.Path),
+		cmp.Compare(a.Probe, b.Probe), cmp.Compare(a.Direction, b.Direction))
 }
 
 func appendBounded[T any](s []T, v T, n int) []T {

@@ -43,7 +43,7 @@ var (
 func (r *Responder) view(m Message) ([]byte, error) {
 	var v []byte
 	if r.opts.View != nil {
-		v = r.opts.View()
+		v = r.opts.View(m.Body)
 	}
 	return r.serve(m, viewDoc, v, r.opts.View != nil)
 }
@@ -80,8 +80,12 @@ func (r *Responder) serve(m Message, d document, body []byte, ok bool) ([]byte, 
 // view is of, and stay within MaxView bytes. ctx bounds the exchange;
 // without a deadline the prober's Timeout applies. Errors classify with
 // Classify (a server holding another key is probes.CauseAuth).
-func (p *Prober) FetchView(ctx context.Context, addr string) ([]byte, error) {
-	return p.fetch(ctx, addr, "", TypeViewRequest, viewDoc)
+//
+// req is the request's body, handed to the responder's View: the agent's
+// position in the view it already holds (JSON links.Position), so that
+// only what changed comes back; nil asks for the whole view.
+func (p *Prober) FetchView(ctx context.Context, addr string, req []byte) ([]byte, error) {
+	return p.fetch(ctx, addr, "", TypeViewRequest, viewDoc, req)
 }
 
 // FetchSwarm asks the agent peer, at addr, for its swarm snapshot (the JSON
@@ -91,12 +95,12 @@ func (p *Prober) FetchView(ctx context.Context, addr string) ([]byte, error) {
 // manager field must carry, within MaxSwarm bytes. A responder that serves
 // none refuses with ErrNoSwarm.
 func (p *Prober) FetchSwarm(ctx context.Context, addr, peer string) ([]byte, error) {
-	return p.fetch(ctx, addr, peer, TypeSwarmRequest, swarmDoc)
+	return p.fetch(ctx, addr, peer, TypeSwarmRequest, swarmDoc, nil)
 }
 
 // fetch asks the responder at addr (peer, when not empty) for the document
-// d with a request of type t.
-func (p *Prober) fetch(ctx context.Context, addr, peer string, t Type, d document) ([]byte, error) {
+// d with a request of type t and body body.
+func (p *Prober) fetch(ctx context.Context, addr, peer string, t Type, d document, body []byte) ([]byte, error) {
 	ctx, cancel := p.bound(ctx)
 	defer cancel()
 	who := addr
@@ -108,7 +112,7 @@ func (p *Prober) fetch(ctx context.Context, addr, peer string, t Type, d documen
 		return nil, fmt.Errorf("fetching %s of %s: %w", d.fetching, who, err)
 	}
 	defer s.close()
-	req := s.request(t, "", nil)
+	req := s.request(t, "", body)
 	resp, _, err := s.exchange(ctx, req, d.max)
 	if err == nil {
 		err = d.check(req, resp, peer)

@@ -33,7 +33,7 @@ const (
 	TypeIdentityResponse Type = 4  // body: JSON Identity
 	TypeBeacon           Type = 5  // one-way; Seq is the sender's sequence number
 	TypeReject           Type = 6  // body: code u8 | ref nonce [16] | code's detail (see reject.go)
-	TypeViewRequest      Type = 7  // body: empty
+	TypeViewRequest      Type = 7  // body: empty, or JSON links.Position of the view held
 	TypeViewResponse     Type = 8  // body: request nonce [16] | JSON links.View
 	TypeMTUProbe         Type = 9  // UDP; body: padding to the size under test
 	TypeMTUAck           Type = 10 // UDP; body: u32 size of the probe datagram received

@@ -54,10 +54,12 @@ type ResponderOptions struct {
 	FirstFrame     time.Duration // deadline for a new connection's first frame; default 1 s
 	StallTimeout   time.Duration // silence allowed inside an authenticated frame; default 1 s
 	Inbound        InboundSink   // told about every authenticated probe; may be nil
-	// View returns the JSON of this agent's links.View, served to peers'
-	// FetchView; nil serves none. Called on serving goroutines: it must be
-	// safe for concurrent use and return quickly.
-	View func() []byte
+	// View returns the JSON of this agent's links.View for the body of a
+	// peer's FetchView (authenticated, at most MaxPayload bytes; the
+	// asker's position in the view it holds, or empty); nil serves none.
+	// Called on serving goroutines: it must be safe for concurrent use and
+	// return quickly.
+	View func(req []byte) []byte
 	// Swarm returns the JSON of the swarm.Snapshot this agent serves to
 	// workers' agents (FetchSwarm), nil when it has none; the option nil
 	// serves none. The same rules as View.

@@ -24,7 +24,7 @@ var _ = Describe("view exchange", func() {
 	fetch := func(addr string) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		return prober.FetchView(ctx, addr)
+		return prober.FetchView(ctx, addr, nil)
 	}
 	causeOf := func(err error) probes.Cause {
 		c, _ := mesh.Classify(err)
@@ -32,10 +32,23 @@ var _ = Describe("view exchange", func() {
 	}
 
 	It("round-trips a view", func() {
-		resp := startResponder("node-b", mesh.ResponderOptions{View: func() []byte { return view }})
+		resp := startResponder("node-b", mesh.ResponderOptions{View: func([]byte) []byte { return view }})
 		got, err := fetch(resp.Addr())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(got).To(Equal(view))
+	})
+
+	It("hands the request's body (the asker's position) to View, authenticated", func() {
+		got := make(chan []byte, 1)
+		resp := startResponder("node-b", mesh.ResponderOptions{View: func(req []byte) []byte {
+			got <- bytes.Clone(req)
+			return view
+		}})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := prober.FetchView(ctx, resp.Addr(), []byte(`{"epoch":7,"rev":42}`))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(<-got)).To(Equal(`{"epoch":7,"rev":42}`))
 	})
 
 	It("says when a responder serves no view", func() {
@@ -45,14 +58,14 @@ var _ = Describe("view exchange", func() {
 	})
 
 	It("refuses a view of another agent than the one that signed it", func() {
-		resp := startResponder("node-c", mesh.ResponderOptions{View: func() []byte { return view }})
+		resp := startResponder("node-c", mesh.ResponderOptions{View: func([]byte) []byte { return view }})
 		_, err := fetch(resp.Addr())
 		Expect(err).To(MatchError(ContainSubstring(`view of "node-b" sent by "node-c"`)))
 		Expect(causeOf(err)).To(Equal(probes.CauseMismatch))
 	})
 
 	It("is refused by a responder holding another key: auth", func() {
-		resp := startResponder("node-b", mesh.ResponderOptions{Key: otherKey, View: func() []byte { return view }})
+		resp := startResponder("node-b", mesh.ResponderOptions{Key: otherKey, View: func([]byte) []byte { return view }})
 		_, err := fetch(resp.Addr())
 		Expect(err).To(HaveOccurred())
 		Expect(causeOf(err)).To(Equal(probes.CauseAuth))
@@ -68,7 +81,7 @@ var _ = Describe("view exchange", func() {
 	})
 
 	It("rejects a replayed view response, from the same prober or a fresh one", func() {
-		resp := startResponder("node-b", mesh.ResponderOptions{View: func() []byte { return view }})
+		resp := startResponder("node-b", mesh.ResponderOptions{View: func([]byte) []byte { return view }})
 		captured := recorder(resp.Addr())
 		_, err := fetch(captured.addr)
 		Expect(err).NotTo(HaveOccurred())
@@ -93,7 +106,7 @@ var _ = Describe("view exchange", func() {
 		// machine that took over the 1 s the other specs allow (CI).
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		_, err := prober.FetchView(ctx, huge)
+		_, err := prober.FetchView(ctx, huge, nil)
 		Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonOversized), "%v", err)
 		announced := fakeServer(func(mesh.Message) []byte { return []byte{0x3b, 0x9a, 0xca, 0x00} }) // 1e9 bytes
 		_, err = fetch(announced)
