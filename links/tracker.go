@@ -241,8 +241,7 @@ func SortStates(s []LinkState) {
 
 // compareStates is SortStates' order.
 func compareStates(a, b LinkState) int {
-	return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Path, b.Path),
-		cmp.Compare(a.Probe, b.Probe), cmp.Compare(a.Direction, b.Direction))
+	return cmp.Or(cmp.Compare(a.Agent, b.Agent), compareKeys(a.Key(), b.Key()))
 }
 
 func appendBounded[T any](s []T, v T, n int) []T {

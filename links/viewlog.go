@@ -89,15 +89,19 @@ func (l *ViewLog) Serve(states []LinkState, from *Position, gen time.Time, fresh
 			d.Removed = append(d.Removed, k)
 		}
 	}
-	sortKeys(d.Removed)
+	slices.SortFunc(d.Removed, compareKeys)
 	return out, d
 }
 
-// notFresh reports an active state whose last result is older than fresh
+// notFresh reports a timed state whose last result is older than fresh
 // at gen: its own last-result time travels, for the staleness rule.
 func notFresh(s LinkState, gen time.Time, fresh time.Duration) bool {
-	return s.Phase != PhasePaused && !s.Last.IsZero() && gen.Sub(s.Last) > fresh
+	return timed(s) && gen.Sub(s.Last) > fresh
 }
+
+// timed reports a state the staleness rule judges by its last result's
+// time: an active one that has had a result.
+func timed(s LinkState) bool { return s.Phase != PhasePaused && !s.Last.IsZero() }
 
 // record gives every changed, new and removed state a revision, walking
 // the sorted states beside the sorted ones last recorded (no hashing: at
@@ -138,19 +142,23 @@ func (l *ViewLog) remove(k Key) {
 	l.removed[k] = l.rev
 }
 
-// prune keeps at most as many tombstones as live states (and 64): a holder
-// older than the oldest one dropped gets a full view.
+// prune keeps at most as many tombstones as live states (and 64), the
+// newest: a holder older than the newest one dropped gets a full view.
 func (l *ViewLog) prune() {
-	for len(l.removed) > max(len(l.last), 64) {
-		var oldest Key
-		first := true
-		for k, rev := range l.removed {
-			if first || rev < l.removed[oldest] {
-				oldest, first = k, false
-			}
+	excess := len(l.removed) - max(len(l.last), 64)
+	if excess <= 0 {
+		return
+	}
+	revs := make([]uint64, 0, len(l.removed))
+	for _, rev := range l.removed {
+		revs = append(revs, rev)
+	}
+	slices.Sort(revs)
+	l.floor = max(l.floor, revs[excess-1])
+	for k, rev := range l.removed {
+		if rev <= l.floor {
+			delete(l.removed, k)
 		}
-		l.floor = max(l.floor, l.removed[oldest])
-		delete(l.removed, oldest)
 	}
 }
 
@@ -193,7 +201,7 @@ func (d View) Apply(held View) (View, error) {
 		case len(removed) > 0 && compareKeys(removed[0], s.Key()) == 0:
 			removed = removed[1:]
 		default:
-			if s.Phase != PhasePaused && !s.Last.IsZero() {
+			if timed(s) {
 				s.Last = d.Generated
 			}
 			merged = append(merged, s)
@@ -220,8 +228,6 @@ func (d *Delta) position() string {
 	}
 	return fmt.Sprintf("epoch %d rev %d", d.Epoch, d.Rev)
 }
-
-func sortKeys(ks []Key) { slices.SortFunc(ks, compareKeys) }
 
 // compareKeys orders keys as SortStates orders one agent's states.
 func compareKeys(a, b Key) int {
