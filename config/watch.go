@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -212,15 +213,27 @@ func (w *Watcher) record(c *Config, data []byte, err error) {
 // config symlink swaps are seen) and reloads on change, and on every value
 // received from hup (SIGHUP, wired by main; a forced reload). Bursts of
 // events are collapsed. It blocks until ctx is done.
+//
+// When inotify is not to be had (fs.inotify.max_user_instances, 128 by
+// default, is shared by every process of the user: 200 agents on one host
+// run out), it polls the file's size, time and inode every PollInterval
+// instead and says so once; the agent runs either way.
 func (w *Watcher) Start(ctx context.Context, hup <-chan os.Signal) error {
-	fw, err := fsnotify.NewWatcher()
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	var poll <-chan time.Time
+	fw, err := w.notifier()
 	if err != nil {
-		return fmt.Errorf("watching config: %w", err)
+		w.log.Warn("config file not watched by inotify; polling it instead", zap.Error(err),
+			zap.Duration("every", PollInterval))
+		t := time.NewTicker(PollInterval)
+		defer t.Stop()
+		poll = t.C
+	} else {
+		defer fw.Close()
+		events, errs = fw.Events, fw.Errors
 	}
-	defer fw.Close()
-	if err := fw.Add(filepath.Dir(w.path)); err != nil {
-		return fmt.Errorf("watching config dir: %w", err)
-	}
+	seen := statOf(w.path)
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
 	for {
@@ -230,14 +243,60 @@ func (w *Watcher) Start(ctx context.Context, hup <-chan os.Signal) error {
 		case <-hup:
 			w.log.Info("SIGHUP: reloading config")
 			_ = w.Reload(true) // the outcome is logged and kept in Status
-		case ev := <-fw.Events:
+		case ev := <-events:
 			if filepath.Clean(ev.Name) == filepath.Clean(w.path) || ev.Op&fsnotify.Create != 0 {
 				debounce.Reset(100 * time.Millisecond)
 			}
-		case err := <-fw.Errors:
+		case err := <-errs:
 			w.log.Warn("config watch error", zap.Error(err))
+		case <-poll:
+			if now := statOf(w.path); now != seen {
+				seen = now
+				_ = w.Reload(false)
+			}
 		case <-debounce.C:
 			_ = w.Reload(false)
 		}
 	}
+}
+
+// PollInterval is how often a config file that inotify cannot watch is
+// looked at.
+var PollInterval = 2 * time.Second
+
+// newNotifier makes the inotify watcher; a variable so a spec can take
+// inotify away.
+var newNotifier = fsnotify.NewWatcher
+
+// notifier watches the config file's directory.
+func (w *Watcher) notifier() (*fsnotify.Watcher, error) {
+	fw, err := newNotifier()
+	if err != nil {
+		return nil, fmt.Errorf("watching config: %w", err)
+	}
+	if err := fw.Add(filepath.Dir(w.path)); err != nil {
+		fw.Close()
+		return nil, fmt.Errorf("watching config dir %s: %w", filepath.Dir(w.path), err)
+	}
+	return fw, nil
+}
+
+// fileStat is what polling compares: a rename or a rewrite changes one.
+type fileStat struct {
+	size  int64
+	mtime int64
+	ino   uint64
+	err   bool
+}
+
+func statOf(path string) fileStat {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStat{err: true}
+	}
+	st := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st
 }
