@@ -60,12 +60,12 @@ func (x *index) everyPair(cells []Cell, cell func(from, to string) Cell) []Cell 
 type index struct {
 	in      Input
 	nodes   []string
-	paths   []string                     // the mesh's, sorted
-	ingress bool                         // some view probes the routing mesh (path ingress)
-	control bool                         // some view probes the Swarm control plane (path control)
-	states  map[string]map[Key]LinkState // agent → key → state (stale ones unknown)
-	byLink  map[[3]string][]LinkState    // (agent, peer, path) → its states, sorted
-	mtuBy   map[[3]string]MTU            // (from, to, path) → its measurement
+	paths   []string                  // the mesh's, sorted
+	ingress bool                      // some view probes the routing mesh (path ingress)
+	control bool                      // some view probes the Swarm control plane (path control)
+	states  map[string][]LinkState    // agent → its states in key order (stale ones unknown)
+	byLink  map[[3]string][]LinkState // (agent, peer, path) → its states, sorted: a run of states[agent]
+	mtuBy   map[[3]string]MTU         // (from, to, path) → its measurement
 	missing map[string]string
 	swarm   map[string]NodeInfo
 	mtus    []MTU
@@ -73,7 +73,7 @@ type index struct {
 }
 
 func newIndex(in Input) *index {
-	x := &index{in: in, states: map[string]map[Key]LinkState{}, missing: map[string]string{}, swarm: swarmInfo(in.Views),
+	x := &index{in: in, states: map[string][]LinkState{}, missing: map[string]string{}, swarm: swarmInfo(in.Views),
 		byLink: map[[3]string][]LinkState{}, mtuBy: map[[3]string]MTU{}}
 	stale := staleAfter(in)
 	set := map[string]bool{}
@@ -83,14 +83,8 @@ func newIndex(in Input) *index {
 	paths := map[string]bool{}
 	for node, v := range in.Views {
 		set[node] = true
-		m := map[Key]LinkState{}
-		for _, s := range v.Links {
-			if s.Phase != PhasePaused && !s.Last.IsZero() && in.Now.Sub(s.Last) > stale {
-				s.Status = Unknown
-			}
-			m[s.Key()] = s
-			k := [3]string{node, s.Peer, s.Path}
-			x.byLink[k] = append(x.byLink[k], s)
+		states := viewStates(v.Links, in.Now, stale)
+		for i, s := range states {
 			switch s.Path {
 			case PathDirect:
 			case PathIngress:
@@ -100,8 +94,15 @@ func newIndex(in Input) *index {
 			default:
 				paths[s.Path], set[s.Peer] = true, true
 			}
+			if i == 0 || s.Peer != states[i-1].Peer || s.Path != states[i-1].Path {
+				j := i + 1
+				for j < len(states) && states[j].Peer == s.Peer && states[j].Path == s.Path {
+					j++
+				}
+				x.byLink[[3]string{node, s.Peer, s.Path}] = states[i:j:j]
+			}
 		}
-		x.states[node] = m
+		x.states[node] = states
 		x.mtus = append(x.mtus, v.MTU...)
 		for _, m := range v.MTU {
 			x.mtuBy[[3]string{m.From, m.To, m.Path}] = m
@@ -132,11 +133,27 @@ func newIndex(in Input) *index {
 		x.paths = append(x.paths, p)
 	}
 	slices.Sort(x.paths)
-	for _, states := range x.byLink {
-		SortStates(states)
-	}
 	x.vxlan = cmp.Or(x.vxlan, DefaultDataPathPort)
 	return x
+}
+
+// viewStates is a copy of a view's states in key order (peer, path, probe,
+// direction), the active ones older than stale made unknown: one copy per
+// view, whose runs of one (peer, path) are the index's links. A view
+// served by its agent is in that order already.
+func viewStates(links []LinkState, now time.Time, stale time.Duration) []LinkState {
+	states := slices.Clone(links)
+	for i := range states {
+		s := &states[i]
+		if s.Phase != PhasePaused && !s.Last.IsZero() && now.Sub(s.Last) > stale {
+			s.Status = Unknown
+		}
+	}
+	byKey := func(a, b LinkState) int { return cmp.Or(compareKeys(a.Key(), b.Key()), cmp.Compare(a.Agent, b.Agent)) }
+	if !slices.IsSortedFunc(states, byKey) {
+		slices.SortStableFunc(states, byKey)
+	}
+	return states
 }
 
 // DefaultDataPathPort is Swarm's VXLAN port unless the swarm was made with
