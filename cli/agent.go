@@ -17,6 +17,7 @@ import (
 
 func (g *globals) agentCmd() *cobra.Command {
 	var opts agent.Options
+	var pprofAddr string
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the agent: reconcile and run checks, keep history, serve the API, UI and metrics",
@@ -38,6 +39,11 @@ func (g *globals) agentCmd() *cobra.Command {
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			if pprofAddr != "" {
+				if err := servePprof(ctx, pprofAddr, log); err != nil {
+					return err
+				}
+			}
 			opts.Log, opts.Version, opts.Revision, opts.Hup = log, g.version, g.build.Revision, hup
 			a, err := agent.New(opts)
 			if err != nil {
@@ -49,6 +55,7 @@ func (g *globals) agentCmd() *cobra.Command {
 	cmd.Flags().StringVar(&opts.ConfigPath, "config", os.Getenv("SWARMLINK_CONFIG"), "config file (default: the embedded default; env SWARMLINK_CONFIG)")
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "HTTP listen address (overrides agent.listen; default :9470)")
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "history directory (overrides agent.data_dir)")
+	cmd.Flags().StringVar(&pprofAddr, "pprof", "", "serve Go runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
 	return cmd
 }
 

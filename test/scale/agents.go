@@ -121,7 +121,8 @@ func startAgent(o Options, bin string, i int) (*Agent, error) {
 	}
 	defer logf.Close()
 	c := exec.Command("nice", "-n", "19", "nsenter", "--net="+nsPath(nodeNS(i)), bin, "agent",
-		"--config", cfg, "--data-dir", filepath.Join(StateDir, "data", nodeName(i)), "--log-format", "json")
+		"--config", cfg, "--data-dir", filepath.Join(StateDir, "data", nodeName(i)), "--log-format", "json",
+		"--pprof", fmt.Sprintf("127.0.0.1:%d", PprofPort))
 	c.Stdout, c.Stderr = logf, logf
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", nodeName(i), err)

@@ -12,6 +12,7 @@ const (
 	APIPort    = 9470
 	PeerPort   = 9471
 	HookPort   = 9095
+	PprofPort  = 6060 // each agent's --pprof, on its namespace's loopback
 	nsPrefix   = "scl-n"
 	vethPrefix = "scl-v"
 	// MaxK is the most agents one bridge subnet layout here holds.
