@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 )
 
@@ -141,6 +142,15 @@ var _ = Describe("swarmlink agent", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(resp).To(Equal("ok\n"))
 		Expect(httpGet(url + "/")).To(ContainSubstring("<title>swarmlink</title>"))
+	})
+
+	It("serves runtime profiles with --pprof on loopback only", func() {
+		s := run("agent", "--data-dir", filepath.Join(dir, "data"), "--pprof", "0.0.0.0:0")
+		Expect(s.ExitCode()).NotTo(Equal(0))
+		Expect(s.Err).To(gbytes.Say(`--pprof "0.0.0.0:0": host "0.0.0.0" is not a loopback address`))
+		pp := freePort()
+		_, _ = startAgent("--data-dir", filepath.Join(dir, "data2"), "--pprof", fmt.Sprintf("127.0.0.1:%d", pp))
+		Expect(httpGet(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/cmdline", pp))).To(ContainSubstring("agent"))
 	})
 })
 
