@@ -91,11 +91,7 @@ func New(opts Options) (*Agent, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.tracker = newTracker(a.cfg.Alerting, func(links.LinkState) {
-		if a.views != nil {
-			a.views.Trigger()
-		}
-	})
+	a.tracker = newTracker(a.cfg.Alerting, a.linkChanged)
 	a.sink = controller.MultiSink{historySink{store: a.store, log: a.log, host: a.hostEvidence}, telemetry.NewWith(a.reg, telemetry.Options{PerCheckHistograms: a.cfg.Agent.PerCheckHistograms}), trackerSink{a.tracker}}
 	if a.mesh != nil {
 		a.views = newGatherer(a)

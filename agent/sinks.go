@@ -70,9 +70,8 @@ func (s retiringSink) Forget(c controller.Check) {
 
 // newTracker is the agent's link tracker, with the alerting section's
 // hysteresis (its defaults apply when alerting is off).
-// Every status change asks for fresh views (onChange): the other nodes'
-// verdicts on the same fault are then seen at once, not an interval later.
-func newTracker(cfg alert.Config, onChange func(links.LinkState)) *links.Tracker {
+// Every status change is told to onChange (see Agent.linkChanged).
+func newTracker(cfg alert.Config, onChange func(links.State, links.LinkState)) *links.Tracker {
 	cfg.ApplyDefaults()
 	return links.NewTracker(links.TrackerOptions{DegradedLoss: cfg.DegradedLossPercent, OnChange: onChange,
 		For: func(path, probe string) links.Hysteresis { return links.Hysteresis(cfg.For(path, probe)) }})

@@ -91,7 +91,8 @@ type gatherer struct {
 	mu      sync.Mutex
 	views   map[string]links.View
 	missing map[string]string
-	at      time.Time
+	news    time.Time // when an answer last changed a view
+	urgent  time.Time // when a peer last went missing or came back, or this agent's own link changed
 }
 
 func newGatherer(a *Agent) *gatherer {
@@ -146,8 +147,8 @@ func (g *gatherer) gather(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := g.fetch(ctx, p)
-			g.record(p.Name, v, err)
+			v, news, err := g.fetch(ctx, p)
+			g.record(p.Name, v, news, err)
 		}()
 	}
 	g.mu.Lock()
@@ -165,45 +166,85 @@ func (g *gatherer) gather(ctx context.Context) {
 	wg.Wait()
 }
 
+// linkChanged is told of every status change of this agent's links. The
+// next diagnosis is a new one, and the change asks for fresh views: the
+// other nodes' verdicts on the same fault are then seen at once, not an
+// interval later. A link's first result that finds it healthy asks for
+// none: at start every link does so within an interval, and with K peers
+// each such gathering is K fetches (at K=200 the agents did little else).
+func (a *Agent) linkChanged(was links.State, now links.LinkState) {
+	if a.views == nil {
+		return
+	}
+	a.views.touch()
+	if was != links.Unknown || now.Status != links.Healthy {
+		a.views.Trigger()
+	}
+}
+
+// touch marks this agent's own links changed: the next diagnosis is made
+// afresh.
+func (g *gatherer) touch() {
+	g.mu.Lock()
+	g.urgent = time.Now()
+	g.mu.Unlock()
+}
+
 // record keeps one peer's answer as soon as it comes: a peer that does not
 // answer (it waits out the timeout on every path) must not hold up the
-// views of those that do.
-func (g *gatherer) record(name string, v links.View, err error) {
+// views of those that do. Only an answer that brings news (a view whole
+// or changed, another path) makes a new diagnosis due, and a peer gone
+// missing, back, or failing otherwise makes it due at once: at K peers a
+// gathering brings K answers, mostly empty deltas, and each diagnosis is
+// O(K²) (see Agent.diagnose).
+func (g *gatherer) record(name string, v links.View, news bool, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	old, had := g.views[name]
+	why, wasMissing := g.missing[name]
+	now := time.Now()
 	if err != nil {
 		delete(g.views, name)
 		g.missing[name] = err.Error()
-	} else {
-		delete(g.missing, name)
-		g.views[name] = v
+		if !wasMissing || why != err.Error() {
+			g.urgent = now
+		}
+		return
 	}
-	g.at = time.Now()
+	delete(g.missing, name)
+	g.views[name] = v
+	switch {
+	case wasMissing:
+		g.urgent = now
+	case news || !had || old.Via != v.Via:
+		g.news = now
+	}
 }
 
 // fetch asks p for its view over the peer protocol (authenticated and
 // bound to this request), by the published path first, then the overlay:
 // the path being judged is not the one its verdict travels by. It asks
 // for what changed since the view it holds of p, and applies that; a
-// delta that does not fit the view held is asked again whole.
-func (g *gatherer) fetch(ctx context.Context, p mesh.Peer) (links.View, error) {
+// delta that does not fit the view held is asked again whole. news is
+// false for an empty delta: nothing changed since the view held.
+func (g *gatherer) fetch(ctx context.Context, p mesh.Peer) (v links.View, news bool, err error) {
 	held, from := g.held(p.Name)
 	var errs []string
 	for _, try := range g.paths(p) {
-		v, err := g.fetchVia(ctx, try.addr, held, from)
+		v, news, err = g.fetchVia(ctx, try.addr, held, from)
 		if errors.Is(err, links.ErrDeltaBase) {
-			v, err = g.fetchVia(ctx, try.addr, links.View{}, nil)
+			v, news, err = g.fetchVia(ctx, try.addr, links.View{}, nil)
 		}
 		if err == nil {
 			v.Via = try.via
-			return v, nil
+			return v, news, nil
 		}
 		errs = append(errs, try.via+": "+err.Error())
 	}
 	if len(errs) == 0 {
-		return links.View{}, errors.New("no address known")
+		return links.View{}, false, errors.New("no address known")
 	}
-	return links.View{}, fmt.Errorf("no answer (%s)", strings.Join(errs, "; "))
+	return links.View{}, false, fmt.Errorf("no answer (%s)", strings.Join(errs, "; "))
 }
 
 // held is the view of peer the gatherer holds and the request body that
@@ -224,8 +265,8 @@ func (g *gatherer) held(peer string) (links.View, []byte) {
 }
 
 // fetchVia fetches one view from addr with the request body from and
-// applies it to held.
-func (g *gatherer) fetchVia(ctx context.Context, addr string, held links.View, from []byte) (links.View, error) {
+// applies it to held; news is false for a delta that carries nothing.
+func (g *gatherer) fetchVia(ctx context.Context, addr string, held links.View, from []byte) (links.View, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	raw, err := g.a.mesh.prober.FetchView(ctx, addr, from)
 	cancel()
@@ -238,6 +279,7 @@ func (g *gatherer) fetchVia(ctx context.Context, addr string, held links.View, f
 	if err == nil && v.Delta != nil && !v.Delta.Full {
 		answer = "delta"
 	}
+	news := answer == "whole" || len(v.Links) > 0 || len(v.Delta.Removed) > 0
 	if err == nil {
 		v, err = v.Apply(held)
 	}
@@ -245,7 +287,7 @@ func (g *gatherer) fetchVia(ctx context.Context, addr string, held links.View, f
 		answer = "error"
 	}
 	g.fetches.WithLabelValues(answer).Inc()
-	return v, err
+	return v, news, err
 }
 
 type viewPath struct{ via, addr string }
@@ -289,18 +331,29 @@ func (a *Agent) viewJSON(req []byte) []byte {
 // diagnose is the one diagnosis, from this agent's fresh view and the
 // peers' last gathered ones.
 //
-// It is reused for a short while (a quarter interval, 0.5–5 s) unless a
-// gathering brought new views: at 200 nodes one diagnosis costs about a
-// second of CPU, and the alert engine asks every second.
+// It is reused for a while (a quarter interval, 0.5–5 s: the time a view's
+// staleness may take to show) unless something changed since it was made:
+// at once when this agent's own links changed or a peer went missing or
+// came back, and when a peer's view changed only once the diagnosis is ten
+// times as old as it took to make. At 200 nodes one diagnosis costs about
+// half a second of CPU, the alert engine asks every second, and with subset
+// rotation nearly every view changes every interval: that bounds the
+// diagnosis to a tenth of a core.
 func (a *Agent) diagnose() links.Diagnosis {
 	a.diag.mu.Lock()
 	defer a.diag.mu.Unlock()
-	gathered := a.gatheredAt()
-	if !a.diag.at.IsZero() && time.Since(a.diag.at) < a.diagTTL() && !gathered.After(a.diag.at) {
-		return a.diag.last
+	if a.diag.at.IsZero() || a.diagDue(time.Since(a.diag.at)) {
+		start := time.Now()
+		a.diag.last = a.diagnoseNow()
+		a.diag.at, a.diag.took = time.Now(), time.Since(start)
 	}
-	a.diag.last, a.diag.at = a.diagnoseNow(), time.Now()
 	return a.diag.last
+}
+
+// diagDue reports whether the diagnosis made age ago is due again.
+func (a *Agent) diagDue(age time.Duration) bool {
+	news, urgent := a.changedAt()
+	return age >= a.diagTTL() || urgent.After(a.diag.at) || (news.After(a.diag.at) && age >= 10*a.diag.took)
 }
 
 func (a *Agent) diagTTL() time.Duration {
@@ -310,19 +363,22 @@ func (a *Agent) diagTTL() time.Duration {
 	return min(max(a.cfg.Mesh.Interval/4, 500*time.Millisecond), 5*time.Second)
 }
 
-func (a *Agent) gatheredAt() time.Time {
+// changedAt is when the peers' views last changed, and when a change that
+// makes a new diagnosis due at once last happened.
+func (a *Agent) changedAt() (news, urgent time.Time) {
 	if a.views == nil {
-		return time.Time{}
+		return time.Time{}, time.Time{}
 	}
 	a.views.mu.Lock()
 	defer a.views.mu.Unlock()
-	return a.views.at
+	return a.views.news, a.views.urgent
 }
 
 // diagCache is the last diagnosis and when it was made.
 type diagCache struct {
 	mu   sync.Mutex
 	at   time.Time
+	took time.Duration
 	last links.Diagnosis
 }
 

@@ -1,6 +1,9 @@
 package agent
 
 import (
+	"errors"
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -18,5 +21,54 @@ var _ = Describe("gatherer.planned", func() {
 		Expect(g.planned("node3")).To(BeTrue(), "drained")
 		Expect(g.planned("node2")).To(BeFalse(), "down is a failure, not a plan")
 		Expect(g.planned("node4")).To(BeTrue(), "not in the Swarm's node list: removed")
+	})
+})
+
+var _ = Describe("when a diagnosis is due again", func() {
+	var (
+		a *Agent
+		g *gatherer
+	)
+	BeforeEach(func() {
+		g = &gatherer{kick: make(chan struct{}, 1), views: map[string]links.View{}, missing: map[string]string{}}
+		a = &Agent{views: g} // no mesh: the reuse bound (TTL) is 500 ms
+		g.a = a
+	})
+	made := func(ago, took time.Duration) { a.diag.at, a.diag.took = time.Now().Add(-ago), took }
+
+	It("is not, for an answer that changed nothing; is, once ten times its cost old, for a changed view", func() {
+		g.record("node2", links.View{Node: "node2"}, true, nil)
+		made(0, 40*time.Millisecond)
+		g.record("node2", links.View{Node: "node2"}, false, nil)
+		Expect(a.diagDue(100 * time.Millisecond)).To(BeFalse(), "an empty delta is no news")
+		g.record("node2", links.View{Node: "node2"}, true, nil)
+		Expect(a.diagDue(100*time.Millisecond)).To(BeFalse(), "news, but the diagnosis is younger than ten times its 40 ms")
+		Expect(a.diagDue(400 * time.Millisecond)).To(BeTrue())
+		Expect(a.diagDue(500*time.Millisecond)).To(BeTrue(), "the reuse bound")
+	})
+
+	It("is at once when a peer goes missing or comes back, or this agent's own link changes", func() {
+		g.record("node2", links.View{Node: "node2"}, true, nil)
+		made(0, time.Second)
+		g.record("node2", links.View{}, false, errors.New("no answer"))
+		Expect(a.diagDue(0)).To(BeTrue(), "missing")
+		made(0, time.Second)
+		g.record("node2", links.View{}, false, errors.New("no answer"))
+		Expect(a.diagDue(0)).To(BeFalse(), "missing as before")
+		g.record("node2", links.View{Node: "node2"}, false, nil)
+		Expect(a.diagDue(0)).To(BeTrue(), "back")
+		made(0, time.Second)
+		a.linkChanged(links.Healthy, links.LinkState{Status: links.Pending})
+		Expect(a.diagDue(0)).To(BeTrue(), "own link")
+	})
+
+	It("asks for fresh views on a link's change, but not on its first result finding it healthy", func() {
+		a.linkChanged(links.Unknown, links.LinkState{Status: links.Healthy})
+		Expect(g.kick).To(BeEmpty())
+		a.linkChanged(links.Unknown, links.LinkState{Status: links.Pending})
+		Expect(g.kick).To(HaveLen(1))
+		<-g.kick
+		a.linkChanged(links.Failing, links.LinkState{Status: links.Healthy})
+		Expect(g.kick).To(HaveLen(1))
 	})
 })

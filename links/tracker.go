@@ -36,9 +36,10 @@ func (s Sample) Key() Key {
 type TrackerOptions struct {
 	For          func(path, probe string) Hysteresis // required
 	DegradedLoss float64                             // percent; a working link losing this much is degraded; default 10
-	// OnChange, when set, is told of every status change, under the
-	// tracker's lock: it must not block (the agent asks for fresh views).
-	OnChange func(LinkState)
+	// OnChange, when set, is told of every status change (the status the
+	// link had, and its state now), under the tracker's lock: it must not
+	// block (the agent asks for fresh views).
+	OnChange func(was State, now LinkState)
 }
 
 // Tracker holds the hysteresis state of every link of one agent: the one
@@ -89,8 +90,9 @@ func (t *Tracker) Observe(s Sample) {
 			Probe: s.Probe, Role: s.Role, Direction: s.Direction, Status: Unknown, Phase: PhaseActive}}
 		t.links[k] = l
 	}
+	was := l.state.Status
 	if l.observe(s, t.opts.DegradedLoss) && t.opts.OnChange != nil {
-		t.opts.OnChange(l.state)
+		t.opts.OnChange(was, l.state)
 	}
 }
 

@@ -97,8 +97,10 @@ var _ = Describe("Tracker", func() {
 	})
 
 	It("tells its watcher of every status change, and only of changes", func() {
-		var seen []links.State
-		tr = links.NewTracker(links.TrackerOptions{OnChange: func(s links.LinkState) { seen = append(seen, s.Status) },
+		var seen, was []links.State
+		tr = links.NewTracker(links.TrackerOptions{OnChange: func(from links.State, s links.LinkState) {
+			was, seen = append(was, from), append(seen, s.Status)
+		},
 			For: func(string, string) links.Hysteresis {
 				return links.Hysteresis{FailingAfter: 2, Window: 3, RecoverAfter: 1}
 			}})
@@ -106,6 +108,7 @@ var _ = Describe("Tracker", func() {
 			tcp(i, ok)
 		}
 		Expect(seen).To(Equal([]links.State{links.Healthy, links.Pending, links.Failing, links.Healthy}))
+		Expect(was).To(Equal([]links.State{links.Unknown, links.Healthy, links.Pending, links.Failing}))
 	})
 
 	It("forgets, on recovery, the loss of the runs that healed it", func() {
