@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -23,6 +24,8 @@ type Options struct {
 	Screenshot bool          // render node1's UI with chromium
 	MaxWait    time.Duration // longest wait for a fault's finding or alert
 	Faults     string        // which faults: "all", "links" (inbound, one-way), "host" (the cut), "none"
+	Wave       int           // agents started together; the next wave waits for them to answer (0: all at once)
+	GoMaxProcs int           // GOMAXPROCS of every agent; 0: Go's default (the machine's cores)
 	Binary     string        // the swarmlink binary to run
 	Results    string        // results directory
 	Progress   io.Writer     // one line per phase; nil = none
@@ -87,8 +90,11 @@ mesh:
 
 // StartAgents writes the key, the binary and one config per agent under
 // StateDir and starts every agent in its namespace under nice -n 19, logging
-// to the results directory.
-func StartAgents(o Options) ([]*Agent, error) {
+// to the results directory, o.Wave at a time: each wave answers /healthz
+// before the next starts. An agent's start is its most costly minute (it
+// fetches every peer's view whole, and every peer its view), and 200 of
+// them starting at once on two cores got none of them far.
+func StartAgents(ctx context.Context, o Options) ([]*Agent, error) {
 	if err := os.MkdirAll(StateDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -100,12 +106,19 @@ func StartAgents(o Options) ([]*Agent, error) {
 		return nil, err
 	}
 	var agents []*Agent
+	wave := cmp.Or(o.Wave, o.K)
 	for i := 1; i <= o.K; i++ {
 		a, err := startAgent(o, bin, i)
 		if err != nil {
 			return agents, err
 		}
 		agents = append(agents, a)
+		if i%wave == 0 && i < o.K {
+			if err := WaitReady(ctx, agents[i-wave:], readyBound(wave)); err != nil {
+				return agents, fmt.Errorf("wave of %s..%s: %w", nodeName(i-wave+1), nodeName(i), err)
+			}
+			o.logf("%d agents ready", i)
+		}
 	}
 	return agents, nil
 }
@@ -124,6 +137,9 @@ func startAgent(o Options, bin string, i int) (*Agent, error) {
 		"--config", cfg, "--data-dir", filepath.Join(StateDir, "data", nodeName(i)), "--log-format", "json",
 		"--pprof", fmt.Sprintf("127.0.0.1:%d", PprofPort))
 	c.Stdout, c.Stderr = logf, logf
+	if o.GoMaxProcs > 0 {
+		c.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", o.GoMaxProcs))
+	}
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", nodeName(i), err)
 	}

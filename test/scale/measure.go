@@ -15,8 +15,10 @@ import (
 
 // Scrape is what one GET /metrics says.
 type Scrape struct {
-	Series int     // sample lines (not comments)
-	Probes float64 // sum of swarmlink_probe_results_total
+	Series    int     // sample lines (not comments)
+	Probes    float64 // sum of swarmlink_probe_results_total
+	Fetches   float64 // sum of swarmlink_view_fetches_total: peers' views fetched
+	ViewBytes float64 // swarmlink_view_received_bytes_total
 }
 
 // scrape reads an agent's /metrics.
@@ -34,10 +36,15 @@ func scrape(ctx context.Context, base string) (Scrape, error) {
 			continue
 		}
 		s.Series++
-		if strings.HasPrefix(line, "swarmlink_probe_results_total{") {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		f := strings.Fields(line)
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		switch {
+		case strings.HasPrefix(line, "swarmlink_probe_results_total{"):
 			s.Probes += v
+		case strings.HasPrefix(line, "swarmlink_view_fetches_total{"):
+			s.Fetches += v
+		case strings.HasPrefix(line, "swarmlink_view_received_bytes_total "):
+			s.ViewBytes += v
 		}
 	}
 	return s, sc.Err()

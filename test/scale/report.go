@@ -54,6 +54,9 @@ func Table(w io.Writer, r *Result) {
 	row("per agent RSS MiB min/med/max", "%s", f3(r.PerAgent.RSSMiB, ".1f"))
 	row("per agent probes/s min/med/max", "%s", f3(r.PerAgent.ProbesPerS, ".1f"))
 	row("per agent /metrics series min/med/max", "%s", f3(r.PerAgent.Series, ".0f"))
+	row("per agent CPU ms/s min/med/max", "%s", f3(r.PerAgent.CPUMsPerS, ".1f"))
+	row("per agent view fetches/s min/med/max", "%s", f3(r.PerAgent.FetchesPerS, ".2f"))
+	row("per agent view KiB/fetch min/med/max", "%s", f3(r.PerAgent.KiBPerFetch, ".1f"))
 	for _, m := range r.Matrix {
 		if m.Error != "" {
 			row("GET /api/v1/matrix from "+m.Node, "error: %s", m.Error)

@@ -41,6 +41,9 @@ type Spread struct {
 	RSSMiB        [3]float64 `json:"rss_mib"`
 	ProbesPerS    [3]float64 `json:"probes_per_second"`
 	Series        [3]float64 `json:"metric_series"`
+	CPUMsPerS     [3]float64 `json:"cpu_ms_per_second"`       // the agent's CPU, all of it, per second of the window
+	FetchesPerS   [3]float64 `json:"view_fetches_per_second"` // peers' views it fetched
+	KiBPerFetch   [3]float64 `json:"view_kib_per_fetch"`      // view bytes received per fetch
 }
 
 // MatrixTiming is GET /api/v1/matrix from one node.

@@ -36,7 +36,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := Up(ctx, o.K); err != nil {
 		return r, err
 	}
-	agents, err := StartAgents(o)
+	agents, err := StartAgents(ctx, o)
 	defer StopAgents(agents)
 	if err != nil {
 		return r, err
@@ -141,7 +141,7 @@ func steady(ctx context.Context, o Options, r *Result, agents []*Agent) error {
 	}
 	secs := b.at.Sub(a.at).Seconds()
 	r.WindowS = secs
-	var cpuPer, rss, rate, series []float64
+	var cpuPer, rss, rate, series, cpuRate, fetchRate, perFetch []float64
 	var cpu float64
 	for i := range agents {
 		if !a.ok[i] || !b.ok[i] {
@@ -150,8 +150,13 @@ func steady(ctx context.Context, o Options, r *Result, agents []*Agent) error {
 		dc := b.procs[i].CPUSeconds - a.procs[i].CPUSeconds
 		cpu += dc
 		rss = append(rss, float64(b.procs[i].RSSBytes)/(1<<20))
+		cpuRate = append(cpuRate, 1000*dc/secs)
 		if !sampled[i] {
 			continue
+		}
+		if df := b.scrape[i].Fetches - a.scrape[i].Fetches; df > 0 {
+			fetchRate = append(fetchRate, df/secs)
+			perFetch = append(perFetch, (b.scrape[i].ViewBytes-a.scrape[i].ViewBytes)/df/1024)
 		}
 		dp := b.scrape[i].Probes - a.scrape[i].Probes
 		if dp > 0 {
@@ -168,7 +173,8 @@ func steady(ctx context.Context, o Options, r *Result, agents []*Agent) error {
 		r.ProbesPerS = sum * float64(len(agents)) / float64(len(rate))
 	}
 	r.CPUCores = cpu / secs
-	r.PerAgent = Spread{spread(cpuPer), spread(rss), spread(rate), spread(series)}
+	r.PerAgent = Spread{CPUMsPerProbe: spread(cpuPer), RSSMiB: spread(rss), ProbesPerS: spread(rate), Series: spread(series),
+		CPUMsPerS: spread(cpuRate), FetchesPerS: spread(fetchRate), KiBPerFetch: spread(perFetch)}
 	return nil
 }
 

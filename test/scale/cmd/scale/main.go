@@ -27,6 +27,8 @@ func main() {
 	flag.DurationVar(&o.MaxWait, "max-wait", 100*time.Second, "longest wait for a fault's finding or the host alert")
 	flag.StringVar(&o.Faults, "faults", "all", "faults to inject: all, links (inbound drop and one-way), host (the cut), none")
 	flag.IntVar(&o.Sample, "sample", 20, "agents whose /metrics the window reads (all agents' /proc is read)")
+	flag.IntVar(&o.Wave, "wave", 25, "agents started together; each wave answers /healthz before the next starts (0: all at once)")
+	flag.IntVar(&o.GoMaxProcs, "gomaxprocs", 1, "GOMAXPROCS of every agent (0: Go's default, the machine's cores)")
 	flag.BoolVar(&o.Screenshot, "screenshot", true, "screenshot node1's UI with chromium, if installed")
 	out := flag.String("out", "", "results directory (default /tmp/swarmlink-scale-results/k<K>-<time>)")
 	bin := flag.String("bin", "", "swarmlink binary (default: go build the module in the working directory)")
