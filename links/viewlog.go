@@ -11,15 +11,24 @@ import (
 
 // Delta says what part of its agent's states a View carries. A full view
 // carries them all; a delta only those that changed after revision Since
-// (and those whose last result is not fresh), and the keys Removed since
-// then: its holder applies it to the view it holds at (Epoch, Since) with
-// View.Apply.
+// (and those whose last result is not fresh), the keys Removed since then,
+// and the new Phases of states whose phase alone changed: its holder
+// applies it to the view it holds at (Epoch, Since) with View.Apply.
 type Delta struct {
-	Epoch   uint64 `json:"epoch"`
-	Rev     uint64 `json:"rev"`             // the revision the view is at
-	Since   uint64 `json:"since,omitempty"` // a delta's base revision; 0 in a full view
-	Full    bool   `json:"full,omitempty"`
-	Removed []Key  `json:"removed,omitempty"`
+	Epoch   uint64        `json:"epoch"`
+	Rev     uint64        `json:"rev"`             // the revision the view is at
+	Since   uint64        `json:"since,omitempty"` // a delta's base revision; 0 in a full view
+	Full    bool          `json:"full,omitempty"`
+	Removed []Key         `json:"removed,omitempty"`
+	Phases  []PhaseChange `json:"phases,omitempty"` // sorted by key
+}
+
+// PhaseChange is a state whose phase alone changed. Subset rotation pauses
+// and resumes every link to k peers each interval, and a whole state is
+// three times the size of its key.
+type PhaseChange struct {
+	Key
+	Phase CheckPhase `json:"phase"`
 }
 
 // Position is where a holder's copy of a peer's view stands: what it asks
@@ -27,6 +36,9 @@ type Delta struct {
 type Position struct {
 	Epoch uint64 `json:"epoch"`
 	Rev   uint64 `json:"rev"`
+	// Phases: the holder applies Delta.Phases (an agent from before them
+	// gets the whole state instead).
+	Phases bool `json:"phases,omitempty"`
 }
 
 // ViewLog numbers the changes of one agent's link states, so that a peer
@@ -51,8 +63,9 @@ type ViewLog struct {
 }
 
 type logged struct {
-	norm LinkState
-	rev  uint64
+	norm     LinkState
+	rev      uint64 // of its last change but of the phase alone
+	phaseRev uint64 // of its last change of the phase alone; 0: none since rev
 }
 
 // maxOKRun is where a link's run of successes stops counting as a change.
@@ -80,7 +93,12 @@ func (l *ViewLog) Serve(states []LinkState, from *Position, gen time.Time, fresh
 	d.Since = from.Rev
 	out := make([]LinkState, 0, 8)
 	for i, s := range states {
-		if l.last[i].rev > from.Rev || notFresh(s, gen, fresh) {
+		switch e := l.last[i]; {
+		case e.rev > from.Rev || notFresh(s, gen, fresh):
+			out = append(out, s)
+		case e.phaseRev > from.Rev && from.Phases:
+			d.Phases = append(d.Phases, PhaseChange{Key: s.Key(), Phase: s.Phase})
+		case e.phaseRev > from.Rev:
 			out = append(out, s)
 		}
 	}
@@ -120,7 +138,11 @@ func (l *ViewLog) record(states []LinkState) {
 			e := l.last[i]
 			if e.norm != n {
 				l.rev++
-				e = logged{norm: n, rev: l.rev}
+				if was := e.norm; was.Phase != n.Phase && withPhase(was, n.Phase) == n {
+					e.norm, e.phaseRev = n, l.rev
+				} else {
+					e = logged{norm: n, rev: l.rev}
+				}
 			}
 			next = append(next, e)
 			i++
@@ -162,6 +184,11 @@ func (l *ViewLog) prune() {
 	}
 }
 
+func withPhase(s LinkState, p CheckPhase) LinkState {
+	s.Phase = p
+	return s
+}
+
 // normalized is s without what changes with every result.
 func normalized(s LinkState) LinkState {
 	s.Last = time.Time{}
@@ -178,7 +205,8 @@ var ErrDeltaBase = errors.New("delta does not start from the view held")
 
 // Apply returns the view d (a delta or a full view, as the peer served it)
 // makes of held, the view its holder had. A state the delta leaves out is
-// held's, as fresh as the delta (it was fresh when the peer served it).
+// held's (in its new phase, if the delta names one), as fresh as the delta
+// (it was fresh when the peer served it).
 func (d View) Apply(held View) (View, error) {
 	if d.Delta == nil || d.Delta.Full {
 		return d, nil
@@ -187,13 +215,19 @@ func (d View) Apply(held View) (View, error) {
 		return View{}, fmt.Errorf("%w: delta from %d, held %s", ErrDeltaBase, d.Delta.Since, held.Delta.position())
 	}
 	merged := make([]LinkState, 0, len(held.Links)+len(d.Links))
-	changed, removed := d.Links, d.Delta.Removed
+	changed, removed, phases := d.Links, d.Delta.Removed, d.Delta.Phases
 	for _, s := range held.Links {
 		for len(changed) > 0 && compareStates(changed[0], s) < 0 {
 			merged, changed = append(merged, changed[0]), changed[1:]
 		}
 		for len(removed) > 0 && compareKeys(removed[0], s.Key()) < 0 {
 			removed = removed[1:]
+		}
+		for len(phases) > 0 && compareKeys(phases[0].Key, s.Key()) < 0 {
+			phases = phases[1:]
+		}
+		if len(phases) > 0 && compareKeys(phases[0].Key, s.Key()) == 0 {
+			s.Phase, phases = phases[0].Phase, phases[1:]
 		}
 		switch {
 		case len(changed) > 0 && compareStates(changed[0], s) == 0:
@@ -219,7 +253,7 @@ func (v View) Position() *Position {
 	if v.Delta == nil {
 		return nil
 	}
-	return &Position{Epoch: v.Delta.Epoch, Rev: v.Delta.Rev}
+	return &Position{Epoch: v.Delta.Epoch, Rev: v.Delta.Rev, Phases: true}
 }
 
 func (d *Delta) position() string {

@@ -57,8 +57,12 @@ func (v *viewServer) tick(r *rand.Rand) {
 			s.Status, s.Cause, s.Message, s.OKRun, s.Since = links.Failing, "timeout", "i/o timeout", 0, v.now
 		case 1:
 			s.Status, s.Cause, s.Message, s.Since = links.Healthy, "", "", v.now
-		case 2:
-			s.Phase = links.PhasePaused
+		case 2: // rotated out of the subset, or back in
+			if s.Phase == links.PhasePaused {
+				s.Phase = links.PhaseActive
+			} else {
+				s.Phase = links.PhasePaused
+			}
 		case 3:
 			delete(v.states, k)
 			continue
@@ -142,6 +146,50 @@ var _ = Describe("ViewLog", func() {
 		}
 		Expect(held.Links[0].Last).To(Equal(srv.now), "left out, fresh as the delta")
 		sameAsServed(held, srv)
+	})
+
+	It("sends a state rotated out or back in as its key and new phase only", func() {
+		srv := newViewServer(1, 10)
+		held := srv.serve(nil)
+		rotate := func(phase links.CheckPhase) links.View {
+			srv.now = srv.now.Add(time.Second)
+			for k, s := range srv.states {
+				if s.Peer == "node3" || s.Peer == "node4" {
+					s.Phase = phase
+				}
+				if s.Phase != links.PhasePaused {
+					s.Last = srv.now
+				}
+				srv.states[k] = s
+			}
+			d := srv.serve(held.Position())
+			Expect(d.Links).To(BeEmpty(), "no state changed but for its phase")
+			Expect(d.Delta.Phases).To(HaveLen(4))
+			for _, p := range d.Delta.Phases {
+				Expect(p.Peer).To(Or(Equal("node3"), Equal("node4")))
+				Expect(p.Phase).To(Equal(phase))
+			}
+			var err error
+			held, err = d.Apply(held)
+			Expect(err).NotTo(HaveOccurred())
+			sameAsServed(held, srv)
+			return d
+		}
+		rotate(links.PhasePaused)
+		rotate(links.PhaseActive)
+		srv.now = srv.now.Add(time.Second)
+		d := srv.serve(held.Position())
+		Expect(d.Delta.Phases).To(BeEmpty(), "a holder up to date gets no phase again")
+		srv.now = srv.now.Add(time.Second)
+		for k, s := range srv.states {
+			if s.Peer == "node3" {
+				s.Phase = links.PhasePaused
+				srv.states[k] = s
+			}
+		}
+		old := *held.Position()
+		old.Phases = false
+		Expect(srv.serve(&old).Links).To(HaveLen(2), "a holder from before phase changes gets the whole states")
 	})
 
 	It("sends the time of a result older than the freshness, so that a link whose results stop goes stale", func() {
