@@ -40,7 +40,7 @@ var _ = Describe("when a diagnosis is due again", func() {
 		g.record("node2", links.View{Node: "node2"}, true, nil)
 		made(0, 40*time.Millisecond)
 		g.record("node2", links.View{Node: "node2"}, false, nil)
-		Expect(a.diagDue(100 * time.Millisecond)).To(BeFalse(), "an empty delta is no news")
+		Expect(a.diagDue(100*time.Millisecond)).To(BeFalse(), "an empty delta is no news")
 		g.record("node2", links.View{Node: "node2"}, true, nil)
 		Expect(a.diagDue(100*time.Millisecond)).To(BeFalse(), "news, but the diagnosis is younger than ten times its 40 ms")
 		Expect(a.diagDue(400 * time.Millisecond)).To(BeTrue())
