@@ -72,3 +72,13 @@ var _ = Describe("when a diagnosis is due again", func() {
 		Expect(g.kick).To(HaveLen(1))
 	})
 })
+
+var _ = Describe("a triggered gathering", func() {
+	It("waits for a floor since the last started: at most every half interval, four views a second", func() {
+		Expect(triggerWait(time.Second, 2, 0)).To(Equal(500*time.Millisecond), "3 agents, 1 s interval: half an interval")
+		Expect(triggerWait(time.Second, 2, 200*time.Millisecond)).To(Equal(300 * time.Millisecond))
+		Expect(triggerWait(time.Second, 2, 2*time.Second)).To(BeZero(), "the last started long enough ago")
+		Expect(triggerWait(30*time.Second, 49, 0)).To(Equal(12250*time.Millisecond), "49 peers: four fetches a second")
+		Expect(triggerWait(60*time.Second, 199, time.Second)).To(Equal(29*time.Second), "capped at half the interval")
+	})
+})
