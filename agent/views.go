@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/mesh"
 )
@@ -120,27 +121,35 @@ func newGatherer(a *Agent) *gatherer {
 func (g *gatherer) Start(ctx context.Context) error {
 	t := time.NewTicker(g.a.cfg.Mesh.Interval)
 	defer t.Stop()
+	g.run(ctx, controller.RealClock{}, t.C, g.gather)
+	return nil
+}
+
+// run is Start's loop: gather, then again at the next tick, or when
+// triggered once the floor since the last gathering began has passed (a
+// tick during that wait gathers at once). gather returns how many peers it
+// asked.
+func (g *gatherer) run(ctx context.Context, clk controller.Clock, tick <-chan time.Time, gather func(context.Context) int) {
 	for {
-		start := time.Now()
-		g.gather(ctx)
+		start := clk.Now()
+		asked := gather(ctx)
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-t.C:
+			return
+		case <-tick:
 		case <-g.kick:
-			wait := triggerWait(g.a.cfg.Mesh.Interval, len(g.a.mesh.source.Peers()), time.Since(start))
 			select {
 			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			case <-time.After(wait):
+				return
+			case <-tick:
+			case <-clk.After(triggerWait(g.a.cfg.Mesh.Interval, asked, clk.Now().Sub(start))):
 			}
 		}
 	}
 }
 
-// triggerWait is how long a triggered gathering waits, the last having
-// started since ago: a gathering is a fetch from every one of the peers,
+// triggerWait is how long a triggered gathering waits when the last one
+// began ago: a gathering is a fetch from each of the peers it asks,
 // and under a fault every changed link and every new alert triggers one.
 // At 50 agents on two cores, gathering at each trigger kept every agent at
 // 10–14 fetches a second and the load it made turned healthy links into
@@ -160,7 +169,8 @@ func (g *gatherer) Trigger() {
 	}
 }
 
-func (g *gatherer) gather(ctx context.Context) {
+// gather fetches every peer's view and returns how many peers it asked.
+func (g *gatherer) gather(ctx context.Context) int {
 	peers := g.a.mesh.source.Peers()
 	current := map[string]bool{}
 	var wg sync.WaitGroup
@@ -189,6 +199,7 @@ func (g *gatherer) gather(ctx context.Context) {
 	}
 	g.mu.Unlock()
 	wg.Wait()
+	return len(current)
 }
 
 // linkChanged is told of every status change of this agent's links. The

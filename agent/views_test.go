@@ -1,12 +1,15 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/internal/clocktest"
 	"github.com/swarmlink/swarmlink/links"
 )
 
@@ -80,5 +83,40 @@ var _ = Describe("a triggered gathering", func() {
 		Expect(triggerWait(time.Second, 2, 2*time.Second)).To(BeZero(), "the last started long enough ago")
 		Expect(triggerWait(30*time.Second, 49, 0)).To(Equal(12250*time.Millisecond), "49 peers: four fetches a second")
 		Expect(triggerWait(60*time.Second, 199, time.Second)).To(Equal(29*time.Second), "capped at half the interval")
+	})
+
+	It("comes once the floor since the last began has passed, or at the next tick, and stops with its context", func() {
+		t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+		clk := clocktest.New(t0)
+		a := &Agent{cfg: &config.Config{}}
+		a.cfg.Mesh.Interval = 10 * time.Second // 4 peers: the floor is 1 s
+		g := &gatherer{a: a, kick: make(chan struct{}, 1)}
+		tick, began := make(chan time.Time), make(chan time.Time, 4)
+		gather := func(context.Context) int {
+			began <- clk.Now()
+			clk.Advance(300 * time.Millisecond) // a gathering takes 300 ms
+			return 4
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); g.run(ctx, clk, tick, gather) }()
+		Eventually(began).Should(Receive(Equal(t0)))
+
+		g.Trigger()
+		Eventually(clk.Waiters).Should(Equal(1))
+		clk.Advance(699 * time.Millisecond)
+		Consistently(began, 50*time.Millisecond).ShouldNot(Receive(), "0.999 s after the last began")
+		clk.Advance(time.Millisecond)
+		Eventually(began).Should(Receive(Equal(t0.Add(time.Second))))
+
+		g.Trigger()
+		Eventually(clk.Waiters).Should(Equal(1))
+		tick <- clk.Now()
+		Eventually(began).Should(Receive(Equal(t0.Add(1300*time.Millisecond))), "the tick does not wait for the floor")
+		tick <- clk.Now()
+		Eventually(began).Should(Receive(Equal(t0.Add(1600*time.Millisecond))), "untriggered: at the tick")
+
+		cancel()
+		Eventually(done).Should(BeClosed())
 	})
 })
