@@ -147,11 +147,21 @@ func (t *InboundTracker) OnInbound(in Inbound) {
 
 // Sweep returns the status of every expected pair at now, sorted by peer and
 // path, and restarts the Arrived counts.
-func (t *InboundTracker) Sweep(now time.Time) []InboundStatus {
+func (t *InboundTracker) Sweep(now time.Time) []InboundStatus { return t.SweepDue(now, nil) }
+
+// SweepDue is Sweep of the pairs whose peer is due (every pair when due is
+// nil). The others are left as they are, their counts running on to the
+// sweep that judges them: in subset mode a peer probes this agent one
+// round in every few, and a sweep judges only the peers due in the round
+// just ended, on what arrived since the sweep that judged them last.
+func (t *InboundTracker) SweepDue(now time.Time, due func(peer string) bool) []InboundStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]InboundStatus, 0, len(t.pairs))
 	for pp, st := range t.pairs {
+		if due != nil && !due(pp.Peer) {
+			continue
+		}
 		ref := st.since
 		if st.lastSeen.After(ref) {
 			ref = st.lastSeen

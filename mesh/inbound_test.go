@@ -36,6 +36,26 @@ var _ = Describe("InboundTracker", func() {
 		return mesh.InboundStatus{}
 	}
 
+	It("judges only the peers due, the others' arrivals and beacons counting on to the sweep that judges them", func() {
+		tracker.Expect([]mesh.PeerPath{{Peer: "b", Path: "overlay"}, {Peer: "c", Path: "overlay"}}, t0)
+		onlyC := func(peer string) bool { return peer == "c" }
+		onlyB := func(peer string) bool { return peer == "b" }
+		for _, seq := range []uint64{7, 8, 10} { // c's round: 9 is lost
+			tracker.OnInbound(mesh.Inbound{From: "c", Path: "overlay", Kind: mesh.InboundBeacon, At: t0, Seq: seq})
+		}
+		Expect(tracker.SweepDue(t0.Add(10*time.Second), onlyB)).To(ConsistOf(
+			And(HaveField("Peer", "b"), HaveField("Arrived", 0))), "c is not judged in b's round")
+		for _, seq := range []uint64{11, 12} { // late in c's round, after b's sweep
+			tracker.OnInbound(mesh.Inbound{From: "c", Path: "overlay", Kind: mesh.InboundBeacon, At: t0.Add(11 * time.Second), Seq: seq})
+		}
+		got := tracker.SweepDue(t0.Add(20*time.Second), onlyC)
+		Expect(got).To(HaveLen(1))
+		Expect(got[0]).To(And(HaveField("Peer", "c"), HaveField("Arrived", 5), HaveField("Beacons", 5), HaveField("BeaconsExpected", 6)))
+		Expect(tracker.SweepDue(t0.Add(30*time.Second), onlyC)).To(ConsistOf(
+			And(HaveField("Peer", "c"), HaveField("Arrived", 0))), "the judged sweep restarted c's count")
+		Expect(tracker.SweepDue(t0.Add(40*time.Second), nil)).To(HaveLen(2), "nil judges every pair")
+	})
+
 	It("counts this direction's loss exactly from the beacons' numbers, across sweeps and a sender restart", func() {
 		beacon := func(seq uint64) {
 			tracker.OnInbound(mesh.Inbound{From: "b", Path: "overlay", Kind: mesh.InboundBeacon, At: t0, Seq: seq})

@@ -53,6 +53,43 @@ func (s *Source) subset(peers []Peer, now time.Time) []Peer {
 	return out
 }
 
+// DueFrom returns the peers due to probe this agent in round: the peers
+// whose subset of that round holds it, computed as every agent computes its
+// own (the same ring of names; the peer lists of the agents agree). Every
+// probeable peer is due in every round without subset mode. A destination
+// judges a peer's arrivals only for the rounds the peer was due: in subset
+// mode a round without them says nothing.
+func (s *Source) DueFrom(round int64) map[string]bool {
+	peers := probeable(s.Peers())
+	due := make(map[string]bool, len(peers))
+	k, m := s.cfg.SubsetK, len(peers)
+	if k <= 0 || k >= m {
+		for _, p := range peers {
+			due[p.Name] = true
+		}
+		return due
+	}
+	names := make([]string, 0, m+1)
+	for _, p := range peers {
+		names = append(names, p.Name)
+	}
+	names = append(names, s.self.Name)
+	slices.Sort(names)
+	n := len(names)
+	me, _ := slices.BinarySearch(names, s.self.Name)
+	offset := int(((round%int64(m))+int64(m))%int64(m)) * k % m
+	for at, name := range names {
+		if at == me {
+			continue
+		}
+		// This agent's place in name's ring (its others, read from just
+		// after it), then its distance into this round's block.
+		j := (me - at - 1 + n) % n
+		due[name] = (j-offset+m)%m < k
+	}
+	return due
+}
+
 // ringFrom returns peers (self excluded) in ring order starting just after
 // self's place among all names.
 func ringFrom(self string, peers []Peer) []Peer {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -297,6 +298,40 @@ var _ = Describe("Source", func() {
 			Entry("N=7 k=3", 7, 3),
 			Entry("N=10 k=3", 10, 3),
 			Entry("N=10 k=1", 10, 1),
+			Entry("N=4 k=5 (k beyond peers)", 4, 5),
+			Entry("N=5 k=0 (all peers)", 5, 0),
+		)
+
+		DescribeTable("tells a destination which peers are due to probe it in a round, as the senders pick",
+			func(n, k int) {
+				all := names(n)
+				c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: k}
+				for _, r := range []int64{0, 1, 170000003, 170000004, 170000005} {
+					probed := probedIn(all, k, r)
+					for _, me := range all {
+						var peers []mesh.Peer
+						for _, name := range all {
+							peers = append(peers, mesh.Peer{Name: name, OverlayAddr: "10.0.0.1"})
+						}
+						src := mesh.NewSource(mesh.Identity{Name: me}, c, nil, &discovered{peers: peers})
+						_, err := src.Desired(ctx)
+						Expect(err).NotTo(HaveOccurred())
+						due := src.DueFrom(r)
+						Expect(due).To(HaveLen(n-1), "every peer of %s has an answer", me)
+						for _, from := range all {
+							if from != me {
+								Expect(due[from]).To(Equal(slices.Contains(probed[from], me)),
+									"%s due to probe %s in round %d", from, me, r)
+							}
+						}
+					}
+				}
+			},
+			Entry("N=2 k=1", 2, 1),
+			Entry("N=5 k=2", 5, 2),
+			Entry("N=7 k=3", 7, 3),
+			Entry("N=10 k=3", 10, 3),
+			Entry("N=12 k=5", 12, 5),
 			Entry("N=4 k=5 (k beyond peers)", 4, 5),
 			Entry("N=5 k=0 (all peers)", 5, 0),
 		)
