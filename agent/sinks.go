@@ -62,7 +62,7 @@ func (s retiringSink) Record(ctx context.Context, c controller.Check, r probes.R
 
 func (s retiringSink) Forget(c controller.Check) {
 	if c.Origin == "mesh" && s.a.mesh != nil && s.a.mesh.source.Probes(c.Link.Destination, c.Link.Path) {
-		s.a.tracker.Pause(c.Link.Destination, true) // rotated out of this round, not retired
+		s.a.tracker.Pause(c.Link.Destination, links.Outbound, true) // rotated out of this round, not retired
 		return
 	}
 	s.sinks.Forget(c)

@@ -165,9 +165,12 @@ func (l *tracked) lossPercent() float64 {
 	return max(m, recent)
 }
 
-// Pause marks the links to peer as paused (subset rotation: not probed this
-// round) or active again. A paused link keeps its last state.
-func (t *Tracker) Pause(peer string, paused bool) {
+// Pause marks the links with peer in direction dir as paused (subset
+// rotation: not probed this round; its probes to this agent not due) or
+// active again. A paused link keeps its last state. The two directions
+// rotate apart: an agent probes a peer in other rounds than the peer probes
+// it.
+func (t *Tracker) Pause(peer string, dir Direction, paused bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	phase := PhaseActive
@@ -175,7 +178,7 @@ func (t *Tracker) Pause(peer string, paused bool) {
 		phase = PhasePaused
 	}
 	for _, l := range t.links {
-		if l.state.Peer == peer {
+		if l.state.Peer == peer && l.state.Direction == dir {
 			l.state.Phase = phase
 		}
 	}

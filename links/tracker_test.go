@@ -130,10 +130,10 @@ var _ = Describe("Tracker", func() {
 
 	It("keeps a paused link's state and drops a removed one, ignoring its stragglers", func() {
 		tcp(0, true)
-		tr.Pause("node2", true)
+		tr.Pause("node2", links.Outbound, true)
 		Expect(tr.States()[0].Phase).To(Equal(links.PhasePaused))
 		Expect(tr.States()[0].Status).To(Equal(links.Healthy))
-		tr.Pause("node2", false)
+		tr.Pause("node2", links.Outbound, false)
 		Expect(tr.States()[0].Phase).To(Equal(links.PhaseActive))
 
 		feed("overlay-arrival", links.RoleArrival, links.Inbound, t0, true, -1)
@@ -205,14 +205,20 @@ var _ = Describe("Tracker", func() {
 		Expect(tr.States()).To(ConsistOf(HaveField("Probe", "overlay-tcp"), HaveField("Peer", "node3")))
 	})
 
-	It("pauses only the links to that peer", func() {
+	It("pauses only the links with that peer in that direction", func() {
 		tcp(0, true)
 		tr.Observe(links.Sample{Agent: "node1", Peer: "node3", Path: ov, Probe: "overlay-tcp", Role: links.RoleTCP,
 			Direction: links.Outbound, Passed: true, LossPercent: -1, At: t0})
-		tr.Pause("node3", true)
+		tr.Observe(links.Sample{Agent: "node1", Peer: "node3", Path: ov, Probe: "overlay-arrival", Role: links.RoleArrival,
+			Direction: links.Inbound, Passed: true, LossPercent: -1, At: t0})
+		tr.Pause("node3", links.Outbound, true)
 		Expect(tr.States()).To(ConsistOf(
 			And(HaveField("Peer", "node2"), HaveField("Phase", links.PhaseActive)),
-			And(HaveField("Peer", "node3"), HaveField("Phase", links.PhasePaused))))
+			And(HaveField("Peer", "node3"), HaveField("Direction", links.Outbound), HaveField("Phase", links.PhasePaused)),
+			And(HaveField("Peer", "node3"), HaveField("Direction", links.Inbound), HaveField("Phase", links.PhaseActive))))
+		tr.Pause("node3", links.Inbound, true)
+		Expect(tr.States()).To(ContainElement(
+			And(HaveField("Peer", "node3"), HaveField("Direction", links.Inbound), HaveField("Phase", links.PhasePaused))))
 	})
 
 	It("counts failures over the whole window of N results", func() {
