@@ -97,6 +97,7 @@ func New(opts Options) (*Agent, error) {
 		a.views = newGatherer(a)
 		a.mesh.sink = retiringSink{a: a, sinks: append(controller.MultiSink{mtuSink{a.mesh.mtu}}, a.sink...)}
 		a.mesh.largeFailing = a.largeFailing
+		a.mesh.pauseInbound = func(peer string) { a.tracker.Pause(peer, links.Inbound, true) }
 		a.mesh.source.SetPlanned(a.views.planned)
 		if a.swarm != nil {
 			a.swarm.relay.fetch = a.fetchSwarm

@@ -48,6 +48,9 @@ type meshPart struct {
 	// largeFailing says whether the large echo to a peer on a path fails
 	// now (set by the agent from its link tracker).
 	largeFailing func(peer, path string) bool
+	// pauseInbound pauses the inbound links from a peer not due to probe
+	// this agent in a subset round (set by the agent: its link tracker).
+	pauseInbound func(peer string)
 
 	mu       sync.Mutex
 	expected map[mesh.PeerPath]bool // the pairs of the last sweep
@@ -155,6 +158,7 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 		log, discoverers(cfg, key, d)...)
 	m.mtu = newMTUMeter(m, a.reg)
 	m.largeFailing = func(string, string) bool { return false }
+	m.pauseInbound = func(string) {}
 	return m, nil
 }
 
@@ -207,9 +211,14 @@ func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error
 	go func() { errc <- m.responder.Start(ctx) }()
 	refresh := time.NewTicker(m.cfg.Refresh)
 	defer refresh.Stop()
-	sweep := time.NewTicker(m.cfg.Interval)
-	defer sweep.Stop()
+	var sweepTick <-chan time.Time // full mesh: every interval
+	if m.cfg.SubsetK <= 0 {
+		t := time.NewTicker(m.cfg.Interval)
+		defer t.Stop()
+		sweepTick = t.C
+	}
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return <-errc
@@ -217,13 +226,16 @@ func (m *meshPart) Start(ctx context.Context, ctrl *controller.Controller) error
 			return err
 		case <-refresh.C:
 			ctrl.Trigger()
+			continue
 		case <-m.roundBoundary():
 			ctrl.Trigger()
-		case now := <-sweep.C:
-			m.sweep(ctx, now)
-			go m.overlays.refresh(ctx, now)            // at most every period, never two at once
-			go m.mtu.measure(ctx, now, m.largeFailing) // bounded by the timeout; never holds up the sweep
+			continue
+		case now = <-sweepTick:
+		case now = <-m.roundSweep():
 		}
+		m.sweep(ctx, now)
+		go m.overlays.refresh(ctx, now)            // at most every period, never two at once
+		go m.mtu.measure(ctx, now, m.largeFailing) // bounded by the timeout; never holds up the sweep
 	}
 }
 
@@ -235,17 +247,49 @@ func (m *meshPart) roundBoundary() <-chan time.Time {
 	return time.After(time.Until(m.source.NextRound(time.Now())))
 }
 
+// sweepSlack is how long after a subset round ends its sweep comes: the
+// round's last probes have arrived by then (a timeout and a second), well
+// before the next round ends.
+func (m *meshPart) sweepSlack() time.Duration { return min(m.cfg.Timeout+time.Second, m.cfg.Interval/2) }
+
+// roundSweep fires in subset mode a slack after each round ends, when the
+// peers due in it can be judged; never without subset mode.
+func (m *meshPart) roundSweep() <-chan time.Time {
+	if m.cfg.SubsetK <= 0 {
+		return nil
+	}
+	slack := m.sweepSlack()
+	return time.After(time.Until(m.source.NextRound(time.Now().Add(-slack)).Add(slack)))
+}
+
+// dueIn says which peers this sweep judges: in subset mode those due to
+// probe this agent in the round just ended (the others' inbound links are
+// paused, keeping their last state); nil, every peer, in full mesh.
+func (m *meshPart) dueIn(now time.Time) func(peer string) bool {
+	if m.cfg.SubsetK <= 0 {
+		return nil
+	}
+	due := m.source.DueFrom(m.source.Round(now.Add(-m.sweepSlack())) - 1)
+	for peer, ok := range due {
+		if !ok {
+			m.pauseInbound(peer)
+		}
+	}
+	return func(peer string) bool { return due[peer] }
+}
+
 // sweep updates the expected inbound set and feeds, for every expected
 // (peer, path), whether its probes arrived into the agent's sink, like any
 // outbound result: history, metrics, the link tracker and alerts all get
 // the same observation under the same name.
 func (m *meshPart) sweep(ctx context.Context, now time.Time) {
-	m.tracker.Expect(m.source.ExpectedInbound(), now)
+	expected := m.source.ExpectedInbound()
+	m.tracker.Expect(expected, now)
 	m.tracker.SetGrace(3 * m.source.MaxInboundGap())
-	statuses := m.tracker.Sweep(now)
-	next := make(map[mesh.PeerPath]bool, len(statuses))
-	for _, s := range statuses {
-		next[mesh.PeerPath{Peer: s.Peer, Path: s.Path}] = true
+	statuses := m.tracker.SweepDue(now, m.dueIn(now))
+	next := make(map[mesh.PeerPath]bool, len(expected))
+	for _, pp := range expected {
+		next[pp] = true
 	}
 	m.mu.Lock()
 	gone := retired(m.expected, next)

@@ -1,0 +1,111 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.uber.org/zap"
+
+	"github.com/swarmlink/swarmlink/config"
+	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/mesh"
+	"github.com/swarmlink/swarmlink/probes"
+)
+
+// fixedPeers is a Discoverer of a fixed peer list.
+type fixedPeers []mesh.Peer
+
+func (f fixedPeers) Peers(context.Context) ([]mesh.Peer, error) { return f, nil }
+
+// recordingSink keeps the results recorded to it, by destination.
+type recordingSink struct {
+	mu  sync.Mutex
+	got map[string][]probes.Result // by the check's source (the sender)
+}
+
+func (s *recordingSink) Record(_ context.Context, c controller.Check, r probes.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got[c.Link.Source] = append(s.got[c.Link.Source], r)
+}
+
+func (s *recordingSink) Forget(controller.Check) {}
+
+var _ = Describe("meshPart sweep in subset mode", func() {
+	const interval = 10 * time.Second
+	ctx := context.Background()
+	var (
+		m      *meshPart
+		sink   *recordingSink
+		paused map[string]int
+	)
+	BeforeEach(func() {
+		var peers fixedPeers
+		for i := 1; i < 7; i++ {
+			peers = append(peers, mesh.Peer{Name: fmt.Sprintf("node%d", i), OverlayAddr: fmt.Sprintf("10.0.1.%d", i+1)})
+		}
+		self := mesh.Identity{Name: "node0"}
+		src := mesh.NewSource(self, mesh.SourceConfig{Interval: interval, Timeout: 2 * time.Second, SubsetK: 2}, zap.NewNop(), peers)
+		sink, paused = &recordingSink{got: map[string][]probes.Result{}}, map[string]int{}
+		m = &meshPart{cfg: config.Mesh{Interval: interval, Timeout: 2 * time.Second, SubsetK: 2}, self: self,
+			source: src, tracker: mesh.NewInboundTracker(time.Minute), sink: sink,
+			pauseInbound: func(peer string) { paused[peer]++ }}
+	})
+	// roundEnd is when the sweep judging round r comes: a slack after it.
+	roundEnd := func(r int64) time.Time { return time.Unix(0, (r+1)*int64(interval)).Add(m.sweepSlack()) }
+
+	It("judges only the peers due to probe it in the round just ended, pausing the others' inbound links", func() {
+		const r = 1_000_000
+		_, err := m.source.DesiredAt(ctx, roundEnd(r-31))
+		Expect(err).NotTo(HaveOccurred())
+		due := m.source.DueFrom(r)
+		m.sweep(ctx, roundEnd(r-30)) // the pairs are expected from here on, settled by r
+		sink.got, paused = map[string][]probes.Result{}, map[string]int{}
+
+		// Nothing arrives for a whole rotation: each peer is judged failing in
+		// its own rounds only, and paused in the others.
+		m.sweep(ctx, roundEnd(r))
+		var judged, wantJudged []string
+		for peer := range sink.got {
+			judged = append(judged, peer)
+		}
+		for peer, ok := range due {
+			if ok {
+				wantJudged = append(wantJudged, peer)
+			}
+		}
+		Expect(judged).To(ConsistOf(wantJudged), "the sweep after round r judges the peers due in r")
+		for i := int64(1); i < 3; i++ {
+			m.sweep(ctx, roundEnd(r+i))
+		}
+		for i := 1; i < 7; i++ {
+			peer := fmt.Sprintf("node%d", i)
+			Expect(sink.got[peer]).To(HaveLen(1), "%s judged once in the three rounds its rotation takes", peer)
+			Expect(sink.got[peer][0].Passed).To(BeFalse())
+			Expect(paused[peer]).To(Equal(2), "%s paused in the other two", peer)
+		}
+		Expect(due).To(HaveLen(6))
+
+		// A peer's probe arriving in a round it is not due counts at the
+		// sweep that judges it, not at the ones in between.
+		var notDue string
+		for peer, ok := range m.source.DueFrom(r + 3) {
+			if !ok {
+				notDue = peer
+			}
+		}
+		m.tracker.OnInbound(mesh.Inbound{From: notDue, Path: mesh.PathOverlay, Kind: mesh.InboundTCP, At: roundEnd(r + 2).Add(time.Second)})
+		sink.got = map[string][]probes.Result{}
+		m.sweep(ctx, roundEnd(r+3))
+		Expect(sink.got).NotTo(HaveKey(notDue), "not judged in a round it is not due")
+		for i := int64(4); i < 6; i++ {
+			m.sweep(ctx, roundEnd(r+i))
+		}
+		Expect(sink.got[notDue]).To(HaveLen(1))
+		Expect(sink.got[notDue][0].Passed).To(BeTrue(), "its arrival counted when it came due: %s", sink.got[notDue][0].Message)
+	})
+})
