@@ -41,12 +41,24 @@ func faults(ctx context.Context, o Options, r *Result, agents []*Agent, hook *Ho
 // intervals), two more intervals of views and 15 s of slack; at most
 // o.MaxWait, which keeps a run within its budget.
 func faultBound(o Options) time.Duration {
-	rounds := 1
-	if o.SubsetK > 0 && o.SubsetK < o.K-1 {
-		rounds = (o.K - 1 + o.SubsetK - 1) / o.SubsetK
-	}
-	b := 2*time.Duration(rounds)*o.Interval + 4*o.Interval + 15*time.Second
+	b := 2*time.Duration(coverRounds(o))*o.Interval + 4*o.Interval + 15*time.Second
 	return min(b, o.MaxWait)
+}
+
+// coverRounds is how many rounds it takes until every link is probed: one
+// in full mesh, ceil((K-1)/subset_k) in subset mode.
+func coverRounds(o Options) int {
+	if o.SubsetK > 0 && o.SubsetK < o.K-1 {
+		return (o.K - 1 + o.SubsetK - 1) / o.SubsetK
+	}
+	return 1
+}
+
+// healthyBound is how long a fresh cluster may take to a healthy verdict:
+// every link probed once (a cover of rounds) after three intervals of start
+// and views, and 15 s of slack; at most ten minutes, whatever o.MaxWait.
+func healthyBound(o Options) time.Duration {
+	return min(time.Duration(coverRounds(o)+3)*o.Interval+15*time.Second, 10*time.Minute)
 }
 
 // faultSpec is one fault and the finding that shows it.

@@ -63,6 +63,17 @@ var _ = Describe("faultBound", func() {
 	)
 })
 
+var _ = Describe("healthyBound", func() {
+	DescribeTable("a cover of rounds after three intervals and slack, at most ten minutes",
+		func(k, subset int, interval, want time.Duration) {
+			Expect(healthyBound(Options{K: k, SubsetK: subset, Interval: interval, MaxWait: time.Second})).To(Equal(want))
+		},
+		Entry("full mesh", 20, 0, 5*time.Second, 35*time.Second),
+		Entry("subset: ceil(49/10)=5 rounds", 50, 10, 30*time.Second, 255*time.Second),
+		Entry("capped", 200, 10, 60*time.Second, 10*time.Minute),
+	)
+})
+
 var _ = Describe("linkNames", func() {
 	It("strips the peer suffix of ip -o link", func() {
 		out := "1: lo: <LOOPBACK> mtu 65536\n140: scl-v1@if2: <BROADCAST> mtu 1500\n"

@@ -66,7 +66,7 @@ func measure(ctx context.Context, o Options, r *Result, agents []*Agent, hook *H
 	}
 	r.ReadyS = time.Since(start).Seconds()
 	r.HealthyS = -1
-	if waitVerdict(ctx, agents[0].URL, "healthy", min(3*o.Interval+15*time.Second, o.MaxWait)) {
+	if waitVerdict(ctx, agents[0].URL, "healthy", healthyBound(o)) {
 		r.HealthyS = time.Since(start).Seconds()
 	}
 	o.logf("ready at %.1f s, healthy at %.1f s; measuring %s", r.ReadyS, r.HealthyS, o.Window)
