@@ -250,7 +250,9 @@ func (m *meshPart) roundBoundary() <-chan time.Time {
 // sweepSlack is how long after a subset round ends its sweep comes: the
 // round's last probes have arrived by then (a timeout and a second), well
 // before the next round ends.
-func (m *meshPart) sweepSlack() time.Duration { return min(m.cfg.Timeout+time.Second, m.cfg.Interval/2) }
+func (m *meshPart) sweepSlack() time.Duration {
+	return min(m.cfg.Timeout+time.Second, m.cfg.Interval/2)
+}
 
 // roundSweep fires in subset mode a slack after each round ends, when the
 // peers due in it can be judged; never without subset mode.
