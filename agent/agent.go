@@ -99,6 +99,7 @@ func New(opts Options) (*Agent, error) {
 		a.mesh.largeFailing = a.largeFailing
 		a.mesh.pauseInbound = func(peer string) { a.tracker.Pause(peer, links.Inbound, true) }
 		a.mesh.source.SetPlanned(a.views.planned)
+		a.mesh.source.SetFollowUp(func() map[string]bool { return a.tracker.Troubled(links.Outbound) })
 		if a.swarm != nil {
 			a.swarm.relay.fetch = a.fetchSwarm
 		}

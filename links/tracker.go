@@ -184,6 +184,20 @@ func (t *Tracker) Pause(peer string, dir Direction, paused bool) {
 	}
 }
 
+// Troubled is the set of peers with a link in direction dir whose last
+// result failed, or that is failing: pending, failing or degraded.
+func (t *Tracker) Troubled(dir Direction) map[string]bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]bool{}
+	for _, l := range t.links {
+		if st := l.state.Status; l.state.Direction == dir && (st == Pending || st == Failing || st == Degraded) {
+			out[l.state.Peer] = true
+		}
+	}
+	return out
+}
+
 // Forget removes one link at time at: its state is dropped, and results
 // that started before at are ignored as stragglers. When it was the last
 // outbound link to its peer, the peer's inbound links go too.

@@ -35,7 +35,7 @@ func RoundsToCover(n, k int) int {
 // follow. Consecutive rounds take consecutive blocks of k, so any
 // ceil((n-1)/k) consecutive rounds cover every ordered pair; and since each
 // agent probes the same ring distances in a round, each agent also receives
-// exactly k probes per round.
+// exactly k probes per round. The follow-ups come on top (see followUps).
 func (s *Source) subset(peers []Peer, now time.Time) []Peer {
 	k, m := s.cfg.SubsetK, len(peers)
 	if k <= 0 || k >= m {
@@ -49,6 +49,30 @@ func (s *Source) subset(peers []Peer, now time.Time) []Peer {
 	out := make([]Peer, 0, k)
 	for j := range k {
 		out = append(out, ring[(offset+j)%m])
+	}
+	return append(out, s.followUps(ring, offset, k)...)
+}
+
+// followUps are the peers outside this round's block that this agent's
+// links to fail or have just failed (SetFollowUp), at most k of them, in
+// ring order after the block. They are probed every round until their
+// links pass again: a link is otherwise probed once per rotation, and it
+// takes FailingAfter results to fail and RecoverAfter to heal, so a cut
+// node took two rotations (300 s at 50 agents, subset 10, 30 s) to be
+// found, and a healed one as long to be cleared, one link at a time.
+func (s *Source) followUps(ring []Peer, offset, k int) []Peer {
+	s.mu.Lock()
+	troubled := s.followUp
+	s.mu.Unlock()
+	if troubled == nil {
+		return nil
+	}
+	follow := troubled()
+	var out []Peer
+	for j := k; j < len(ring) && len(out) < k; j++ {
+		if p := ring[(offset+j)%len(ring)]; follow[p.Name] {
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -110,6 +110,8 @@ type Source struct {
 	seen    map[string]seenPeer // every peer listed within LostHold, by name
 	planned func(name string) bool
 	swarm   []Peer // the Swarm's node list, on a manager; nil elsewhere
+
+	followUp func() map[string]bool // peers probed every round in subset mode
 }
 
 // SwarmNodes is the Swarm's node list (self included) as this node's
@@ -129,6 +131,16 @@ func (s *Source) SetPlanned(planned func(name string) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.planned = planned
+}
+
+// SetFollowUp tells the source, in subset mode, which peers to probe in
+// every round on top of the round's block: those whose links from this
+// agent fail (the agent answers from its link tracker). It is asked once
+// per round.
+func (s *Source) SetFollowUp(troubled func() map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.followUp = troubled
 }
 
 var _ controller.Source = (*Source)(nil)

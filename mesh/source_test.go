@@ -336,6 +336,37 @@ var _ = Describe("Source", func() {
 			Entry("N=5 k=0 (all peers)", 5, 0),
 		)
 
+		It("probes the peers whose links fail in every round on top of the round's block, at most k of them", func() {
+			c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: 2}
+			var peers []mesh.Peer
+			for _, n := range names(10)[1:] {
+				peers = append(peers, mesh.Peer{Name: n, OverlayAddr: "10.0.0.1"})
+			}
+			src := mesh.NewSource(mesh.Identity{Name: "node-00"}, c, nil, &discovered{peers: peers})
+			probed := func(round int64) []string {
+				GinkgoHelper()
+				checks, err := src.DesiredAt(ctx, time.Unix(0, round*int64(c.Interval)).Add(time.Second))
+				Expect(err).NotTo(HaveOccurred())
+				var out []string
+				for _, ch := range checks {
+					if ch.Spec.Peer != nil && ch.Spec.Peer.Transport == "tcp" {
+						out = append(out, ch.Link.Destination)
+					}
+				}
+				return out
+			}
+			Expect(probed(0)).To(ConsistOf("node-01", "node-02"))
+			Expect(probed(1)).To(ConsistOf("node-03", "node-04"))
+			troubled := map[string]bool{"node-01": true, "node-04": true}
+			src.SetFollowUp(func() map[string]bool { return troubled })
+			Expect(probed(1)).To(ConsistOf("node-03", "node-04", "node-01"), "node-04 is in the block; node-01 follows")
+			Expect(probed(2)).To(ConsistOf("node-05", "node-06", "node-01", "node-04"))
+			troubled = map[string]bool{"node-01": true, "node-03": true, "node-07": true, "node-08": true}
+			Expect(probed(2)).To(ConsistOf("node-05", "node-06", "node-07", "node-08"), "at most k follow-ups, in ring order after the block")
+			troubled = map[string]bool{}
+			Expect(probed(2)).To(ConsistOf("node-05", "node-06"), "a link that passes again leaves the follow-ups")
+		})
+
 		It("says when the next round starts and how long a rotation takes", func() {
 			c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: 2}
 			var peers []mesh.Peer
