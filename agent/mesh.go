@@ -266,18 +266,20 @@ func (m *meshPart) roundSweep() <-chan time.Time {
 
 // dueIn says which peers this sweep judges: in subset mode those due to
 // probe this agent in the round just ended (the others' inbound links are
-// paused, keeping their last state); nil, every peer, in full mesh.
-func (m *meshPart) dueIn(now time.Time) func(peer string) bool {
+// paused, keeping their last state), and which are due in the round under
+// way (theirs arriving now is that round's); nil, every peer, in full mesh.
+func (m *meshPart) dueIn(now time.Time) (due, next func(peer string) bool) {
 	if m.cfg.SubsetK <= 0 {
-		return nil
+		return nil, nil
 	}
-	due := m.source.DueFrom(m.source.Round(now.Add(-m.sweepSlack())) - 1)
-	for peer, ok := range due {
+	round := m.source.Round(now.Add(-m.sweepSlack())) - 1
+	was, will := m.source.DueFrom(round), m.source.DueFrom(round+1)
+	for peer, ok := range was {
 		if !ok {
 			m.pauseInbound(peer)
 		}
 	}
-	return func(peer string) bool { return due[peer] }
+	return func(peer string) bool { return was[peer] }, func(peer string) bool { return will[peer] }
 }
 
 // sweep updates the expected inbound set and feeds, for every expected
@@ -288,7 +290,8 @@ func (m *meshPart) sweep(ctx context.Context, now time.Time) {
 	expected := m.source.ExpectedInbound()
 	m.tracker.Expect(expected, now)
 	m.tracker.SetGrace(3 * m.source.MaxInboundGap())
-	statuses := m.tracker.SweepDue(now, m.dueIn(now))
+	due, dueNext := m.dueIn(now)
+	statuses := m.tracker.SweepDue(now, due, dueNext)
 	next := make(map[mesh.PeerPath]bool, len(expected))
 	for _, pp := range expected {
 		next[pp] = true

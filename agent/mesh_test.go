@@ -90,22 +90,32 @@ var _ = Describe("meshPart sweep in subset mode", func() {
 		}
 		Expect(due).To(HaveLen(6))
 
-		// A peer's probe arriving in a round it is not due counts at the
-		// sweep that judges it, not at the ones in between.
-		var notDue string
-		for peer, ok := range m.source.DueFrom(r + 3) {
-			if !ok {
-				notDue = peer
+		// A probe arriving from a peer not due (one following a failing
+		// link up) is judged at the next sweep: arrivals are evidence in any
+		// round. One from a peer due in the round under way (its early
+		// probes) waits for the sweep of that round.
+		was, next := m.source.DueFrom(r+3), m.source.DueFrom(r+4)
+		var followUp, early string
+		for peer := range was {
+			switch {
+			case !was[peer] && !next[peer]:
+				followUp = peer
+			case !was[peer] && next[peer]:
+				early = peer
 			}
 		}
-		m.tracker.OnInbound(mesh.Inbound{From: notDue, Path: mesh.PathOverlay, Kind: mesh.InboundTCP, At: roundEnd(r + 2).Add(time.Second)})
+		Expect(followUp).NotTo(BeEmpty())
+		Expect(early).NotTo(BeEmpty())
+		for _, peer := range []string{followUp, early} {
+			m.tracker.OnInbound(mesh.Inbound{From: peer, Path: mesh.PathOverlay, Kind: mesh.InboundTCP, At: roundEnd(r + 2).Add(time.Second)})
+		}
 		sink.got = map[string][]probes.Result{}
 		m.sweep(ctx, roundEnd(r+3))
-		Expect(sink.got).NotTo(HaveKey(notDue), "not judged in a round it is not due")
-		for i := int64(4); i < 6; i++ {
-			m.sweep(ctx, roundEnd(r+i))
-		}
-		Expect(sink.got[notDue]).To(HaveLen(1))
-		Expect(sink.got[notDue][0].Passed).To(BeTrue(), "its arrival counted when it came due: %s", sink.got[notDue][0].Message)
+		Expect(sink.got[followUp]).To(HaveLen(1), "judged in a round it is not due: its probe arrived")
+		Expect(sink.got[followUp][0].Passed).To(BeTrue(), "%s", sink.got[followUp][0].Message)
+		Expect(sink.got).NotTo(HaveKey(early), "due in the round under way: not judged before that round ends")
+		m.sweep(ctx, roundEnd(r+4))
+		Expect(sink.got[early]).To(HaveLen(1))
+		Expect(sink.got[early][0].Passed).To(BeTrue(), "its arrival counted when it came due: %s", sink.got[early][0].Message)
 	})
 })

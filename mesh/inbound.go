@@ -147,19 +147,25 @@ func (t *InboundTracker) OnInbound(in Inbound) {
 
 // Sweep returns the status of every expected pair at now, sorted by peer and
 // path, and restarts the Arrived counts.
-func (t *InboundTracker) Sweep(now time.Time) []InboundStatus { return t.SweepDue(now, nil) }
+func (t *InboundTracker) Sweep(now time.Time) []InboundStatus { return t.SweepDue(now, nil, nil) }
 
 // SweepDue is Sweep of the pairs whose peer is due (every pair when due is
-// nil). The others are left as they are, their counts running on to the
-// sweep that judges them: in subset mode a peer probes this agent one
-// round in every few, and a sweep judges only the peers due in the round
-// just ended, on what arrived since the sweep that judged them last.
-func (t *InboundTracker) SweepDue(now time.Time, due func(peer string) bool) []InboundStatus {
+// nil), and of those whose probes arrived though it was not due, unless it
+// is due next (in the round under way: what arrived is that round's). The
+// others are left as they are, their counts running on to the sweep that
+// judges them: in subset mode a peer probes this agent one round in every
+// few, and a sweep judges the peers due in the round just ended, on what
+// arrived since the sweep that judged them last. Silence is evidence only
+// from a peer that was due; arrivals always are: a peer whose links to
+// this agent fail probes it in every round until they pass
+// (Source.SetFollowUp), and what it sends then shows that the direction
+// works again a round later, not a rotation.
+func (t *InboundTracker) SweepDue(now time.Time, due, next func(peer string) bool) []InboundStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]InboundStatus, 0, len(t.pairs))
 	for pp, st := range t.pairs {
-		if due != nil && !due(pp.Peer) {
+		if due != nil && !due(pp.Peer) && (st.arrived == 0 || next != nil && next(pp.Peer)) {
 			continue
 		}
 		ref := st.since

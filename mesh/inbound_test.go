@@ -43,17 +43,29 @@ var _ = Describe("InboundTracker", func() {
 		for _, seq := range []uint64{7, 8, 10} { // c's round: 9 is lost
 			tracker.OnInbound(mesh.Inbound{From: "c", Path: "overlay", Kind: mesh.InboundBeacon, At: t0, Seq: seq})
 		}
-		Expect(tracker.SweepDue(t0.Add(10*time.Second), onlyB)).To(ConsistOf(
-			And(HaveField("Peer", "b"), HaveField("Arrived", 0))), "c is not judged in b's round")
+		Expect(tracker.SweepDue(t0.Add(10*time.Second), onlyB, onlyC)).To(ConsistOf(
+			And(HaveField("Peer", "b"), HaveField("Arrived", 0))), "c, due next, is not judged in b's round")
 		for _, seq := range []uint64{11, 12} { // late in c's round, after b's sweep
 			tracker.OnInbound(mesh.Inbound{From: "c", Path: "overlay", Kind: mesh.InboundBeacon, At: t0.Add(11 * time.Second), Seq: seq})
 		}
-		got := tracker.SweepDue(t0.Add(20*time.Second), onlyC)
+		got := tracker.SweepDue(t0.Add(20*time.Second), onlyC, onlyB)
 		Expect(got).To(HaveLen(1))
 		Expect(got[0]).To(And(HaveField("Peer", "c"), HaveField("Arrived", 5), HaveField("Beacons", 5), HaveField("BeaconsExpected", 6)))
-		Expect(tracker.SweepDue(t0.Add(30*time.Second), onlyC)).To(ConsistOf(
+		Expect(tracker.SweepDue(t0.Add(30*time.Second), onlyC, onlyB)).To(ConsistOf(
 			And(HaveField("Peer", "c"), HaveField("Arrived", 0))), "the judged sweep restarted c's count")
-		Expect(tracker.SweepDue(t0.Add(40*time.Second), nil)).To(HaveLen(2), "nil judges every pair")
+		Expect(tracker.SweepDue(t0.Add(40*time.Second), nil, nil)).To(HaveLen(2), "nil judges every pair")
+	})
+
+	It("judges a peer not due whose probes arrived: arrivals are evidence in any round, silence only when due", func() {
+		tracker.Expect([]mesh.PeerPath{{Peer: "b", Path: "overlay"}, {Peer: "c", Path: "overlay"}}, t0)
+		onlyB := func(peer string) bool { return peer == "b" }
+		none := func(string) bool { return false }
+		arrive("c", "overlay", t0.Add(time.Second)) // c follows a failing link up in b's round
+		got := tracker.SweepDue(t0.Add(10*time.Second), onlyB, none)
+		Expect(got).To(ConsistOf(And(HaveField("Peer", "b"), HaveField("Arrived", 0)),
+			And(HaveField("Peer", "c"), HaveField("Arrived", 1), HaveField("Missing", false))))
+		Expect(tracker.SweepDue(t0.Add(20*time.Second), onlyB, none)).To(ConsistOf(HaveField("Peer", "b")),
+			"c, not due and silent, is left as it is")
 	})
 
 	It("counts this direction's loss exactly from the beacons' numbers, across sweeps and a sender restart", func() {
