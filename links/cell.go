@@ -14,10 +14,22 @@ import (
 // cross both directions, so they convict this one only when nothing says
 // the reverse is the broken one. Large echoes convict the direction their
 // lost leg travelled.
+//
+// In subset mode a link is probed one round in every few and keeps its
+// last state in between (paused): when the two records disagree about
+// failing and one, paused, is older than the other's newest result, the
+// newer one stands and the older counts as unknown (see outdated).
 func (x *index) cell(from, to, path string) Cell {
 	fwd := x.about(to, from, path, Inbound, RoleArrival)
 	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
 	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
+	x.meta = append(x.meta, metaOf(fwd, rt))
+	switch {
+	case outdated(fwd, rt):
+		c.Forward = Unknown
+	case outdated(rt, fwd):
+		c.RoundTrip = Unknown
+	}
 	large, largeEv := x.large(from, to, path)
 	if c.Forward == Degraded || c.RoundTrip == Degraded || x.reverseLossy(from, to, path) {
 		// A large echo crosses both directions: loss either way fails it
@@ -233,4 +245,40 @@ func earliest(states []LinkState, st State) time.Time {
 		}
 	}
 	return t
+}
+
+// outdated: a's states, all paused (subset rotation: not probed since),
+// disagree with b's about failing, and b has a result newer than a's
+// newest. A link is then probed again only when the rotation comes back to
+// it, so what it said before a fault began (or before it healed) is not
+// evidence against what the other end has seen since. Without subset mode
+// nothing is paused and nothing is outdated.
+func outdated(a, b []LinkState) bool {
+	if len(a) == 0 || len(b) == 0 || (combine(a) == Failing) == (combine(b) == Failing) {
+		return false
+	}
+	m := metaOf(a, nil)
+	return m.paused && m.observed.Before(metaOf(b, nil).observed)
+}
+
+// cellMeta is how current a cell's evidence is: whether all of it is
+// paused (not probed since the rotation moved on) and its newest result.
+type cellMeta struct {
+	paused   bool
+	observed time.Time
+}
+
+func metaOf(groups ...[]LinkState) cellMeta {
+	m, any := cellMeta{paused: true}, false
+	for _, g := range groups {
+		for _, s := range g {
+			any = true
+			m.paused = m.paused && s.Phase == PhasePaused
+			if s.Last.After(m.observed) {
+				m.observed = s.Last
+			}
+		}
+	}
+	m.paused = m.paused && any
+	return m
 }

@@ -34,7 +34,10 @@ func Diagnose(in Input) Diagnosis {
 	}{{x.control, PathControl, RoleControl}, {x.ingress, PathIngress, RoleIngress}} {
 		if p.on {
 			d.Paths = append(d.Paths, p.path)
-			d.Cells = x.everyPair(d.Cells, func(from, to string) Cell { return x.connectCell(from, to, p.path, p.role) })
+			d.Cells = x.everyPair(d.Cells, func(from, to string) Cell {
+				x.meta = append(x.meta, cellMeta{})
+				return x.connectCell(from, to, p.path, p.role)
+			})
 		}
 	}
 	d.Partial = len(x.missing) > 0
@@ -69,7 +72,8 @@ type index struct {
 	missing map[string]string
 	swarm   map[string]NodeInfo
 	mtus    []MTU
-	vxlan   int // the data-path port explanations name
+	vxlan   int        // the data-path port explanations name
+	meta    []cellMeta // per cell, in the diagnosis's order: how current its evidence is
 }
 
 func newIndex(in Input) *index {
@@ -159,6 +163,15 @@ func viewStates(links []LinkState, now time.Time, stale time.Duration) []LinkSta
 // DefaultDataPathPort is Swarm's VXLAN port unless the swarm was made with
 // another (--data-path-port).
 const DefaultDataPathPort = 4789
+
+// interval is the largest mesh interval of the views.
+func (x *index) interval() time.Duration {
+	var iv time.Duration
+	for _, v := range x.in.Views {
+		iv = max(iv, v.Interval)
+	}
+	return iv
+}
 
 func staleAfter(in Input) time.Duration {
 	if in.StaleAfter > 0 {

@@ -3,6 +3,7 @@ package links
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // cutOff: Self reaches none of at least two peers on any path and no other
@@ -55,22 +56,58 @@ func (f *finder) hostDown(n string) (string, bool) {
 	if f.x.hasView(n) {
 		return "", false
 	}
-	seen := 0
+	seen, observers := 0, 0
+	var onset, stale time.Time // when the first observer's link to n failed; the newest outdated result
 	for _, o := range f.others(n) {
 		if !f.x.hasView(o) {
 			continue
 		}
-		for _, path := range f.x.paths {
-			out := combine(f.x.about(o, n, path, Outbound, RoleTCP, RoleUDP))
-			in := f.x.about(o, n, path, Inbound, RoleArrival)
-			if out != Failing || (len(in) > 0 && combine(in) != Failing) {
-				return "", false
+		observers++
+		fails, m, since := f.reachesNot(o, n)
+		switch {
+		case fails:
+			seen++
+			if onset.IsZero() || since.Before(onset) {
+				onset = since
 			}
+		case m.paused: // not probed since: see current
+			stale = later(stale, m.observed)
+		default:
+			return "", false
 		}
-		seen++
+	}
+	if seen < observers && (seen < min(quorumCells, observers) || !stale.Before(onset.Add(-f.x.interval()))) {
+		return "", false
 	}
 	return fmt.Sprintf("%s is down or cut off: %s reach%s it on no path, hear nothing from it, and its view did not arrive",
 		n, plural(seen, "the other node", "all %d other nodes"), plural(seen, "es", "")), seen > 0
+}
+
+// reachesNot: o's echoes to n fail and o hears nothing from n, on every
+// path; since is when the first of its echoes failed. m is how current
+// what o says of n is.
+func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Time) {
+	fails = true
+	var all []LinkState
+	for _, path := range f.x.paths {
+		out := f.x.about(o, n, path, Outbound, RoleTCP, RoleUDP)
+		in := f.x.about(o, n, path, Inbound, RoleArrival)
+		all = append(append(all, out...), in...)
+		if combine(out) != Failing || (len(in) > 0 && combine(in) != Failing) {
+			fails = false
+		}
+		if t := earliest(out, Failing); !t.IsZero() && (since.IsZero() || t.Before(since)) {
+			since = t
+		}
+	}
+	return fails, metaOf(all), since
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // nodeWide: every other node's cell into (or out of) n on path fails. On the
@@ -140,26 +177,65 @@ func worksNote(works bool) string {
 }
 
 // allCells returns the cells into (or out of) n on path when there are at
-// least two other nodes and every one of those cells, unexplained, matches.
+// least two other nodes and every one of those cells, unexplained, matches,
+// but for the outdated: see current.
 func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]int, bool) {
 	others := f.others(n)
 	if len(others) < 2 {
 		return nil, false
 	}
-	var out []int
+	var out, paused []int
 	for _, o := range others {
 		from, to := n, o
 		if into {
 			from, to = o, n
 		}
 		c, i, ok := f.cell(from, to, path)
-		if !ok || c.Finding != "" || !match(c) {
+		switch {
+		case ok && c.Finding == "" && match(c):
+			out = append(out, i)
+		case ok && c.Finding == "" && f.x.meta[i].paused:
+			paused = append(paused, i)
+		default:
 			return nil, false
 		}
-		out = append(out, i)
 	}
-	return out, true
+	return out, f.current(out, paused, len(others))
 }
+
+// current says whether the cells that match a node-wide rule (every cell
+// into or out of one node) stand for all: in subset mode a cell not probed
+// since its node's fault began keeps what it said before (paused), and
+// taking that for evidence held a cut node's finding for two rotations,
+// then broke it into one link at a time as the rotation came round. A
+// paused cell whose newest result is older than the fault (an interval
+// before the first matching cell failed) says nothing about it; at least
+// quorumCells cells (all, with fewer others) must then match.
+func (f *finder) current(matching, paused []int, others int) bool {
+	if len(paused) == 0 {
+		return len(matching) > 0
+	}
+	if len(matching) < min(quorumCells, others) {
+		return false
+	}
+	var onset time.Time
+	for _, i := range matching {
+		if s := f.cells[i].Since; !s.IsZero() && (onset.IsZero() || s.Before(onset)) {
+			onset = s
+		}
+	}
+	onset = onset.Add(-f.x.interval())
+	for _, i := range paused {
+		if !f.x.meta[i].observed.Before(onset) {
+			return false
+		}
+	}
+	return true
+}
+
+// quorumCells is how many current cells a node-wide finding needs when
+// others are outdated (subset mode): three nodes' probes agreeing.
+const quorumCells = 3
 
 func (f *finder) pathWorksInto(n, path string) bool {
 	if !slices.Contains(f.x.paths, path) {

@@ -1,0 +1,184 @@
+package links_test
+
+import (
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/swarmlink/swarmlink/links"
+)
+
+// subsetCluster is n nodes in subset mode on the published path, as node1
+// gathers them: every link healthy and paused (last probed long before
+// the fault) unless a spec rewrites it.
+type subsetCluster struct {
+	nodes []string
+	views map[string]*links.View
+}
+
+const subsetIv = 30 * time.Second
+
+func newSubsetCluster(n int) *subsetCluster {
+	c := &subsetCluster{views: map[string]*links.View{}}
+	for i := 1; i <= n; i++ {
+		c.nodes = append(c.nodes, fmt.Sprintf("node%d", i))
+	}
+	for _, a := range c.nodes {
+		v := &links.View{Node: a, Generated: simNow, Interval: subsetIv}
+		for _, p := range c.nodes {
+			if p == a {
+				continue
+			}
+			for _, r := range []links.Role{links.RoleTCP, links.RoleUDP, links.RoleLarge, links.RoleArrival} {
+				d := links.Outbound
+				if r == links.RoleArrival {
+					d = links.Inbound
+				}
+				s := state(a, p, pub, string(r), r, d, links.Healthy, "ok")
+				s.Phase, s.Last, s.Since = links.PhasePaused, simNow.Add(-5*subsetIv), simNow.Add(-time.Hour)
+				v.Links = append(v.Links, s)
+			}
+		}
+		links.SortStates(v.Links)
+		c.views[a] = v
+	}
+	return c
+}
+
+// set rewrites agent's states about peer with the given roles.
+func (c *subsetCluster) set(agent, peer string, roles []links.Role, f func(s *links.LinkState)) {
+	v := c.views[agent]
+	for i := range v.Links {
+		s := &v.Links[i]
+		if s.Peer == peer && containsRole(roles, s.Role) {
+			f(s)
+		}
+	}
+}
+
+func containsRole(roles []links.Role, r links.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+var echoes = []links.Role{links.RoleTCP, links.RoleUDP, links.RoleLarge}
+var arrival = []links.Role{links.RoleArrival}
+
+// failNow: failing since a round ago, probed this round.
+func failNow(s *links.LinkState) {
+	s.Status, s.Cause, s.Phase, s.Since, s.Last = links.Failing, "timeout", links.PhaseActive, simNow.Add(-subsetIv), simNow.Add(-2*time.Second)
+}
+
+func passNow(s *links.LinkState) {
+	s.Status, s.Cause, s.Phase, s.Last = links.Healthy, "ok", links.PhaseActive, simNow.Add(-2*time.Second)
+}
+
+func (c *subsetCluster) input(missing ...string) links.Input {
+	in := links.Input{Self: "node1", Now: simNow, Nodes: c.nodes, Views: map[string]links.View{}, Missing: map[string]string{}}
+	for n, v := range c.views {
+		in.Views[n] = *v
+	}
+	for _, n := range missing {
+		delete(in.Views, n)
+		in.Missing[n] = "no answer on any path"
+	}
+	return in
+}
+
+func kinds(d links.Diagnosis) map[string]int {
+	out := map[string]int{}
+	for _, f := range d.Findings {
+		out[f.Kind]++
+	}
+	return out
+}
+
+var _ = Describe("Diagnose in subset mode (links paused between their rounds)", func() {
+	It("lets the newer record of a direction stand over an older paused one that disagrees", func() {
+		c := newSubsetCluster(4)
+		c.set("node3", "node2", echoes, failNow) // node3 → node2 fails now; node2's record of node3 is from before
+		cell := cellOf(links.Diagnose(c.input()), "node3", "node2", pub)
+		Expect(cell.State).To(Equal(links.Failing), "%+v", cell)
+		Expect(cell.Forward).To(Equal(links.Unknown), "the paused arrival record predates the failing echoes")
+
+		c = newSubsetCluster(4) // healed: the arrival record failed in its last round, the echoes pass now
+		c.set("node2", "node3", arrival, func(s *links.LinkState) {
+			s.Status, s.Cause, s.Since = links.Failing, "missing", simNow.Add(-10*subsetIv)
+		})
+		c.set("node3", "node2", echoes, passNow)
+		cell = cellOf(links.Diagnose(c.input()), "node3", "node2", pub)
+		Expect(cell.State).To(Equal(links.Healthy), "%+v", cell)
+
+		c = newSubsetCluster(4) // both current: the arrival record stands, as in full mesh
+		c.set("node3", "node2", echoes, failNow)
+		c.set("node2", "node3", arrival, passNow)
+		Expect(cellOf(links.Diagnose(c.input()), "node3", "node2", pub).State).To(Equal(links.Healthy),
+			"the direction works; the round trip's failure is the reverse's")
+	})
+
+	It("finds a node's inbound drop once three current cells fail and the rest predate it", func() {
+		c := newSubsetCluster(8)
+		for _, from := range []string{"node1", "node3", "node4"} {
+			c.set(from, "node2", echoes, failNow)
+			c.set("node2", from, arrival, failNow)
+		}
+		d := links.Diagnose(c.input())
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingNodeInbound: 1}), "%v", wanted(d))
+		Expect(d.Findings[0].Node).To(Equal("node2"))
+
+		c.set("node2", "node5", arrival, func(s *links.LinkState) { s.Last = simNow.Add(-subsetIv) })
+		d = links.Diagnose(c.input())
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 3}),
+			"node5's paused record is newer than the fault: it contradicts it (%v)", wanted(d))
+
+		c = newSubsetCluster(8)
+		for _, from := range []string{"node1", "node3"} {
+			c.set(from, "node2", echoes, failNow)
+			c.set("node2", from, arrival, failNow)
+		}
+		d = links.Diagnose(c.input())
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 2}), "two cells are no quorum (%v)", wanted(d))
+	})
+
+	It("keeps the full-mesh rule where nothing is paused: one working cell into the node is no node-wide drop", func() {
+		c := newSubsetCluster(5)
+		for _, from := range []string{"node1", "node3", "node4"} {
+			c.set(from, "node2", echoes, failNow)
+			c.set("node2", from, arrival, failNow)
+		}
+		c.set("node5", "node2", echoes, passNow)
+		c.set("node2", "node5", arrival, passNow)
+		d := links.Diagnose(c.input())
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 3}), "%v", wanted(d))
+	})
+
+	It("finds a cut node down once three observers fail to reach it and the rest predate the cut", func() {
+		c := newSubsetCluster(8)
+		cut := func(observers ...string) {
+			for _, o := range observers {
+				c.set(o, "node8", append(echoes, links.RoleArrival), failNow)
+			}
+		}
+		cut("node1", "node2", "node3")
+		d := links.Diagnose(c.input("node8"))
+		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
+		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
+
+		c = newSubsetCluster(8)
+		cut("node1", "node2")
+		d = links.Diagnose(c.input("node8"))
+		Expect(kinds(d)).NotTo(HaveKey(links.FindingHostDown), "two observers are no quorum (%v)", wanted(d))
+
+		c = newSubsetCluster(8)
+		cut("node1", "node2", "node3")
+		c.set("node4", "node8", echoes, passNow)
+		d = links.Diagnose(c.input("node8"))
+		Expect(kinds(d)).NotTo(HaveKey(links.FindingHostDown), "node4 reaches it now (%v)", wanted(d))
+	})
+})
