@@ -162,8 +162,8 @@ func isHostAlert(g Received, node string) bool {
 		(g.Alert.Destination == node || g.Alert.Node == node)
 }
 
-// screenshot renders base's UI with Debian's chromium, if installed, and
-// returns the file or why there is none.
+// screenshot renders the matrix page of base's UI with Debian's chromium,
+// if installed, and returns the file or why there is none.
 func screenshot(ctx context.Context, base, file string) string {
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
@@ -176,7 +176,7 @@ func screenshot(ctx context.Context, base, file string) string {
 	// may; without CAP_SYS_NICE it stays at nice 19 with the agents.
 	c := exec.CommandContext(ctx, "setpriv", "--bounding-set=-sys_nice", "nice", "-n", "19", bin, "--headless=new", "--no-sandbox", "--disable-gpu",
 		"--user-data-dir="+profile, "--virtual-time-budget=15000", "--screenshot="+file,
-		"--window-size=1600,1200", base+"/")
+		"--window-size=1600,1600", base+"/#matrix")
 	if out, err := c.CombinedOutput(); err != nil {
 		return fmt.Sprintf("failed: %v: %.300s", err, out)
 	}
