@@ -221,6 +221,25 @@ var _ = Describe("Tracker", func() {
 			And(HaveField("Peer", "node3"), HaveField("Direction", links.Inbound), HaveField("Phase", links.PhasePaused))))
 	})
 
+	It("names the peers with a link in a direction whose last result failed, or that fails, until it heals", func() {
+		tcp(0, true)
+		Expect(tr.Troubled(links.Outbound)).To(BeEmpty())
+		tcp(1, false)
+		feed("overlay-arrival", links.RoleArrival, links.Inbound, t0.Add(time.Second), false, -1)
+		tr.Observe(links.Sample{Agent: "node1", Peer: "node3", Path: ov, Probe: "overlay-tcp", Role: links.RoleTCP,
+			Direction: links.Outbound, Passed: true, LossPercent: -1, At: t0})
+		Expect(tr.Troubled(links.Outbound)).To(Equal(map[string]bool{"node2": true}), "pending after one failure")
+		Expect(tr.Troubled(links.Inbound)).To(Equal(map[string]bool{"node2": true}))
+		for i := 2; i < 5; i++ {
+			tcp(i, false)
+		}
+		Expect(tr.Troubled(links.Outbound)).To(HaveKey("node2"), "failing")
+		tcp(5, true)
+		Expect(tr.Troubled(links.Outbound)).To(HaveKey("node2"), "one success of the two it takes to recover")
+		tcp(6, true)
+		Expect(tr.Troubled(links.Outbound)).To(BeEmpty())
+	})
+
 	It("counts failures over the whole window of N results", func() {
 		for i, ok := range []bool{false, true, true, false} {
 			tcp(i, ok)
