@@ -262,10 +262,12 @@ func outdated(a, b []LinkState) bool {
 }
 
 // cellMeta is how current a cell's evidence is: whether all of it is
-// paused (not probed since the rotation moved on) and its newest result.
+// paused (not probed since the rotation moved on), its newest result, and
+// its newest result that did not fail (what could speak against a fault).
 type cellMeta struct {
 	paused   bool
 	observed time.Time
+	passed   time.Time
 }
 
 func metaOf(groups ...[]LinkState) cellMeta {
@@ -274,8 +276,9 @@ func metaOf(groups ...[]LinkState) cellMeta {
 		for _, s := range g {
 			any = true
 			m.paused = m.paused && s.Phase == PhasePaused
-			if s.Last.After(m.observed) {
-				m.observed = s.Last
+			m.observed = later(m.observed, s.Last)
+			if s.Status != Failing {
+				m.passed = later(m.passed, s.Last)
 			}
 		}
 	}

@@ -57,7 +57,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 		return "", false
 	}
 	seen, observers := 0, 0
-	var onset, stale time.Time // when the first observer's link to n failed; the newest outdated result
+	var onset, stale time.Time // when the first observer's link to n failed; the newest outdated result that did not fail
 	for _, o := range f.others(n) {
 		if !f.x.hasView(o) {
 			continue
@@ -71,7 +71,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 				onset = since
 			}
 		case m.paused: // not probed since: see current
-			stale = later(stale, m.observed)
+			stale = later(stale, m.passed)
 		default:
 			return "", false
 		}
@@ -208,8 +208,9 @@ func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]i
 // since its node's fault began keeps what it said before (paused), and
 // taking that for evidence held a cut node's finding for two rotations,
 // then broke it into one link at a time as the rotation came round. A
-// paused cell whose newest result is older than the fault (an interval
-// before the first matching cell failed) says nothing about it; at least
+// paused cell whose newest result that did not fail is older than the
+// fault (an interval before the first matching cell failed) says nothing
+// about it; at least
 // quorumCells cells (all, with fewer others) must then match.
 func (f *finder) current(matching, paused []int, others int) bool {
 	if len(paused) == 0 {
@@ -226,7 +227,7 @@ func (f *finder) current(matching, paused []int, others int) bool {
 	}
 	onset = onset.Add(-f.x.interval())
 	for _, i := range paused {
-		if !f.x.meta[i].observed.Before(onset) {
+		if !f.x.meta[i].passed.Before(onset) {
 			return false
 		}
 	}

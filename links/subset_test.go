@@ -166,6 +166,10 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 			}
 		}
 		cut("node1", "node2", "node3")
+		c.set("node4", "node8", arrival, func(s *links.LinkState) { // judged failing in node8's last due round, paused since
+			failNow(s)
+			s.Phase = links.PhasePaused
+		})
 		d := links.Diagnose(c.input("node8"))
 		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
