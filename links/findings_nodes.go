@@ -92,6 +92,9 @@ func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Tim
 	for _, path := range f.x.paths {
 		out := f.x.about(o, n, path, Outbound, RoleTCP, RoleUDP)
 		in := f.x.about(o, n, path, Inbound, RoleArrival)
+		if outdated(in, out) {
+			in = nil // o's echoes fail now; what arrived from n was judged before
+		}
 		all = append(append(all, out...), in...)
 		if combine(out) != Failing || (len(in) > 0 && combine(in) != Failing) {
 			fails = false

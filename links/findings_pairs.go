@@ -51,7 +51,7 @@ func (f *finder) pairs(path string) {
 			f.add(Finding{Kind: FindingLinkDown, From: a, To: b, Path: path, Cause: c.Cause,
 				Summary:  fmt.Sprintf("%s ↔ %s is down on the %s path in both directions (%s)", a, b, path, c.Cause),
 				Evidence: f.evidence(i, j)}, i, j)
-		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded):
+		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded) && !f.outdatedCell(j, c):
 			// The reverse is not claimed: if it is lossy, its loss is a
 			// finding of its own.
 			f.add(Finding{Kind: FindingOneWay, From: c.From, To: c.To, Path: path, Cause: c.Cause,
@@ -240,4 +240,14 @@ func verdict(d Diagnosis) State {
 		}
 	}
 	return v
+}
+
+// outdatedCell: cell i's evidence is all paused and its newest result that
+// did not fail is older than c's failure (an interval before it was seen
+// failing): in subset mode the reverse of a failing direction may not have
+// been probed since, and "the reverse works" would rest on what it said
+// before the fault.
+func (f *finder) outdatedCell(i int, c Cell) bool {
+	m := f.x.meta[i]
+	return m.paused && !c.Since.IsZero() && m.passed.Before(c.Since.Add(-f.x.interval()))
 }

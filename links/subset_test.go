@@ -79,6 +79,15 @@ func passNow(s *links.LinkState) {
 	s.Status, s.Cause, s.Phase, s.Last = links.Healthy, "ok", links.PhaseActive, simNow.Add(-2*time.Second)
 }
 
+// activate makes every link current, as in full mesh: active, probed this round.
+func (c *subsetCluster) activate() {
+	for _, v := range c.views {
+		for i := range v.Links {
+			v.Links[i].Phase, v.Links[i].Last = links.PhaseActive, simNow.Add(-2*time.Second)
+		}
+	}
+}
+
 func (c *subsetCluster) input(missing ...string) links.Input {
 	in := links.Input{Self: "node1", Now: simNow, Nodes: c.nodes, Views: map[string]links.View{}, Missing: map[string]string{}}
 	for n, v := range c.views {
@@ -134,8 +143,8 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 
 		c.set("node2", "node5", arrival, func(s *links.LinkState) { s.Last = simNow.Add(-subsetIv) })
 		d = links.Diagnose(c.input())
-		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 3}),
-			"node5's paused record is newer than the fault: it contradicts it (%v)", wanted(d))
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingLinkDown: 3}),
+			"node5's paused record is newer than the fault: it contradicts it; the reverses, paused since before, are not known (%v)", wanted(d))
 
 		c = newSubsetCluster(8)
 		for _, from := range []string{"node1", "node3"} {
@@ -143,11 +152,17 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 			c.set("node2", from, arrival, failNow)
 		}
 		d = links.Diagnose(c.input())
-		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 2}), "two cells are no quorum (%v)", wanted(d))
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingLinkDown: 2}), "two cells are no quorum (%v)", wanted(d))
+		c.set("node2", "node1", echoes, passNow)
+		c.set("node1", "node2", arrival, passNow)
+		d = links.Diagnose(c.input())
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingLinkDown: 1, links.FindingOneWay: 1}),
+			"node2 → node1 probed since: node1 → node2 is one way (%v)", wanted(d))
 	})
 
 	It("keeps the full-mesh rule where nothing is paused: one working cell into the node is no node-wide drop", func() {
 		c := newSubsetCluster(5)
+		c.activate()
 		for _, from := range []string{"node1", "node3", "node4"} {
 			c.set(from, "node2", echoes, failNow)
 			c.set("node2", from, arrival, failNow)
@@ -170,6 +185,7 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 			failNow(s)
 			s.Phase = links.PhasePaused
 		})
+		c.set("node5", "node8", echoes, failNow) // its echoes fail now; node8's beacons were last judged before the cut
 		d := links.Diagnose(c.input("node8"))
 		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
