@@ -119,4 +119,23 @@ var _ = Describe("a triggered gathering", func() {
 		cancel()
 		Eventually(done).Should(BeClosed())
 	})
+	It("ticks first a phase after it starts, then every interval, dropping ticks while the gathering is busy", func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		start := time.Now()
+		ticks := phasedTicks(ctx, 20*time.Millisecond, 150*time.Millisecond)
+		first := <-ticks
+		Expect(first.Sub(start)).To(BeNumerically(">=", 150*time.Millisecond), "not before the phase")
+		time.Sleep(100 * time.Millisecond) // a long gathering: five ticks come meanwhile
+		Expect(ticks).To(HaveLen(1), "one tick waits; the others were dropped")
+		second := <-ticks
+		Expect(second.Sub(first)).To(BeNumerically(">=", 20*time.Millisecond))
+		cancel()
+		time.Sleep(50 * time.Millisecond)
+		select { // a tick that came as it ended
+		case <-ticks:
+		default:
+		}
+		Consistently(ticks, 100*time.Millisecond).ShouldNot(Receive(), "no tick after the context ends")
+	})
 })
