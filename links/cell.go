@@ -248,13 +248,15 @@ func earliest(states []LinkState, st State) time.Time {
 }
 
 // outdated: a's states, all paused (subset rotation: not probed since),
-// disagree with b's about failing, and b has a result newer than a's
+// disagree with b's about failing (its last result failed, confirmed or
+// not), and b has a result newer than a's
 // newest. A link is then probed again only when the rotation comes back to
 // it, so what it said before a fault began (or before it healed) is not
 // evidence against what the other end has seen since. Without subset mode
 // nothing is paused and nothing is outdated.
 func outdated(a, b []LinkState) bool {
-	if len(a) == 0 || len(b) == 0 || (combine(a) == Failing) == (combine(b) == Failing) {
+	failed := func(g []LinkState) bool { st := combine(g); return st == Failing || st == Pending }
+	if len(a) == 0 || len(b) == 0 || failed(a) == failed(b) {
 		return false
 	}
 	m := metaOf(a, nil)
@@ -268,6 +270,7 @@ type cellMeta struct {
 	paused   bool
 	observed time.Time
 	passed   time.Time
+	pending  bool // an observer's echoes to a node failed their last result (hostDown)
 }
 
 func metaOf(groups ...[]LinkState) cellMeta {

@@ -72,6 +72,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 			}
 		case m.paused: // not probed since: see current
 			stale = later(stale, m.passed)
+		case m.pending: // its last echo failed, not yet confirmed: see allCells
 		default:
 			return "", false
 		}
@@ -88,6 +89,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 // what o says of n is.
 func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Time) {
 	fails = true
+	pending := false
 	var all []LinkState
 	for _, path := range f.x.paths {
 		out := f.x.about(o, n, path, Outbound, RoleTCP, RoleUDP)
@@ -99,11 +101,14 @@ func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Tim
 		if combine(out) != Failing || (len(in) > 0 && combine(in) != Failing) {
 			fails = false
 		}
+		pending = pending || combine(out) == Pending
 		if t := earliest(out, Failing); !t.IsZero() && (since.IsZero() || t.Before(since)) {
 			since = t
 		}
 	}
-	return fails, metaOf(all), since
+	m = metaOf(all)
+	m.pending = pending && !fails
+	return fails, m, since
 }
 
 func later(a, b time.Time) time.Time {
@@ -188,6 +193,7 @@ func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]i
 		return nil, false
 	}
 	var out, paused []int
+	pending := 0
 	for _, o := range others {
 		from, to := n, o
 		if into {
@@ -199,11 +205,17 @@ func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]i
 			out = append(out, i)
 		case ok && c.Finding == "" && f.x.meta[i].paused:
 			paused = append(paused, i)
+		case ok && c.Finding == "" && c.State == Pending:
+			// Its last result failed, not yet confirmed: in subset mode the
+			// probers meet a node's fault a few each round, and one of them
+			// is always at its first failure until the cover is complete.
+			// It neither stands for the fault nor speaks against it.
+			pending++
 		default:
 			return nil, false
 		}
 	}
-	return out, f.current(out, paused, len(others))
+	return out, f.current(out, paused, pending, len(others))
 }
 
 // current says whether the cells that match a node-wide rule (every cell
@@ -213,10 +225,10 @@ func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]i
 // then broke it into one link at a time as the rotation came round. A
 // paused cell whose newest result that did not fail is older than the
 // fault (an interval before the first matching cell failed) says nothing
-// about it; at least
-// quorumCells cells (all, with fewer others) must then match.
-func (f *finder) current(matching, paused []int, others int) bool {
-	if len(paused) == 0 {
+// about it, nor does a pending one (see allCells); at least quorumCells
+// cells (all, with fewer others) must then match.
+func (f *finder) current(matching, paused []int, pending, others int) bool {
+	if len(paused) == 0 && pending == 0 {
 		return len(matching) > 0
 	}
 	if len(matching) < min(quorumCells, others) {

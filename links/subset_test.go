@@ -147,6 +147,17 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 			"node5's paused record is newer than the fault: it contradicts it; the reverses, paused since before, are not known (%v)", wanted(d))
 
 		c = newSubsetCluster(8)
+		for _, from := range []string{"node1", "node3", "node4"} {
+			c.set(from, "node2", echoes, failNow)
+			c.set("node2", from, arrival, failNow)
+		}
+		for _, from := range []string{"node5", "node6"} { // met the fault this round: one failed result
+			c.set(from, "node2", echoes, func(s *links.LinkState) { failNow(s); s.Status = links.Pending })
+		}
+		d = links.Diagnose(c.input())
+		Expect(kinds(d)).To(Equal(map[string]int{links.FindingNodeInbound: 1}), "pending cells speak neither way (%v)", wanted(d))
+
+		c = newSubsetCluster(8)
 		for _, from := range []string{"node1", "node3"} {
 			c.set(from, "node2", echoes, failNow)
 			c.set("node2", from, arrival, failNow)
@@ -186,6 +197,7 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 			s.Phase = links.PhasePaused
 		})
 		c.set("node5", "node8", echoes, failNow) // its echoes fail now; node8's beacons were last judged before the cut
+		c.set("node6", "node8", echoes, func(s *links.LinkState) { failNow(s); s.Status = links.Pending })
 		d := links.Diagnose(c.input("node8"))
 		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
