@@ -265,7 +265,7 @@ func outdated(a, b []LinkState) bool {
 
 // cellMeta is how current a cell's evidence is: whether all of it is
 // paused (not probed since the rotation moved on), its newest result, and
-// its newest result that did not fail (what could speak against a fault).
+// its newest result that passed (what could speak against a fault).
 type cellMeta struct {
 	paused   bool
 	observed time.Time
@@ -280,7 +280,7 @@ func metaOf(groups ...[]LinkState) cellMeta {
 			any = true
 			m.paused = m.paused && s.Phase == PhasePaused
 			m.observed = later(m.observed, s.Last)
-			if s.Status != Failing {
+			if s.Status == Healthy || s.Status == Degraded {
 				m.passed = later(m.passed, s.Last)
 			}
 		}

@@ -57,7 +57,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 		return "", false
 	}
 	seen, observers := 0, 0
-	var onset, stale time.Time // when the first observer's link to n failed; the newest outdated result that did not fail
+	var onset, stale time.Time // when the first observer's link to n failed; the newest outdated result that passed
 	for _, o := range f.others(n) {
 		if !f.x.hasView(o) {
 			continue
@@ -223,7 +223,7 @@ func (f *finder) allCells(n, path string, into bool, match func(Cell) bool) ([]i
 // since its node's fault began keeps what it said before (paused), and
 // taking that for evidence held a cut node's finding for two rotations,
 // then broke it into one link at a time as the rotation came round. A
-// paused cell whose newest result that did not fail is older than the
+// paused cell whose newest result that passed is older than the
 // fault (an interval before the first matching cell failed) says nothing
 // about it, nor does a pending one (see allCells); at least quorumCells
 // cells (all, with fewer others) must then match.

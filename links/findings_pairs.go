@@ -243,7 +243,7 @@ func verdict(d Diagnosis) State {
 }
 
 // outdatedCell: cell i's evidence is all paused and its newest result that
-// did not fail is older than c's failure (an interval before it was seen
+// passed is older than c's failure (an interval before it was seen
 // failing): in subset mode the reverse of a failing direction may not have
 // been probed since, and "the reverse works" would rest on what it said
 // before the fault.

@@ -184,6 +184,18 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 3}), "%v", wanted(d))
 	})
 
+	It("calls a failing direction down, not one way, when its reverse has not passed since the fault began", func() {
+		c := newSubsetCluster(4)
+		c.set("node1", "node4", echoes, failNow)
+		c.set("node1", "node4", arrival, func(s *links.LinkState) { // judged once since the cut: pending, paused since
+			failNow(s)
+			s.Status, s.Phase = links.Pending, links.PhasePaused
+		})
+		d := links.Diagnose(c.input("node4"))
+		Expect(wanted(d)).To(ContainElement(want{links.FindingLinkDown, "", "node1", "node4", pub}), "%v", wanted(d))
+		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
+	})
+
 	It("finds a cut node down once three observers fail to reach it and the rest predate the cut", func() {
 		c := newSubsetCluster(8)
 		cut := func(observers ...string) {
