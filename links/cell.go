@@ -44,7 +44,11 @@ func (x *index) cell(from, to, path string) Cell {
 	case c.Forward == Unknown && c.RoundTrip == Failing && x.reverseBroken(from, to, path):
 		c.State = Unknown
 		c.Message = fmt.Sprintf("round trip fails, but %s → %s is broken; this direction is unproven", to, from)
-	case c.Forward == Unknown && c.RoundTrip == Failing:
+	case c.Forward == Pending && c.RoundTrip == Failing && !x.reverseBroken(from, to, path),
+		c.Forward == Unknown && c.RoundTrip == Failing:
+		// A pending arrival record failed its last judgment too: in subset
+		// mode the destination judges a peer one round in every few, and
+		// waiting for it to confirm held a one-way drop for two covers.
 		c.State = Failing
 		c.explain(failingCause(rt), rt)
 	case c.Large == Failing:

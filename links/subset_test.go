@@ -184,6 +184,20 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		Expect(kinds(d)).To(Equal(map[string]int{links.FindingOneWay: 3}), "%v", wanted(d))
 	})
 
+	It("fails a direction whose echoes fail and whose arrival record failed its last judgment, not yet confirmed", func() {
+		c := newSubsetCluster(5)
+		c.set("node3", "node4", echoes, failNow)
+		c.set("node4", "node3", arrival, func(s *links.LinkState) {
+			failNow(s)
+			s.Status, s.Phase = links.Pending, links.PhasePaused // judged once since: node3 is due to node4 one round in a few
+		})
+		c.set("node4", "node3", echoes, passNow)
+		c.set("node3", "node4", arrival, passNow)
+		d := links.Diagnose(c.input())
+		Expect(cellOf(d, "node3", "node4", pub).State).To(Equal(links.Failing))
+		Expect(wanted(d)).To(ConsistOf(want{links.FindingOneWay, "", "node3", "node4", pub}))
+	})
+
 	It("calls a failing direction down, not one way, when its reverse has not passed since the fault began", func() {
 		c := newSubsetCluster(4)
 		c.set("node1", "node4", echoes, failNow)
