@@ -23,7 +23,7 @@ func (x *index) cell(from, to, path string) Cell {
 	fwd := x.about(to, from, path, Inbound, RoleArrival)
 	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
 	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
-	x.meta = append(x.meta, metaOf(fwd, rt))
+	x.meta = append(x.meta, metaOf(x.iv, fwd, rt))
 	switch {
 	case outdated(fwd, rt):
 		c.Forward = Unknown
@@ -263,8 +263,8 @@ func outdated(a, b []LinkState) bool {
 	if len(a) == 0 || len(b) == 0 || failed(a) == failed(b) {
 		return false
 	}
-	m := metaOf(a, nil)
-	return m.paused && m.observed.Before(metaOf(b, nil).observed)
+	m := metaOf(0, a)
+	return m.paused && m.observed.Before(metaOf(0, b).observed)
 }
 
 // cellMeta is how current a cell's evidence is: whether all of it is
@@ -277,14 +277,22 @@ type cellMeta struct {
 	pending  bool // an observer's echoes to a node failed their last result (hostDown)
 }
 
-func metaOf(groups ...[]LinkState) cellMeta {
+// An arrival record is judged a sweep after the round whose arrivals it
+// counts, so what passed is taken as iv (the mesh interval) before its
+// Last: a node cut in the middle of a round is judged as reaching its
+// peers at that round's sweep, after the cut.
+func metaOf(iv time.Duration, groups ...[]LinkState) cellMeta {
 	m, any := cellMeta{paused: true}, false
 	for _, g := range groups {
 		for _, s := range g {
 			any = true
 			m.paused = m.paused && s.Phase == PhasePaused
 			m.observed = later(m.observed, s.Last)
-			if s.Status == Healthy || s.Status == Degraded {
+			switch {
+			case s.Status != Healthy && s.Status != Degraded:
+			case s.Role == RoleArrival:
+				m.passed = later(m.passed, s.Last.Add(-iv))
+			default:
 				m.passed = later(m.passed, s.Last)
 			}
 		}

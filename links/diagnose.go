@@ -72,8 +72,9 @@ type index struct {
 	missing map[string]string
 	swarm   map[string]NodeInfo
 	mtus    []MTU
-	vxlan   int        // the data-path port explanations name
-	meta    []cellMeta // per cell, in the diagnosis's order: how current its evidence is
+	vxlan   int           // the data-path port explanations name
+	meta    []cellMeta    // per cell, in the diagnosis's order: how current its evidence is
+	iv      time.Duration // the largest mesh interval of the views
 }
 
 func newIndex(in Input) *index {
@@ -138,6 +139,9 @@ func newIndex(in Input) *index {
 	}
 	slices.Sort(x.paths)
 	x.vxlan = cmp.Or(x.vxlan, DefaultDataPathPort)
+	for _, v := range in.Views {
+		x.iv = max(x.iv, v.Interval)
+	}
 	return x
 }
 
@@ -163,15 +167,6 @@ func viewStates(links []LinkState, now time.Time, stale time.Duration) []LinkSta
 // DefaultDataPathPort is Swarm's VXLAN port unless the swarm was made with
 // another (--data-path-port).
 const DefaultDataPathPort = 4789
-
-// interval is the largest mesh interval of the views.
-func (x *index) interval() time.Duration {
-	var iv time.Duration
-	for _, v := range x.in.Views {
-		iv = max(iv, v.Interval)
-	}
-	return iv
-}
 
 func staleAfter(in Input) time.Duration {
 	if in.StaleAfter > 0 {

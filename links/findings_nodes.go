@@ -77,7 +77,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 			return "", false
 		}
 	}
-	if seen < observers && (seen < min(quorumCells, observers) || !stale.Before(onset.Add(-f.x.interval()))) {
+	if seen < observers && (seen < min(quorumCells, observers) || !stale.Before(onset.Add(-f.x.iv))) {
 		return "", false
 	}
 	return fmt.Sprintf("%s is down or cut off: %s reach%s it on no path, hear nothing from it, and its view did not arrive",
@@ -98,7 +98,9 @@ func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Tim
 			in = nil // o's echoes fail now; what arrived from n was judged before
 		}
 		all = append(append(all, out...), in...)
-		if combine(out) != Failing || (len(in) > 0 && combine(in) != Failing) {
+		// An arrival record that failed its last judgment (pending) heard
+		// nothing either: in subset mode it is judged one round in a few.
+		if st := combine(in); combine(out) != Failing || (len(in) > 0 && st != Failing && st != Pending) {
 			fails = false
 		}
 		pending = pending || combine(out) == Pending
@@ -106,7 +108,7 @@ func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Tim
 			since = t
 		}
 	}
-	m = metaOf(all)
+	m = metaOf(f.x.iv, all)
 	m.pending = pending && !fails
 	return fails, m, since
 }
@@ -240,7 +242,7 @@ func (f *finder) current(matching, paused []int, pending, others int) bool {
 			onset = s
 		}
 	}
-	onset = onset.Add(-f.x.interval())
+	onset = onset.Add(-f.x.iv)
 	for _, i := range paused {
 		if !f.x.meta[i].passed.Before(onset) {
 			return false

@@ -249,5 +249,5 @@ func verdict(d Diagnosis) State {
 // before the fault.
 func (f *finder) outdatedCell(i int, c Cell) bool {
 	m := f.x.meta[i]
-	return m.paused && !c.Since.IsZero() && m.passed.Before(c.Since.Add(-f.x.interval()))
+	return m.paused && !c.Since.IsZero() && m.passed.Before(c.Since.Add(-f.x.iv))
 }

@@ -224,6 +224,10 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		})
 		c.set("node5", "node8", echoes, failNow) // its echoes fail now; node8's beacons were last judged before the cut
 		c.set("node6", "node8", echoes, func(s *links.LinkState) { failNow(s); s.Status = links.Pending })
+		c.set("node3", "node8", arrival, func(s *links.LinkState) { s.Status = links.Pending }) // heard nothing at its one judgment since
+		c.set("node7", "node8", arrival, func(s *links.LinkState) {                             // judged at the sweep after the round of the cut
+			s.Last = simNow.Add(-3 * subsetIv / 2)
+		})
 		d := links.Diagnose(c.input("node8"))
 		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
