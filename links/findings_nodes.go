@@ -12,7 +12,7 @@ import (
 func (f *finder) cutOff() bool {
 	self := f.x.in.Self
 	peers := f.others(self)
-	if len(peers) < 2 {
+	if len(peers) < 2 || len(f.x.paths) == 0 { // no path probed yet: no evidence
 		return false
 	}
 	for _, p := range peers {
@@ -88,7 +88,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 // path; since is when the first of its echoes failed. m is how current
 // what o says of n is.
 func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Time) {
-	fails = true
+	fails = len(f.x.paths) > 0 // no path probed yet (an agent just started): no evidence
 	pending := false
 	var all []LinkState
 	for _, path := range f.x.paths {

@@ -210,6 +210,16 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
 	})
 
+	It("finds no host down before any path is probed (an agent that just started, its peers' views not in)", func() {
+		in := links.Input{Self: "node1", Now: simNow, Nodes: []string{"node1", "node2", "node3", "node4"},
+			Views:   map[string]links.View{"node1": {Node: "node1", Generated: simNow, Interval: subsetIv}},
+			Missing: map[string]string{"node2": "no view", "node3": "no view", "node4": "no view"}}
+		Expect(kinds(links.Diagnose(in))).To(Equal(map[string]int{links.FindingViewMissing: 3}), "neither cut off nor anyone down")
+		in.Views["node2"] = links.View{Node: "node2", Generated: simNow, Interval: subsetIv}
+		delete(in.Missing, "node2")
+		Expect(kinds(links.Diagnose(in))).NotTo(HaveKey(links.FindingHostDown))
+	})
+
 	It("finds a cut node down once three observers fail to reach it and the rest predate the cut", func() {
 		c := newSubsetCluster(8)
 		cut := func(observers ...string) {
