@@ -336,13 +336,18 @@ var _ = Describe("Source", func() {
 			Entry("N=5 k=0 (all peers)", 5, 0),
 		)
 
-		It("probes the peers whose links fail in every round on top of the round's block, at most k of them", func() {
+		// node00Of is node-00's source among n nodes, two peers a round.
+		node00Of := func(n int) (*mesh.Source, mesh.SourceConfig) {
 			c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: 2}
 			var peers []mesh.Peer
-			for _, n := range names(10)[1:] {
-				peers = append(peers, mesh.Peer{Name: n, OverlayAddr: "10.0.0.1"})
+			for _, name := range names(n)[1:] {
+				peers = append(peers, mesh.Peer{Name: name, OverlayAddr: "10.0.0.1"})
 			}
-			src := mesh.NewSource(mesh.Identity{Name: "node-00"}, c, nil, &discovered{peers: peers})
+			return mesh.NewSource(mesh.Identity{Name: "node-00"}, c, nil, &discovered{peers: peers}), c
+		}
+
+		It("probes the peers whose links fail in every round on top of the round's block, at most k of them", func() {
+			src, c := node00Of(10)
 			probed := func(round int64) []string {
 				GinkgoHelper()
 				checks, err := src.DesiredAt(ctx, time.Unix(0, round*int64(c.Interval)).Add(time.Second))
@@ -368,12 +373,7 @@ var _ = Describe("Source", func() {
 		})
 
 		It("says when the next round starts and how long a rotation takes", func() {
-			c := mesh.SourceConfig{Interval: 10 * time.Second, SubsetK: 2}
-			var peers []mesh.Peer
-			for _, n := range names(7)[1:] {
-				peers = append(peers, mesh.Peer{Name: n, OverlayAddr: "10.0.0.1"})
-			}
-			src := mesh.NewSource(mesh.Identity{Name: "node-00"}, c, nil, &discovered{peers: peers})
+			src, _ := node00Of(7)
 			Expect(src.NextRound(time.Unix(1003, 0))).To(Equal(time.Unix(1010, 0)))
 			_, err := src.Desired(ctx)
 			Expect(err).NotTo(HaveOccurred())
