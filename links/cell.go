@@ -19,11 +19,10 @@ import (
 // last state in between (paused): when the two records disagree about
 // failing and one, paused, is older than the other's newest result, the
 // newer one stands and the older counts as unknown (see outdated).
-func (x *index) cell(from, to, path string) Cell {
+func (x *index) cell(from, to, path string) (Cell, cellMeta) {
 	fwd := x.about(to, from, path, Inbound, RoleArrival)
 	rt := x.about(from, to, path, Outbound, RoleTCP, RoleUDP)
 	c := Cell{From: from, To: to, Path: path, Forward: combine(fwd), RoundTrip: combine(rt)}
-	x.meta = append(x.meta, metaOf(x.iv, fwd, rt))
 	switch {
 	case outdated(fwd, rt):
 		c.Forward = Unknown
@@ -70,7 +69,7 @@ func (x *index) cell(from, to, path string) Cell {
 	if c.State == Unknown && c.Message == "" && (!x.hasView(from) || !x.hasView(to)) {
 		c.Message = "no evidence: a view is missing"
 	}
-	return c
+	return c, metaOf(x.iv, fwd, rt)
 }
 
 func (c *Cell) explain(cause string, ev []LinkState) {
@@ -274,7 +273,6 @@ type cellMeta struct {
 	paused   bool
 	observed time.Time
 	passed   time.Time
-	pending  bool // an observer's echoes to a node failed their last result (hostDown)
 }
 
 // An arrival record is judged a sweep after the round whose arrivals it

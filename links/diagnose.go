@@ -25,7 +25,7 @@ func Diagnose(in Input) Diagnosis {
 	d := Diagnosis{Generated: in.Now, Self: in.Self, Nodes: x.nodes, Paths: slices.Clone(x.paths), Views: x.viewInfo(),
 		Findings: []Finding{}, Cells: []Cell{}, Checks: x.checks()}
 	for _, p := range x.paths {
-		d.Cells = x.everyPair(d.Cells, func(from, to string) Cell { return x.cell(from, to, p) })
+		d.Cells = x.everyPair(d.Cells, func(from, to string) (Cell, cellMeta) { return x.cell(from, to, p) })
 	}
 	for _, p := range []struct {
 		on   bool
@@ -34,9 +34,8 @@ func Diagnose(in Input) Diagnosis {
 	}{{x.control, PathControl, RoleControl}, {x.ingress, PathIngress, RoleIngress}} {
 		if p.on {
 			d.Paths = append(d.Paths, p.path)
-			d.Cells = x.everyPair(d.Cells, func(from, to string) Cell {
-				x.meta = append(x.meta, cellMeta{})
-				return x.connectCell(from, to, p.path, p.role)
+			d.Cells = x.everyPair(d.Cells, func(from, to string) (Cell, cellMeta) {
+				return x.connectCell(from, to, p.path, p.role), cellMeta{}
 			})
 		}
 	}
@@ -47,12 +46,14 @@ func Diagnose(in Input) Diagnosis {
 	return d
 }
 
-// everyPair appends cell(from, to) for every ordered pair of distinct nodes.
-func (x *index) everyPair(cells []Cell, cell func(from, to string) Cell) []Cell {
+// everyPair appends cell(from, to) for every ordered pair of distinct
+// nodes, and its meta to x.meta: the two stay index for index.
+func (x *index) everyPair(cells []Cell, cell func(from, to string) (Cell, cellMeta)) []Cell {
 	for _, from := range x.nodes {
 		for _, to := range x.nodes {
 			if from != to {
-				cells = append(cells, cell(from, to))
+				c, m := cell(from, to)
+				cells, x.meta = append(cells, c), append(x.meta, m)
 			}
 		}
 	}

@@ -56,40 +56,52 @@ func (f *finder) hostDown(n string) (string, bool) {
 	if f.x.hasView(n) {
 		return "", false
 	}
-	seen, observers := 0, 0
-	var onset, stale time.Time // when the first observer's link to n failed; the newest outdated result that passed
+	var seen, stale []observer // observers that fail to reach n now; those not probing it since
+	observers := 0
 	for _, o := range f.others(n) {
 		if !f.x.hasView(o) {
 			continue
 		}
 		observers++
-		fails, m, since := f.reachesNot(o, n)
-		switch {
-		case fails:
-			seen++
-			if onset.IsZero() || since.Before(onset) {
-				onset = since
-			}
-		case m.paused: // not probed since: see current
-			stale = later(stale, m.passed)
-		case m.pending: // its last echo failed, not yet confirmed: see allCells
+		switch ob := f.observe(o, n); {
+		case ob.fails:
+			seen = append(seen, ob)
+		case ob.meta.paused: // not probed since: see current
+			stale = append(stale, ob)
+		case ob.pending: // its last echo failed, not yet confirmed: see allCells
 		default:
 			return "", false
 		}
 	}
-	if seen < observers && (seen < min(quorumCells, observers) || !stale.Before(onset.Add(-f.x.iv))) {
+	if len(seen) == 0 {
 		return "", false
 	}
-	return fmt.Sprintf("%s is down or cut off: %s reach%s it on no path, hear nothing from it, and its view did not arrive",
-		n, plural(seen, "the other node", "all %d other nodes"), plural(seen, "es", "")), seen > 0
+	if len(seen) == observers {
+		return fmt.Sprintf("%s is down or cut off: %s reach%s it on no path, hear nothing from it, and its view did not arrive",
+			n, plural(len(seen), "the other node", "all %d other nodes"), plural(len(seen), "es", "")), true
+	}
+	var onset time.Time
+	for _, ob := range seen {
+		onset = sooner(onset, ob.since)
+	}
+	if len(seen) < min(quorumCells, observers) || slices.ContainsFunc(stale, func(ob observer) bool { return !f.x.predates(ob.meta, onset) }) {
+		return "", false
+	}
+	return fmt.Sprintf("%s is down or cut off: the %d nodes that probed it since it failed reach it on no path and hear nothing from it, "+
+		"the other %d have not probed it since (subset rotation) or failed to reach it once so far, and its view did not arrive", n, len(seen), observers-len(seen)), true
 }
 
-// reachesNot: o's echoes to n fail and o hears nothing from n, on every
-// path; since is when the first of its echoes failed. m is how current
-// what o says of n is.
-func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Time) {
-	fails = len(f.x.paths) > 0 // no path probed yet (an agent just started): no evidence
-	pending := false
+// observer is what one node with a view says of n (observe).
+type observer struct {
+	fails   bool      // its echoes to n fail and it hears nothing from n, on every path
+	pending bool      // not failing, but an echo to n failed its last result
+	since   time.Time // when the first of its echoes failed
+	meta    cellMeta  // how current what it says of n is
+}
+
+// observe is what o says of n.
+func (f *finder) observe(o, n string) observer {
+	ob := observer{fails: len(f.x.paths) > 0} // no path probed yet (an agent just started): no evidence
 	var all []LinkState
 	for _, path := range f.x.paths {
 		out := f.x.about(o, n, path, Outbound, RoleTCP, RoleUDP)
@@ -101,20 +113,34 @@ func (f *finder) reachesNot(o, n string) (fails bool, m cellMeta, since time.Tim
 		// An arrival record that failed its last judgment (pending) heard
 		// nothing either: in subset mode it is judged one round in a few.
 		if st := combine(in); combine(out) != Failing || (len(in) > 0 && st != Failing && st != Pending) {
-			fails = false
+			ob.fails = false
 		}
-		pending = pending || combine(out) == Pending
-		if t := earliest(out, Failing); !t.IsZero() && (since.IsZero() || t.Before(since)) {
-			since = t
-		}
+		ob.pending = ob.pending || combine(out) == Pending
+		ob.since = sooner(ob.since, earliest(out, Failing))
 	}
-	m = metaOf(f.x.iv, all)
-	m.pending = pending && !fails
-	return fails, m, since
+	ob.meta = metaOf(f.x.iv, all)
+	ob.pending = ob.pending && !ob.fails
+	return ob
+}
+
+// predates: m, all paused, passed last an interval or more before a fault
+// seen failing since onset (its first failure is about an interval
+// before): in subset mode it was not probed since the fault began, and
+// says nothing about it.
+func (x *index) predates(m cellMeta, onset time.Time) bool {
+	return m.paused && !onset.IsZero() && m.passed.Before(onset.Add(-x.iv))
 }
 
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sooner is the earlier of a and b, a zero time being none.
+func sooner(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
 	}
 	return a
@@ -238,17 +264,9 @@ func (f *finder) current(matching, paused []int, pending, others int) bool {
 	}
 	var onset time.Time
 	for _, i := range matching {
-		if s := f.cells[i].Since; !s.IsZero() && (onset.IsZero() || s.Before(onset)) {
-			onset = s
-		}
+		onset = sooner(onset, f.cells[i].Since)
 	}
-	onset = onset.Add(-f.x.iv)
-	for _, i := range paused {
-		if !f.x.meta[i].passed.Before(onset) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(paused, func(i int) bool { return !f.x.predates(f.x.meta[i], onset) })
 }
 
 // quorumCells is how many current cells a node-wide finding needs when

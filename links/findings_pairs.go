@@ -51,9 +51,10 @@ func (f *finder) pairs(path string) {
 			f.add(Finding{Kind: FindingLinkDown, From: a, To: b, Path: path, Cause: c.Cause,
 				Summary:  fmt.Sprintf("%s ↔ %s is down on the %s path in both directions (%s)", a, b, path, c.Cause),
 				Evidence: f.evidence(i, j)}, i, j)
-		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded) && !f.outdatedCell(j, c):
+		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded) && !f.x.predates(f.x.meta[j], c.Since):
 			// The reverse is not claimed: if it is lossy, its loss is a
-			// finding of its own.
+			// finding of its own. A reverse not probed since this direction
+			// failed (subset mode) is not known to work: link-down below.
 			f.add(Finding{Kind: FindingOneWay, From: c.From, To: c.To, Path: path, Cause: c.Cause,
 				Summary: fmt.Sprintf("%s → %s is broken on the %s path in that direction only (%s); %s → %s %s",
 					c.From, c.To, path, c.Cause, c.To, c.From, reverseWorks(rev)),
@@ -240,14 +241,4 @@ func verdict(d Diagnosis) State {
 		}
 	}
 	return v
-}
-
-// outdatedCell: cell i's evidence is all paused and its newest result that
-// passed is older than c's failure (an interval before it was seen
-// failing): in subset mode the reverse of a failing direction may not have
-// been probed since, and "the reverse works" would rest on what it said
-// before the fault.
-func (f *finder) outdatedCell(i int, c Cell) bool {
-	m := f.x.meta[i]
-	return m.paused && !c.Since.IsZero() && m.passed.Before(c.Since.Add(-f.x.iv))
 }

@@ -240,6 +240,9 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		})
 		d := links.Diagnose(c.input("node8"))
 		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
+		Expect(d.Findings[0].Summary).To(ContainSubstring("the 4 nodes that probed it since it failed reach it on no path"),
+			"it does not claim all seven: node4 and node7 have not probed it since, node6 failed once")
+		Expect(d.Findings[0].Summary).To(ContainSubstring("the other 3 have not probed it since"))
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingOneWay))
 
 		c = newSubsetCluster(8)
