@@ -3,6 +3,9 @@ package agent
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/controller"
+	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/mesh"
 	"github.com/swarmlink/swarmlink/probes"
 )
@@ -117,5 +121,44 @@ var _ = Describe("meshPart sweep in subset mode", func() {
 		m.sweep(ctx, roundEnd(r+4))
 		Expect(sink.got[early]).To(HaveLen(1))
 		Expect(sink.got[early][0].Passed).To(BeTrue(), "its arrival counted when it came due: %s", sink.got[early][0].Message)
+	})
+})
+
+var _ = Describe("an agent in subset mode", func() {
+	It("probes, in every round, the peers whose links from it fail, as its tracker says", func() {
+		dir := GinkgoT().TempDir()
+		GinkgoT().Setenv("DOCKER_HOST", "unix://"+filepath.Join(dir, "no-docker.sock")) // never a real engine
+		key := filepath.Join(dir, "peer.key")
+		Expect(os.WriteFile(key, []byte("agent-test-key-0123456789abcdef\n"), 0o600)).To(Succeed())
+		cfg := fmt.Sprintf(`agent: {name: node0, listen: "127.0.0.1:0", data_dir: %q}
+swarm: {labels: false}
+mesh:
+  enabled: true
+  listen: "127.0.0.1:0"
+  key_file: %q
+  interval: 10s
+  subset_k: 1
+  static: [{name: node1, address: 127.0.0.2}, {name: node2, address: 127.0.0.3}, {name: node3, address: 127.0.0.4}]
+`, filepath.Join(dir, "data"), key)
+		path := filepath.Join(dir, "swarmlink.yaml")
+		Expect(os.WriteFile(path, []byte(cfg), 0o600)).To(Succeed())
+		a, err := New(Options{ConfigPath: path, Version: "test", Log: zap.NewNop()})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(a.store.Close)
+
+		probed := func(round int64) []string {
+			GinkgoHelper()
+			checks, err := a.mesh.source.DesiredAt(context.Background(), time.Unix(0, round*int64(10*time.Second)).Add(time.Second))
+			Expect(err).NotTo(HaveOccurred())
+			var out []string
+			for _, c := range checks {
+				out = append(out, c.Link.Destination)
+			}
+			return slices.Compact(out)
+		}
+		Expect(probed(0)).To(Equal([]string{"node1"}))
+		a.tracker.Observe(links.Sample{Agent: "node0", Peer: "node3", Path: mesh.PathPublished, Probe: "published-tcp",
+			Role: links.RoleTCP, Direction: links.Outbound, Cause: "timeout", LossPercent: -1, At: time.Now()})
+		Expect(probed(0)).To(Equal([]string{"node1", "node3"}), "node3's last result failed: it follows up")
 	})
 })
