@@ -124,6 +124,15 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		cell = cellOf(links.Diagnose(c.input()), "node3", "node2", pub)
 		Expect(cell.State).To(Equal(links.Healthy), "%+v", cell)
 
+		c = newSubsetCluster(4) // healed, seen from the other end: the echoes failed in their last round, arrivals pass now
+		c.set("node3", "node2", echoes, func(s *links.LinkState) {
+			s.Status, s.Cause, s.Since = links.Failing, "timeout", simNow.Add(-10*subsetIv)
+		})
+		c.set("node2", "node3", arrival, passNow)
+		cell = cellOf(links.Diagnose(c.input()), "node3", "node2", pub)
+		Expect(cell.State).To(Equal(links.Healthy), "%+v", cell)
+		Expect(cell.RoundTrip).To(Equal(links.Unknown), "the paused echoes' failure predates the arrivals: the matrix does not show it")
+
 		c = newSubsetCluster(4) // both current: the arrival record stands, as in full mesh
 		c.set("node3", "node2", echoes, failNow)
 		c.set("node2", "node3", arrival, passNow)
