@@ -158,7 +158,8 @@ func (f *finder) nodeWide(path string) {
 		}
 		if from, ok := f.allCells(n, path, false, isBroken); ok {
 			f.add(Finding{Kind: FindingNodeOutbound, Node: n, From: n, Path: path, Cause: f.cells[from[0]].Cause,
-				Summary:  fmt.Sprintf("nothing %s sends over the %s path arrives anywhere: %s", n, path, outboundWhy(n, path, f.x.vxlan)),
+				Summary: fmt.Sprintf("nothing %s sends over the %s path arrives anywhere: %s%s", n, path, outboundWhy(n, path, f.x.vxlan),
+					f.sinceNote(n, from)),
 				Advice:   fmt.Sprintf("check %s's outbound firewall rules and its route to the other hosts", n),
 				Evidence: f.evidence(from...)}, from...)
 		}
@@ -185,7 +186,19 @@ func (f *finder) nodeInbound(n, path string, cells []int) {
 	default:
 		fd.Summary = fmt.Sprintf("%s receives nothing from anyone on the %s path (%s)", n, path, fd.Cause)
 	}
+	fd.Summary += f.sinceNote(n, cells)
 	f.add(fd, cells...)
+}
+
+// sinceNote says, when a node-wide finding stands on fewer cells than n
+// has others (subset mode, see current), how many nodes it rests on.
+func (f *finder) sinceNote(n string, cells []int) string {
+	others := len(f.others(n))
+	if len(cells) >= others {
+		return ""
+	}
+	return fmt.Sprintf(" (seen by the %d nodes that probed it since it began; the other %d have not yet, or failed once so far)",
+		len(cells), others-len(cells))
 }
 
 func outboundWhy(n, path string, vxlan int) string {

@@ -149,6 +149,7 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		d := links.Diagnose(c.input())
 		Expect(kinds(d)).To(Equal(map[string]int{links.FindingNodeInbound: 1}), "%v", wanted(d))
 		Expect(d.Findings[0].Node).To(Equal("node2"))
+		Expect(d.Findings[0].Summary).To(HaveSuffix("(seen by the 3 nodes that probed it since it began; the other 4 have not yet, or failed once so far)"))
 
 		c.set("node2", "node5", arrival, func(s *links.LinkState) { s.Last = simNow.Add(-subsetIv) })
 		d = links.Diagnose(c.input())
