@@ -208,14 +208,30 @@ func combine(states []LinkState) State {
 	}
 	best := Healthy
 	for _, s := range states {
-		if stateRank[s.Status] > stateRank[best] {
+		if rank(s.Status) > rank(best) {
 			best = s.Status
 		}
 	}
 	return best
 }
 
-var stateRank = map[State]int{Healthy: 0, Pending: 1, Unknown: 2, Degraded: 3, Failing: 4}
+// rank orders states from best to worst (a switch: at 200 nodes the map
+// it was cost a tenth of the diagnosis).
+func rank(s State) int {
+	switch s {
+	case Healthy:
+		return 0
+	case Pending:
+		return 1
+	case Unknown:
+		return 2
+	case Degraded:
+		return 3
+	case Failing:
+		return 4
+	}
+	return 0
+}
 
 // measuresLoss: the arrival record counts this direction's loss itself.
 func measuresLoss(fwd []LinkState) bool {

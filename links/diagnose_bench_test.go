@@ -8,7 +8,8 @@ import (
 	"github.com/swarmlink/swarmlink/links"
 )
 
-// benchInput is a healthy n-node cluster's views, as every node gathers them.
+// benchInput is a healthy n-node cluster's views, as every node gathers them
+// (each in key order, as its agent serves it).
 func benchInput(n int) links.Input {
 	names := make([]string, n)
 	for i := range names {
@@ -28,6 +29,7 @@ func benchInput(n int) links.Input {
 				v.Links = append(v.Links, state(a, p, path, "arrival", links.RoleArrival, links.Inbound, links.Healthy, "ok"))
 			}
 		}
+		links.SortStates(v.Links) // as its agent serves it
 		in.Views[a] = v
 	}
 	return in

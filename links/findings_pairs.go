@@ -220,7 +220,7 @@ func largestNote(largest int) string {
 func verdict(d Diagnosis) State {
 	v := Healthy
 	worse := func(s State) {
-		if stateRank[s] > stateRank[v] {
+		if rank(s) > rank(v) {
 			v = s
 		}
 	}
