@@ -29,7 +29,9 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState,
 		Tracker: a.tracker, Diagnose: func(context.Context) links.Diagnosis { return a.diagnose() }}
 	if a.views != nil {
+		self, n := a.cfg.Agent.Name, cfg.Evaluators
 		opts.Regather = a.views.Trigger
+		opts.Evaluates = func() bool { return a.views.evaluator(self, n) }
 	}
 	e, err := alert.New(opts)
 	return e, notifiers, err

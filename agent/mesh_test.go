@@ -162,3 +162,47 @@ mesh:
 		Expect(probed(0)).To(Equal([]string{"node1", "node3"}), "node3's last result failed: it follows up")
 	})
 })
+
+var _ = Describe("an agent that is not one of the alert evaluators", func() {
+	It("evaluates its own checks only (the engine's evaluator gauge is 0) once the first nodes' views arrived", func() {
+		dir := GinkgoT().TempDir()
+		GinkgoT().Setenv("DOCKER_HOST", "unix://"+filepath.Join(dir, "no-docker.sock")) // never a real engine
+		key := filepath.Join(dir, "peer.key")
+		Expect(os.WriteFile(key, []byte("agent-test-key-0123456789abcdef\n"), 0o600)).To(Succeed())
+		cfg := fmt.Sprintf(`agent: {name: node9, listen: "127.0.0.1:0", data_dir: %q}
+swarm: {labels: false}
+alerting: {enabled: true, evaluators: 2}
+mesh:
+  enabled: true
+  listen: "127.0.0.1:0"
+  key_file: %q
+  interval: 10s
+  static: [{name: node1, address: 127.0.0.2}, {name: node2, address: 127.0.0.3}]
+`, filepath.Join(dir, "data"), key)
+		path := filepath.Join(dir, "swarmlink.yaml")
+		Expect(os.WriteFile(path, []byte(cfg), 0o600)).To(Succeed())
+		a, err := New(Options{ConfigPath: path, Version: "test", Log: zap.NewNop()})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(a.store.Close)
+		gauge := func() float64 {
+			GinkgoHelper()
+			a.alerts.Evaluate(context.Background())
+			families, err := a.reg.Gather()
+			Expect(err).NotTo(HaveOccurred())
+			for _, f := range families {
+				if f.GetName() == "swarmlink_alert_evaluator" {
+					return f.GetMetric()[0].GetGauge().GetValue()
+				}
+			}
+			Fail("no swarmlink_alert_evaluator")
+			return -1
+		}
+		a.views.done = true
+		Expect(gauge()).To(Equal(1.0), "no view has arrived: it is one")
+		old := time.Now().Add(-time.Hour)
+		for _, n := range []string{"node1", "node2"} {
+			a.views.record(n, links.View{Node: n, Started: old, Interval: 10 * time.Second}, true, nil)
+		}
+		Expect(gauge()).To(Equal(0.0))
+	})
+})

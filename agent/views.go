@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/controller"
 	"github.com/swarmlink/swarmlink/links"
 	"github.com/swarmlink/swarmlink/mesh"
@@ -94,6 +95,7 @@ type gatherer struct {
 	views   map[string]links.View
 	missing map[string]string
 	news    time.Time // when an answer last changed a view
+	done    bool      // the first gathering is over
 	urgent  time.Time // when a peer last went missing or came back, or this agent's own link changed
 }
 
@@ -231,7 +233,28 @@ func (g *gatherer) gather(ctx context.Context) int {
 	}
 	g.mu.Unlock()
 	wg.Wait()
+	g.mu.Lock()
+	g.done = true
+	g.mu.Unlock()
 	return len(current)
+}
+
+// evaluator reports whether this agent (self) is one of the n that
+// evaluate the cluster's alerts, from the views gathered (alert.Evaluator).
+// Until the first gathering is over it is not: it does not know yet, and
+// nothing fires within the grace period anyway.
+func (g *gatherer) evaluator(self string, n int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.done {
+		return false
+	}
+	views := make(map[string]links.ViewInfo, len(g.views)+1)
+	views[self] = links.ViewInfo{Via: links.ViaSelf, Started: g.a.started, Interval: g.a.cfg.Mesh.Interval}
+	for name, v := range g.views {
+		views[name] = links.ViewInfo{Via: v.Via, Generated: v.Generated, Started: v.Started, Interval: v.Interval}
+	}
+	return alert.Evaluator(self, views, time.Now(), n)
 }
 
 // linkChanged is told of every status change of this agent's links. The

@@ -139,3 +139,18 @@ var _ = Describe("a triggered gathering", func() {
 		Consistently(ticks, 100*time.Millisecond).ShouldNot(Receive(), "no tick after the context ends")
 	})
 })
+
+var _ = Describe("gatherer.evaluator", func() {
+	It("is not one before its first gathering is over, then is one of the first nodes by name whose views arrived", func() {
+		a := &Agent{started: time.Now().Add(-time.Hour), cfg: &config.Config{Mesh: config.Mesh{Interval: 10 * time.Second}}}
+		g := &gatherer{a: a, views: map[string]links.View{}, missing: map[string]string{}}
+		Expect(g.evaluator("node3", 2)).To(BeFalse(), "no gathering yet: it does not know")
+		g.done = true
+		Expect(g.evaluator("node3", 2)).To(BeTrue(), "no view before it")
+		old := time.Now().Add(-time.Hour)
+		g.views["node1"] = links.View{Node: "node1", Started: old, Interval: 10 * time.Second}
+		g.views["node2"] = links.View{Node: "node2", Started: old, Interval: 10 * time.Second}
+		Expect(g.evaluator("node3", 2)).To(BeFalse(), "two nodes before it")
+		Expect(g.evaluator("node2", 2)).To(BeTrue())
+	})
+})

@@ -20,6 +20,7 @@ type Config struct {
 	Grace          time.Duration `yaml:"grace" json:"grace"`                     // nothing fires before this long after start; default 60s
 	Settle         time.Duration `yaml:"settle" json:"settle"`                   // a new finding must hold this long, and in fresh views of every node, before it fires; default 0 (one gathering of the views)
 	ResendInterval time.Duration `yaml:"resend_interval" json:"resend_interval"` // Alertmanager re-sends of firing alerts; default 1m
+	Evaluators     int           `yaml:"evaluators" json:"evaluators"`           // agents that evaluate the cluster's alerts (the first by name whose views arrived); default 3
 
 	DegradedLossPercent float64 `yaml:"degraded_loss_percent" json:"degraded_loss_percent"` // a link losing this much (mean over the window) is degraded; default 10
 	LossPercent         float64 `yaml:"loss_percent" json:"loss_percent"`                   // a loss finding alerts from this much on; default 20
@@ -77,6 +78,7 @@ const (
 	DefaultLoss           = 20.0
 	DefaultResendInterval = time.Minute
 	DefaultTimeout        = 10 * time.Second
+	DefaultEvaluators     = 3
 
 	MaxDelay   = 24 * time.Hour  // grace, settle and resend_interval
 	MaxTimeout = 5 * time.Minute // alertmanager.timeout
@@ -97,6 +99,7 @@ func (c *Config) ApplyDefaults() {
 		c.LossPercent = DefaultLoss
 	}
 	c.ResendInterval = orDur(c.ResendInterval, DefaultResendInterval)
+	c.Evaluators = orInt(c.Evaluators, DefaultEvaluators)
 	if c.Alertmanager != nil {
 		c.Alertmanager.Timeout = orDur(c.Alertmanager.Timeout, DefaultTimeout)
 	}
@@ -113,6 +116,9 @@ func (c *Config) Validate(errf func(path, format string, args ...any)) {
 	durationUpTo(errf, "settle", c.Settle, MaxDelay)
 	durationUpTo(errf, "resend_interval", c.ResendInterval, MaxDelay)
 	percent(errf, "degraded_loss_percent", c.DegradedLossPercent)
+	if c.Evaluators < 1 {
+		errf("evaluators", "must be at least 1, got %d", c.Evaluators)
+	}
 	percent(errf, "loss_percent", c.LossPercent)
 	if c.ExternalURL != "" {
 		validURL(errf, "external_url", c.ExternalURL)

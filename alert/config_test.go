@@ -40,6 +40,7 @@ var _ = Describe("Config", func() {
 		Expect(c.LossPercent).To(Equal(20.0))
 		Expect(c.ResendInterval).To(Equal(time.Minute))
 		Expect(c.Alertmanager.Timeout).To(Equal(10 * time.Second))
+		Expect(c.Evaluators).To(Equal(3), "the sender of a shared alert is among the first three")
 	})
 
 	It("decodes a full section and resolves rules per path and probe", func() {
@@ -91,6 +92,7 @@ slack: [{name: team, url: "https://hooks.slack.example/T0/B0/x"}]
 			"webhooks[0].key_file: missing key file: webhooks are always signed",
 			`slack[0].name: duplicate notifier name "ops" (also webhooks[0])`,
 			`slack[0].url: invalid URL "ftp://h/2": expected http:// or https:// with a host`),
+		Entry("no evaluators", "evaluators: -1\n", "evaluators: must be at least 1, got -1"),
 		Entry("a notifier without a name", "slack: [{url: 'http://h/2'}]\n",
 			`slack[0].name: invalid name "": expected 1-63 characters of letters, digits, '_', '.', '-'`),
 	)

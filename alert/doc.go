@@ -25,8 +25,9 @@
 //
 // Every agent renders the same diagnosis, so every agent finds the same
 // alerts, with the same label set (node-wide ones have source="cluster" and
-// the node as destination and node label). Alertmanager deduplicates them
-// by labels. Receivers that do not deduplicate (webhooks, Slack) get a
+// the node as destination and node label). A few agents evaluate them (the
+// first Config.Evaluators nodes by name, see Evaluator); the others only
+// their own checks. Alertmanager deduplicates them by labels. Receivers that do not deduplicate (webhooks, Slack) get a
 // shared alert from one agent only: the first node, by name, whose view
 // arrived and that the alert is not about. A user check's alert is its own
 // agent's. The label set (alertname, source, destination, path, cause,

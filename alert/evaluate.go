@@ -53,12 +53,57 @@ func (e *Engine) Evaluate(ctx context.Context) {
 }
 
 func (e *Engine) diagnose(ctx context.Context) links.Diagnosis {
-	if e.opts.Diagnose != nil {
+	if e.opts.Diagnose != nil && e.evaluates() {
 		return e.opts.Diagnose(ctx)
 	}
-	v := links.View{Node: e.opts.Self, Generated: e.clock.Now(), Via: links.ViaSelf, Links: e.opts.Tracker.States()}
+	states := e.opts.Tracker.States()
+	if e.opts.Diagnose != nil { // not an evaluator: its own user checks only
+		states = slices.DeleteFunc(states, func(s links.LinkState) bool { return s.Path != links.PathDirect })
+	}
+	v := links.View{Node: e.opts.Self, Generated: e.clock.Now(), Via: links.ViaSelf, Links: states}
 	return links.Diagnose(links.Input{Self: e.opts.Self, Now: e.clock.Now(), Nodes: []string{e.opts.Self},
 		Views: map[string]links.View{e.opts.Self: v}, StaleAfter: restoreTimeout})
+}
+
+// evaluates: this agent evaluates the cluster's alerts, as one of the
+// evaluators or because a shared alert it fired still fires (it resolves
+// what it fired).
+func (e *Engine) evaluates() bool {
+	if e.opts.Evaluates == nil || e.opts.Evaluates() {
+		e.m.evaluator.Set(1)
+		return true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, t := range e.active {
+		if t.Alert.Shared {
+			e.m.evaluator.Set(1)
+			return true
+		}
+	}
+	e.m.evaluator.Set(0)
+	return false
+}
+
+// Evaluator reports whether self is one of the agents that evaluate the
+// cluster's alerts: the first n nodes by name whose views arrived, and the
+// first n of those whose agents are not fresh (views holds self's own too).
+// The node that sends a shared alert to receivers that do not deduplicate
+// (designated) is the first node not fresh that the alert is not about, so
+// with n ≥ 3 it always evaluates; Alertmanager gets each alert from a few
+// agents, not from every one. A node cut off has no views before it and
+// evaluates (and, without quorum, fires nothing).
+func Evaluator(self string, views map[string]links.ViewInfo, now time.Time, n int) bool {
+	all, old := 0, 0
+	for name, v := range views {
+		if name < self && v.Missing == "" {
+			all++
+			if !fresh(v, now) {
+				old++
+			}
+		}
+	}
+	return all < n || (old < n && !fresh(views[self], now))
 }
 
 // quorum: not cut off, and at least half of the other nodes' views

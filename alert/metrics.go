@@ -7,6 +7,7 @@ type metrics struct {
 	notifications *prometheus.CounterVec
 	queueLength   prometheus.Gauge
 	panics        prometheus.Counter
+	evaluator     prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, names []string) *metrics {
@@ -19,6 +20,8 @@ func newMetrics(reg prometheus.Registerer, names []string) *metrics {
 			Help: "Notifications waiting in the durable queue, over all notifiers."}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{Name: "swarmlink_alert_panics_total",
 			Help: "Panics recovered in the alert engine's evaluation or delivery."}),
+		evaluator: prometheus.NewGauge(prometheus.GaugeOpts{Name: "swarmlink_alert_evaluator",
+			Help: "1 when this agent evaluates the cluster's alerts (alerting.evaluators), 0 when only its own checks'."}),
 	}
 	for _, name := range alertNames() {
 		m.firing.WithLabelValues(name)
@@ -28,7 +31,7 @@ func newMetrics(reg prometheus.Registerer, names []string) *metrics {
 		m.notifications.WithLabelValues(n, "failure")
 	}
 	if reg != nil {
-		reg.MustRegister(m.firing, m.notifications, m.queueLength, m.panics)
+		reg.MustRegister(m.firing, m.notifications, m.queueLength, m.panics, m.evaluator)
 	}
 	return m
 }
