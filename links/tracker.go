@@ -51,6 +51,9 @@ type Tracker struct {
 	mu      sync.Mutex
 	links   map[Key]*tracked
 	retired map[Key]time.Time // results that started before are stragglers
+	gen     uint64            // bumped by every change to links
+	snap    []LinkState       // States at snapGen, sorted
+	snapGen uint64
 }
 
 type tracked struct {
@@ -91,6 +94,7 @@ func (t *Tracker) Observe(s Sample) {
 		t.links[k] = l
 	}
 	was := l.state.Status
+	t.gen++
 	if l.observe(s, t.opts.DegradedLoss) && t.opts.OnChange != nil {
 		t.opts.OnChange(was, l.state)
 	}
@@ -178,8 +182,9 @@ func (t *Tracker) Pause(peer string, dir Direction, paused bool) {
 		phase = PhasePaused
 	}
 	for _, l := range t.links {
-		if l.state.Peer == peer && l.state.Direction == dir {
+		if l.state.Peer == peer && l.state.Direction == dir && l.state.Phase != phase {
 			l.state.Phase = phase
+			t.gen++
 		}
 	}
 }
@@ -233,6 +238,7 @@ func (t *Tracker) ForgetInbound(peer, path string, at time.Time) {
 
 func (t *Tracker) retire(k Key, at time.Time) {
 	delete(t.links, k)
+	t.gen++
 	t.retired[k] = at
 	for rk, rat := range t.retired {
 		if at.Sub(rat) > time.Hour { // stragglers arrive within a probe timeout
@@ -241,16 +247,23 @@ func (t *Tracker) retire(k Key, at time.Time) {
 	}
 }
 
-// States returns every link's state, sorted by key.
+// States returns every link's state, sorted by key: a copy of a snapshot
+// made again only after a change. Every view served and every diagnosis
+// asks for it; at 200 peers (some 1600 links) sorting them each time under
+// the lock held dozens of view requests waiting on it.
 func (t *Tracker) States() []LinkState {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make([]LinkState, 0, len(t.links))
-	for _, l := range t.links {
-		out = append(out, l.state)
+	if t.snap == nil || t.snapGen != t.gen {
+		t.snap = make([]LinkState, 0, len(t.links))
+		for _, l := range t.links {
+			t.snap = append(t.snap, l.state)
+		}
+		SortStates(t.snap)
+		t.snapGen = t.gen
 	}
-	SortStates(out)
-	return out
+	snap := t.snap
+	t.mu.Unlock()
+	return slices.Clone(snap)
 }
 
 // SortStates sorts by agent, peer, path, probe and direction.

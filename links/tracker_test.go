@@ -34,6 +34,18 @@ var _ = Describe("Tracker", func() {
 		return feed("overlay-tcp", links.RoleTCP, links.Outbound, t0.Add(time.Duration(i)*time.Second), passed, -1)
 	}
 
+	It("answers States from a snapshot made again after every change: a result, a pause, a forgotten link", func() {
+		tcp(0, true)
+		first := tr.States()
+		first[0].Status = links.Failing // the caller's copy
+		Expect(tr.States()[0].Status).To(Equal(links.Healthy), "a copy, not the snapshot")
+		Expect(tcp(1, false)).To(Equal(links.Pending), "a result")
+		tr.Pause("node2", links.Outbound, true)
+		Expect(tr.States()[0].Phase).To(Equal(links.PhasePaused), "a pause")
+		tr.Forget(tr.States()[0].Key(), t0.Add(2*time.Second))
+		Expect(tr.States()).To(BeEmpty(), "forgotten")
+	})
+
 	It("fails at exactly F of the last N failures, and recovers after exactly R successes", func() {
 		Expect(tcp(0, true)).To(Equal(links.Healthy))
 		Expect(tcp(1, false)).To(Equal(links.Pending))
