@@ -19,13 +19,18 @@ func (a *Agent) linksHandler(w http.ResponseWriter, _ *http.Request) {
 // ?form=packed gives the diagnosis as links.Packed, the plain healthy cells
 // one byte each: what the web UI reads, a tenth of the size at 200 nodes.
 func (a *Agent) matrixHandler(w http.ResponseWriter, r *http.Request) {
-	switch form := r.URL.Query().Get("form"); form {
-	case "", "full":
-		api.WriteJSON(w, http.StatusOK, a.diagnose())
-	case "packed":
-		api.WriteJSON(w, http.StatusOK, a.diagnose().Pack())
-	default:
+	form := r.URL.Query().Get("form")
+	if form != "" && form != "full" && form != "packed" {
 		api.WriteJSON(w, http.StatusBadRequest, map[string]string{
 			"error": fmt.Sprintf("query parameter form: %q is not a form of the matrix (want full or packed)", form)})
+		return
 	}
+	if a.views != nil {
+		a.views.ensureWhole(r.Context()) // an agent that is not an evaluator gathers every view only when asked
+	}
+	if form == "packed" {
+		api.WriteJSON(w, http.StatusOK, a.diagnose().Pack())
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, a.diagnose())
 }

@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,5 +206,11 @@ mesh:
 			a.views.record(n, links.View{Node: n, Started: old, Interval: 10 * time.Second}, true, nil)
 		}
 		Expect(gauge()).To(Equal(0.0))
+		a.views.wholeAt = time.Now()
+		Expect(a.views.wantsAll()).To(BeFalse(), "it gathers the head's views only")
+		rec := httptest.NewRecorder()
+		a.matrixHandler(rec, httptest.NewRequest(http.MethodGet, "/api/v1/matrix", nil))
+		Expect(rec.Code).To(Equal(http.StatusOK))
+		Expect(a.views.wantsAll()).To(BeTrue(), "a client asked for the diagnosis: every view, every interval")
 	})
 })

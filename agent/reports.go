@@ -48,6 +48,9 @@ func (a *Agent) runAll(ctx context.Context, name string) {
 	}
 	r := report.Build(name, time.Now().UTC(), ReportItems(outcomes), prev)
 	if a.mesh != nil {
+		if a.views != nil {
+			a.views.ensureWhole(ctx)
+		}
 		d := a.diagnose()
 		r.Diagnosis = &d
 	}

@@ -96,6 +96,10 @@ type gatherer struct {
 	missing map[string]string
 	news    time.Time // when an answer last changed a view
 	done    bool      // the first gathering is over
+	whole   bool      // the last gathering asked every peer
+	wholeAt time.Time // when the last gathering of every peer began
+	asked   time.Time // when a client last asked for the diagnosis
+	wholeMu sync.Mutex
 	urgent  time.Time // when a peer last went missing or came back, or this agent's own link changed
 }
 
@@ -203,16 +207,38 @@ func (g *gatherer) Trigger() {
 	}
 }
 
-// gather fetches every peer's view and returns how many peers it asked.
+// gather fetches the views this agent needs (see scope) and returns how
+// many peers it asked; a head gathering that finds this agent an
+// evaluator is followed at once by a whole one.
 func (g *gatherer) gather(ctx context.Context) int {
+	asked := g.gatherScope(ctx, false)
+	if !g.lastWhole() && g.wantsAll() {
+		asked += g.gatherScope(ctx, true)
+	}
+	return asked
+}
+
+// gatherScope fetches every peer's view (whole, or when scope says so) or
+// only the head's, and forgets the views of nodes no longer peers.
+func (g *gatherer) gatherScope(ctx context.Context, whole bool) int {
+	g.wholeMu.Lock()
+	defer g.wholeMu.Unlock()
+	return g.gatherLocked(ctx, whole)
+}
+
+// gatherLocked is gatherScope with wholeMu held: one gathering at a time.
+func (g *gatherer) gatherLocked(ctx context.Context, whole bool) int {
+	start := time.Now()
 	peers := g.a.mesh.source.Peers()
-	current := map[string]bool{}
+	whole = whole || g.wantsAll()
+	current, asked := map[string]bool{}, g.scope(peers, whole)
 	var wg sync.WaitGroup
 	for _, p := range peers {
-		if p.Name == "" || p.State == mesh.StateDrain {
-			continue
+		if p.Name != "" && p.State != mesh.StateDrain {
+			current[p.Name] = true
 		}
-		current[p.Name] = true
+	}
+	for _, p := range asked {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -234,9 +260,12 @@ func (g *gatherer) gather(ctx context.Context) int {
 	g.mu.Unlock()
 	wg.Wait()
 	g.mu.Lock()
-	g.done = true
+	g.done, g.whole = true, whole
+	if whole {
+		g.wholeAt = start
+	}
 	g.mu.Unlock()
-	return len(current)
+	return len(asked)
 }
 
 // evaluator reports whether this agent (self) is one of the n that

@@ -11,6 +11,7 @@ import (
 	"github.com/swarmlink/swarmlink/config"
 	"github.com/swarmlink/swarmlink/internal/clocktest"
 	"github.com/swarmlink/swarmlink/links"
+	"github.com/swarmlink/swarmlink/mesh"
 )
 
 var _ = Describe("gatherer.planned", func() {
@@ -152,5 +153,53 @@ var _ = Describe("gatherer.evaluator", func() {
 		g.views["node2"] = links.View{Node: "node2", Started: old, Interval: 10 * time.Second}
 		Expect(g.evaluator("node3", 2)).To(BeFalse(), "two nodes before it")
 		Expect(g.evaluator("node2", 2)).To(BeTrue())
+	})
+})
+
+var _ = Describe("which views a gathering asks for", func() {
+	var g *gatherer
+	BeforeEach(func() {
+		cfg := &config.Config{Agent: config.Agent{Name: "node5"}, Mesh: config.Mesh{Interval: 10 * time.Second}}
+		cfg.Alerting.Evaluators = 2
+		a := &Agent{started: time.Now().Add(-time.Hour), cfg: cfg, mesh: &meshPart{}}
+		g = &gatherer{a: a, views: map[string]links.View{}, missing: map[string]string{}}
+	})
+	peers := func(names ...string) []mesh.Peer {
+		var out []mesh.Peer
+		for _, n := range names {
+			out = append(out, mesh.Peer{Name: n})
+		}
+		return out
+	}
+	names := func(ps []mesh.Peer) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+
+	It("asks every peer but the drained for a whole gathering, and the first 2n by name before itself for the head", func() {
+		ps := peers("node9", "node4", "node1", "node3", "node2", "node6", "node7")
+		ps[3].State = mesh.StateDrain
+		Expect(names(g.scope(ps, true))).To(ConsistOf("node9", "node4", "node1", "node2", "node6", "node7"))
+		Expect(names(g.scope(ps, false))).To(Equal([]string{"node1", "node2", "node4"}), "n=2: up to four, none after node5")
+	})
+
+	It("gathers every view before the first gathering, as an evaluator, when a client asked lately, and every ten intervals", func() {
+		Expect(g.wantsAll()).To(BeTrue(), "the first gathering")
+		g.done, g.wholeAt = true, time.Now()
+		Expect(g.wantsAll()).To(BeTrue(), "no view before it: an evaluator")
+		old := time.Now().Add(-time.Hour)
+		for _, n := range []string{"node1", "node2"} {
+			g.views[n] = links.View{Node: n, Started: old, Interval: 10 * time.Second}
+		}
+		Expect(g.wantsAll()).To(BeFalse(), "two evaluators before it")
+		g.asked = time.Now().Add(-time.Minute)
+		Expect(g.wantsAll()).To(BeTrue(), "a client asked a minute ago")
+		g.asked = time.Now().Add(-interestFor)
+		Expect(g.wantsAll()).To(BeFalse())
+		g.wholeAt = time.Now().Add(-wholeEvery * 10 * time.Second)
+		Expect(g.wantsAll()).To(BeTrue(), "ten intervals since the last whole gathering")
 	})
 })

@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/swarmlink/swarmlink/alert"
+	"github.com/swarmlink/swarmlink/mesh"
+)
+
+// Which views an agent gathers. Every view is fetched from every peer only
+// by the agents that need them all: the alert evaluators, and an agent
+// whose diagnosis a client asked for lately. The others fetch, each
+// interval, only the views of the head — the first nodes by name before
+// their own, enough to know whether they are evaluators — and every view
+// once in wholeEvery intervals. At 200 agents every agent fetching and
+// serving 199 views each interval was most of the cluster's CPU, and a
+// machine that could not keep up timed views out, which made every agent
+// an evaluator.
+
+// wholeEvery is how many intervals an agent that is not an evaluator goes
+// between gatherings of every view, and interestFor how long a client's
+// request for the diagnosis keeps it gathering them every interval.
+const (
+	wholeEvery  = 10
+	interestFor = 10 * time.Minute
+)
+
+// evaluators is how many agents evaluate the alerts (alerting.evaluators);
+// the default when alerting is off: the UI's agents need no more views.
+func (g *gatherer) evaluators() int {
+	if n := g.a.cfg.Alerting.Evaluators; n > 0 {
+		return n
+	}
+	return alert.DefaultEvaluators
+}
+
+// wantsAll reports whether the next gathering must ask every peer.
+func (g *gatherer) wantsAll() bool {
+	if g.a.mesh == nil {
+		return true
+	}
+	self, n, iv := g.a.cfg.Agent.Name, g.evaluators(), g.a.cfg.Mesh.Interval
+	if g.evaluator(self, n) {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	return !g.done || now.Sub(g.asked) < interestFor || now.Sub(g.wholeAt) >= wholeEvery*iv
+}
+
+// scope is the peers a gathering asks: all of them (drained ones aside),
+// or the head: the first 2n by name before this agent's own (n
+// evaluators), twice as many as the rule needs, so that a few missing
+// views do not make it one.
+func (g *gatherer) scope(peers []mesh.Peer, whole bool) []mesh.Peer {
+	out := slices.DeleteFunc(slices.Clone(peers), func(p mesh.Peer) bool { return p.Name == "" || p.State == mesh.StateDrain })
+	if whole {
+		return out
+	}
+	self := g.a.cfg.Agent.Name
+	out = slices.DeleteFunc(out, func(p mesh.Peer) bool { return p.Name >= self })
+	slices.SortFunc(out, func(a, b mesh.Peer) int { return strings.Compare(a.Name, b.Name) })
+	return out[:min(len(out), 2*g.evaluators())]
+}
+
+func (g *gatherer) lastWhole() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.whole
+}
+
+// ensureWhole is called for a client that asks for the diagnosis: it keeps
+// this agent gathering every view for interestFor, and gathers them now
+// when the last whole gathering is older than an interval (the client
+// waits for it: at most the view timeout, as every fetch runs at once).
+// The gathering outlives a client that hangs up: its fetches time out on
+// their own, and a cancelled one would read as views missing.
+func (g *gatherer) ensureWhole(ctx context.Context) {
+	g.mu.Lock()
+	g.asked = time.Now()
+	g.mu.Unlock()
+	g.wholeMu.Lock() // a gathering under way ends first
+	defer g.wholeMu.Unlock()
+	g.mu.Lock()
+	stale := time.Since(g.wholeAt) > g.a.cfg.Mesh.Interval
+	g.mu.Unlock()
+	if stale {
+		g.gatherLocked(context.WithoutCancel(ctx), true)
+	}
+}
