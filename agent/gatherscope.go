@@ -37,7 +37,11 @@ func (g *gatherer) evaluators() int {
 	return alert.DefaultEvaluators
 }
 
-// wantsAll reports whether the next gathering must ask every peer.
+// wantsAll reports whether the next gathering must ask every peer. The
+// first asks the head's only, unless a client asked: at start every agent
+// of a cluster gathering every view at once was K² fetches in a minute.
+// The whole gatherings of the others are spread over wholeEvery intervals
+// (newGatherer starts each at a random point of them).
 func (g *gatherer) wantsAll() bool {
 	if g.a.mesh == nil {
 		return true
@@ -49,7 +53,7 @@ func (g *gatherer) wantsAll() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
-	return !g.done || now.Sub(g.asked) < interestFor || now.Sub(g.wholeAt) >= wholeEvery*iv
+	return now.Sub(g.asked) < interestFor || now.Sub(g.wholeAt) >= wholeEvery*iv
 }
 
 // scope is the peers a gathering asks: all of them (drained ones aside),

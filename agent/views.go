@@ -120,6 +120,9 @@ func newGatherer(a *Agent) *gatherer {
 	if a.reg != nil {
 		a.reg.MustRegister(g.fetches, g.bytes)
 	}
+	if a.mesh != nil {
+		g.wholeAt = time.Now().Add(-rand.N(wholeEvery * max(a.cfg.Mesh.Interval, 1)))
+	}
 	return g
 }
 

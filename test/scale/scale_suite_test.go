@@ -64,13 +64,14 @@ var _ = Describe("faultBound", func() {
 })
 
 var _ = Describe("healthyBound", func() {
-	DescribeTable("a cover of rounds after three intervals and slack, at most ten minutes",
-		func(k, subset int, interval, want time.Duration) {
-			Expect(healthyBound(Options{K: k, SubsetK: subset, Interval: interval, MaxWait: time.Second})).To(Equal(want))
+	DescribeTable("a cover of rounds after three intervals and slack, at most ten minutes or -max-wait",
+		func(k, subset int, interval, maxWait, want time.Duration) {
+			Expect(healthyBound(Options{K: k, SubsetK: subset, Interval: interval, MaxWait: maxWait})).To(Equal(want))
 		},
-		Entry("full mesh", 20, 0, 5*time.Second, 35*time.Second),
-		Entry("subset: ceil(49/10)=5 rounds", 50, 10, 30*time.Second, 255*time.Second),
-		Entry("capped", 200, 10, 60*time.Second, 10*time.Minute),
+		Entry("full mesh", 20, 0, 5*time.Second, time.Second, 35*time.Second),
+		Entry("subset: ceil(49/10)=5 rounds", 50, 10, 30*time.Second, time.Second, 255*time.Second),
+		Entry("capped", 200, 10, 60*time.Second, time.Second, 10*time.Minute),
+		Entry("capped by a longer -max-wait", 200, 20, 120*time.Second, 20*time.Minute, 20*time.Minute),
 	)
 })
 
