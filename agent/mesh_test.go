@@ -126,27 +126,34 @@ var _ = Describe("meshPart sweep in subset mode", func() {
 	})
 })
 
+// newMeshAgent is an agent made by New from the config yaml, where %[1]q
+// is its data directory and %[2]q its peer key file; no Docker engine.
+func newMeshAgent(yaml string) *Agent {
+	GinkgoHelper()
+	dir := GinkgoT().TempDir()
+	GinkgoT().Setenv("DOCKER_HOST", "unix://"+filepath.Join(dir, "no-docker.sock")) // never a real engine
+	key := filepath.Join(dir, "peer.key")
+	Expect(os.WriteFile(key, []byte("agent-test-key-0123456789abcdef\n"), 0o600)).To(Succeed())
+	path := filepath.Join(dir, "swarmlink.yaml")
+	Expect(os.WriteFile(path, []byte(fmt.Sprintf(yaml, filepath.Join(dir, "data"), key)), 0o600)).To(Succeed())
+	a, err := New(Options{ConfigPath: path, Version: "test", Log: zap.NewNop()})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(a.store.Close)
+	return a
+}
+
 var _ = Describe("an agent in subset mode", func() {
 	It("probes, in every round, the peers whose links from it fail, as its tracker says", func() {
-		dir := GinkgoT().TempDir()
-		GinkgoT().Setenv("DOCKER_HOST", "unix://"+filepath.Join(dir, "no-docker.sock")) // never a real engine
-		key := filepath.Join(dir, "peer.key")
-		Expect(os.WriteFile(key, []byte("agent-test-key-0123456789abcdef\n"), 0o600)).To(Succeed())
-		cfg := fmt.Sprintf(`agent: {name: node0, listen: "127.0.0.1:0", data_dir: %q}
+		a := newMeshAgent(`agent: {name: node0, listen: "127.0.0.1:0", data_dir: %[1]q}
 swarm: {labels: false}
 mesh:
   enabled: true
   listen: "127.0.0.1:0"
-  key_file: %q
+  key_file: %[2]q
   interval: 10s
   subset_k: 1
   static: [{name: node1, address: 127.0.0.2}, {name: node2, address: 127.0.0.3}, {name: node3, address: 127.0.0.4}]
-`, filepath.Join(dir, "data"), key)
-		path := filepath.Join(dir, "swarmlink.yaml")
-		Expect(os.WriteFile(path, []byte(cfg), 0o600)).To(Succeed())
-		a, err := New(Options{ConfigPath: path, Version: "test", Log: zap.NewNop()})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(a.store.Close)
+`)
 
 		probed := func(round int64) []string {
 			GinkgoHelper()
@@ -167,25 +174,16 @@ mesh:
 
 var _ = Describe("an agent that is not one of the alert evaluators", func() {
 	It("evaluates its own checks only (the engine's evaluator gauge is 0) once the first nodes' views arrived", func() {
-		dir := GinkgoT().TempDir()
-		GinkgoT().Setenv("DOCKER_HOST", "unix://"+filepath.Join(dir, "no-docker.sock")) // never a real engine
-		key := filepath.Join(dir, "peer.key")
-		Expect(os.WriteFile(key, []byte("agent-test-key-0123456789abcdef\n"), 0o600)).To(Succeed())
-		cfg := fmt.Sprintf(`agent: {name: node9, listen: "127.0.0.1:0", data_dir: %q}
+		a := newMeshAgent(`agent: {name: node9, listen: "127.0.0.1:0", data_dir: %[1]q}
 swarm: {labels: false}
 alerting: {enabled: true, evaluators: 2}
 mesh:
   enabled: true
   listen: "127.0.0.1:0"
-  key_file: %q
+  key_file: %[2]q
   interval: 10s
   static: [{name: node1, address: 127.0.0.2}, {name: node2, address: 127.0.0.3}]
-`, filepath.Join(dir, "data"), key)
-		path := filepath.Join(dir, "swarmlink.yaml")
-		Expect(os.WriteFile(path, []byte(cfg), 0o600)).To(Succeed())
-		a, err := New(Options{ConfigPath: path, Version: "test", Log: zap.NewNop()})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(a.store.Close)
+`)
 		gauge := func() float64 {
 			GinkgoHelper()
 			a.alerts.Evaluate(context.Background())
