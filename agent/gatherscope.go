@@ -78,16 +78,22 @@ func (g *gatherer) lastWhole() bool {
 }
 
 // ensureWhole is called for a client that asks for the diagnosis: it keeps
-// this agent gathering every view for interestFor, and gathers them now
-// when the last whole gathering is older than an interval (the client
-// waits for it: at most the view timeout, as every fetch runs at once).
-// The gathering outlives a client that hangs up: its fetches time out on
-// their own, and a cancelled one would read as views missing.
+// this agent gathering every view for interestFor. An agent that gathers
+// every view each interval already (an evaluator, or asked lately) answers
+// from what it has: waiting for a gathering held the e2e suite's matrix
+// requests 40 s while a cut node's fetches timed out. One that does not
+// gathers them now and the client waits (at most the view timeout per
+// path, as every fetch runs at once). The gathering outlives a client that
+// hangs up: a cancelled fetch would read as a view missing.
 func (g *gatherer) ensureWhole(ctx context.Context) {
+	already := g.wantsAll()
 	g.mu.Lock()
 	g.asked = time.Now()
 	g.mu.Unlock()
-	g.wholeMu.Lock() // a gathering under way ends first
+	if already {
+		return
+	}
+	g.wholeMu.Lock() // a head gathering under way ends first
 	defer g.wholeMu.Unlock()
 	g.mu.Lock()
 	stale := time.Since(g.wholeAt) > g.a.cfg.Mesh.Interval

@@ -204,3 +204,20 @@ var _ = Describe("which views a gathering asks for", func() {
 		Expect(g.wantsAll()).To(BeTrue(), "ten intervals since the last whole gathering")
 	})
 })
+
+var _ = Describe("gatherer.ensureWhole", func() {
+	It("does not wait for a gathering when the agent gathers every view each interval already", func() {
+		cfg := &config.Config{Agent: config.Agent{Name: "node1"}, Mesh: config.Mesh{Interval: 10 * time.Second}}
+		g := &gatherer{a: &Agent{started: time.Now().Add(-time.Hour), cfg: cfg, mesh: &meshPart{}},
+			views: map[string]links.View{}, missing: map[string]string{}, done: true}
+		g.wholeMu.Lock() // a gathering under way (a cut peer's fetches timing out)
+		defer g.wholeMu.Unlock()
+		returned := make(chan struct{})
+		go func() {
+			g.ensureWhole(context.Background()) // node1: an evaluator
+			close(returned)
+		}()
+		Eventually(returned).Should(BeClosed())
+		Expect(g.asked).NotTo(BeZero())
+	})
+})
