@@ -88,11 +88,9 @@ type index struct {
 	missing map[string]string
 	swarm   map[string]NodeInfo
 	mtus    []MTU
-	vxlan   int            // the data-path port explanations name
-	meta    []cellMeta     // per cell, in the diagnosis's order: how current its evidence is
-	iv      time.Duration  // the largest mesh interval of the views
-	recent  [2]recentGroup // group's memo
-	turn    int
+	vxlan   int           // the data-path port explanations name
+	meta    []cellMeta    // per cell, in the diagnosis's order: how current its evidence is
+	iv      time.Duration // the largest mesh interval of the views
 }
 
 func newIndex(in Input) *index {
@@ -244,32 +242,11 @@ func (x *index) checks() []LinkState {
 // key order. The slice is shared: callers must not write to it (appending
 // copies: its capacity is its length).
 func (x *index) about(agent, peer, path string, dir Direction, roles ...Role) []LinkState {
-	g := x.group([3]string{agent, peer, path})
+	g := x.byLink[[3]string{agent, peer, path}]
 	if g == nil {
 		return nil
 	}
 	return g.about(dir, roles)
-}
-
-// group is byLink[k], through a memo of the last two asked: a cell asks
-// about its two ends' groups some eight times, and at 200 nodes hashing
-// the keys was a fifth of the diagnosis.
-func (x *index) group(k [3]string) *linkGroup {
-	for _, r := range x.recent {
-		if r.ok && r.key == k {
-			return r.g
-		}
-	}
-	g := x.byLink[k]
-	x.recent[x.turn] = recentGroup{key: k, g: g, ok: true}
-	x.turn = 1 - x.turn
-	return g
-}
-
-type recentGroup struct {
-	key [3]string
-	g   *linkGroup
-	ok  bool
 }
 
 // linkGroup is one agent's states about one peer on one path, with the
