@@ -29,9 +29,8 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState,
 		Tracker: a.tracker, Diagnose: func(context.Context) links.Diagnosis { return a.diagnose() }}
 	if a.views != nil {
-		self, n := a.cfg.Agent.Name, cfg.Evaluators
 		opts.Regather = a.views.Trigger
-		opts.Evaluates = func() bool { return a.views.evaluator(self, n) }
+		opts.Evaluates = a.views.evaluator
 	}
 	e, err := alert.New(opts)
 	return e, notifiers, err

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/swarmlink/swarmlink/alert"
 	"github.com/swarmlink/swarmlink/mesh"
 )
 
@@ -28,15 +27,6 @@ const (
 	interestFor = 10 * time.Minute
 )
 
-// evaluators is how many agents evaluate the alerts (alerting.evaluators);
-// the default when alerting is off: the UI's agents need no more views.
-func (g *gatherer) evaluators() int {
-	if n := g.a.cfg.Alerting.Evaluators; n > 0 {
-		return n
-	}
-	return alert.DefaultEvaluators
-}
-
 // wantsAll reports whether the next gathering must ask every peer. The
 // first asks the head's only, unless a client asked: at start every agent
 // of a cluster gathering every view at once was K² fetches in a minute.
@@ -46,14 +36,13 @@ func (g *gatherer) wantsAll() bool {
 	if g.a.mesh == nil {
 		return true
 	}
-	self, n, iv := g.a.cfg.Agent.Name, g.evaluators(), g.a.cfg.Mesh.Interval
-	if g.evaluator(self, n) {
+	if g.evaluator() {
 		return true
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
-	return now.Sub(g.asked) < interestFor || now.Sub(g.wholeAt) >= wholeEvery*iv
+	return now.Sub(g.asked) < interestFor || now.Sub(g.wholeAt) >= wholeEvery*g.a.cfg.Mesh.Interval
 }
 
 // scope is the peers a gathering asks: all of them (drained ones aside),
@@ -68,13 +57,7 @@ func (g *gatherer) scope(peers []mesh.Peer, whole bool) []mesh.Peer {
 	self := g.a.cfg.Agent.Name
 	out = slices.DeleteFunc(out, func(p mesh.Peer) bool { return p.Name >= self })
 	slices.SortFunc(out, func(a, b mesh.Peer) int { return strings.Compare(a.Name, b.Name) })
-	return out[:min(len(out), 2*g.evaluators())]
-}
-
-func (g *gatherer) lastWhole() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.whole
+	return out[:min(len(out), 2*g.a.cfg.Alerting.Evaluators)]
 }
 
 // ensureWhole is called for a client that asks for the diagnosis: it keeps

@@ -96,7 +96,6 @@ type gatherer struct {
 	missing map[string]string
 	news    time.Time // when an answer last changed a view
 	done    bool      // the first gathering is over
-	whole   bool      // the last gathering asked every peer
 	wholeAt time.Time // when the last gathering of every peer began
 	asked   time.Time // when a client last asked for the diagnosis
 	wholeMu sync.Mutex
@@ -214,23 +213,25 @@ func (g *gatherer) Trigger() {
 // many peers it asked; a head gathering that finds this agent an
 // evaluator is followed at once by a whole one.
 func (g *gatherer) gather(ctx context.Context) int {
-	asked := g.gatherScope(ctx, false)
-	if !g.lastWhole() && g.wantsAll() {
-		asked += g.gatherScope(ctx, true)
+	asked, whole := g.gatherScope(ctx, false)
+	if !whole && g.wantsAll() {
+		more, _ := g.gatherScope(ctx, true)
+		asked += more
 	}
 	return asked
 }
 
-// gatherScope fetches every peer's view (whole, or when scope says so) or
-// only the head's, and forgets the views of nodes no longer peers.
-func (g *gatherer) gatherScope(ctx context.Context, whole bool) int {
+// gatherScope fetches every peer's view (whole, or when wantsAll says so)
+// or only the head's, and forgets the views of nodes no longer peers. It
+// returns how many peers it asked and whether it asked every one.
+func (g *gatherer) gatherScope(ctx context.Context, whole bool) (int, bool) {
 	g.wholeMu.Lock()
 	defer g.wholeMu.Unlock()
 	return g.gatherLocked(ctx, whole)
 }
 
 // gatherLocked is gatherScope with wholeMu held: one gathering at a time.
-func (g *gatherer) gatherLocked(ctx context.Context, whole bool) int {
+func (g *gatherer) gatherLocked(ctx context.Context, whole bool) (int, bool) {
 	start := time.Now()
 	peers := g.a.mesh.source.Peers()
 	whole = whole || g.wantsAll()
@@ -263,19 +264,20 @@ func (g *gatherer) gatherLocked(ctx context.Context, whole bool) int {
 	g.mu.Unlock()
 	wg.Wait()
 	g.mu.Lock()
-	g.done, g.whole = true, whole
+	g.done = true
 	if whole {
 		g.wholeAt = start
 	}
 	g.mu.Unlock()
-	return len(asked)
+	return len(asked), whole
 }
 
-// evaluator reports whether this agent (self) is one of the n that
-// evaluate the cluster's alerts, from the views gathered (alert.Evaluator).
-// Until the first gathering is over it is not: it does not know yet, and
-// nothing fires within the grace period anyway.
-func (g *gatherer) evaluator(self string, n int) bool {
+// evaluator reports whether this agent is one of the alerting.evaluators
+// that evaluate the cluster's alerts, from the views gathered
+// (alert.Evaluator). Until the first gathering is over it is not: it does
+// not know yet, and nothing fires within the grace period anyway.
+func (g *gatherer) evaluator() bool {
+	self, n := g.a.cfg.Agent.Name, g.a.cfg.Alerting.Evaluators
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.done {

@@ -143,16 +143,19 @@ var _ = Describe("a triggered gathering", func() {
 
 var _ = Describe("gatherer.evaluator", func() {
 	It("is not one before its first gathering is over, then is one of the first nodes by name whose views arrived", func() {
-		a := &Agent{started: time.Now().Add(-time.Hour), cfg: &config.Config{Mesh: config.Mesh{Interval: 10 * time.Second}}}
+		cfg := &config.Config{Agent: config.Agent{Name: "node3"}, Mesh: config.Mesh{Interval: 10 * time.Second}}
+		cfg.Alerting.Evaluators = 2
+		a := &Agent{started: time.Now().Add(-time.Hour), cfg: cfg}
 		g := &gatherer{a: a, views: map[string]links.View{}, missing: map[string]string{}}
-		Expect(g.evaluator("node3", 2)).To(BeFalse(), "no gathering yet: it does not know")
+		Expect(g.evaluator()).To(BeFalse(), "no gathering yet: it does not know")
 		g.done = true
-		Expect(g.evaluator("node3", 2)).To(BeTrue(), "no view before it")
+		Expect(g.evaluator()).To(BeTrue(), "no view before it")
 		old := time.Now().Add(-time.Hour)
 		g.views["node1"] = links.View{Node: "node1", Started: old, Interval: 10 * time.Second}
 		g.views["node2"] = links.View{Node: "node2", Started: old, Interval: 10 * time.Second}
-		Expect(g.evaluator("node3", 2)).To(BeFalse(), "two nodes before it")
-		Expect(g.evaluator("node2", 2)).To(BeTrue())
+		Expect(g.evaluator()).To(BeFalse(), "two nodes before it")
+		cfg.Agent.Name = "node2"
+		Expect(g.evaluator()).To(BeTrue())
 	})
 })
 
@@ -208,8 +211,10 @@ var _ = Describe("which views a gathering asks for", func() {
 var _ = Describe("gatherer.ensureWhole", func() {
 	It("does not wait for a gathering when the agent gathers every view each interval already", func() {
 		cfg := &config.Config{Agent: config.Agent{Name: "node1"}, Mesh: config.Mesh{Interval: 10 * time.Second}}
+		cfg.Alerting.Evaluators = 3
 		g := &gatherer{a: &Agent{started: time.Now().Add(-time.Hour), cfg: cfg, mesh: &meshPart{}},
-			views: map[string]links.View{}, missing: map[string]string{}, done: true}
+			views: map[string]links.View{}, missing: map[string]string{}, done: true,
+			wholeAt: time.Now()} // gathered just now: only being an evaluator keeps it from waiting
 		g.wholeMu.Lock() // a gathering under way (a cut peer's fetches timing out)
 		defer g.wholeMu.Unlock()
 		returned := make(chan struct{})

@@ -69,19 +69,24 @@ func (e *Engine) diagnose(ctx context.Context) links.Diagnosis {
 // evaluators or because a shared alert it fired still fires (it resolves
 // what it fired).
 func (e *Engine) evaluates() bool {
-	if e.opts.Evaluates == nil || e.opts.Evaluates() {
-		e.m.evaluator.Set(1)
-		return true
+	yes := e.opts.Evaluates == nil || e.opts.Evaluates() || e.firesShared()
+	gauge := 0.0
+	if yes {
+		gauge = 1
 	}
+	e.m.evaluator.Set(gauge)
+	return yes
+}
+
+// firesShared: a shared alert this agent fired still fires.
+func (e *Engine) firesShared() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, t := range e.active {
 		if t.Alert.Shared {
-			e.m.evaluator.Set(1)
 			return true
 		}
 	}
-	e.m.evaluator.Set(0)
 	return false
 }
 
