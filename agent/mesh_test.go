@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,5 +211,44 @@ mesh:
 		a.matrixHandler(rec, httptest.NewRequest(http.MethodGet, "/api/v1/matrix", nil))
 		Expect(rec.Code).To(Equal(http.StatusOK))
 		Expect(a.views.wantsAll()).To(BeTrue(), "a client asked for the diagnosis: every view, every interval")
+	})
+})
+
+var _ = Describe("a gathering of many peers' views", func() {
+	It("has at most gatherParallel fetches under way at once, and asks every peer", func() {
+		var static []string
+		for i := 1; i <= 20; i++ {
+			static = append(static, fmt.Sprintf("{name: node%d, address: 127.0.0.%d}", i, i+1))
+		}
+		a := newMeshAgent(`agent: {name: node0, listen: "127.0.0.1:0", data_dir: %[1]q}
+swarm: {labels: false}
+mesh:
+  enabled: true
+  listen: "127.0.0.1:0"
+  key_file: %[2]q
+  interval: 10s
+  static: [` + strings.Join(static, ", ") + `]
+`)
+		var mu sync.Mutex
+		under, most, asked := 0, 0, map[string]bool{}
+		a.views.fetchPeer = func(_ context.Context, p mesh.Peer) (links.View, bool, error) {
+			mu.Lock()
+			under++
+			most, asked[p.Name] = max(most, under), true
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond) // a busy peer
+			mu.Lock()
+			under--
+			mu.Unlock()
+			return links.View{Node: p.Name}, true, nil
+		}
+		_, err := a.mesh.source.Desired(context.Background()) // discovers the static peers
+		Expect(err).NotTo(HaveOccurred())
+		n, whole := a.views.gatherScope(context.Background(), true)
+		Expect(n).To(Equal(20))
+		Expect(whole).To(BeTrue())
+		Expect(asked).To(HaveLen(20))
+		Expect(most).To(Equal(gatherParallel), "bounded, and in parallel")
+		Expect(a.views.views).To(HaveLen(20))
 	})
 })
