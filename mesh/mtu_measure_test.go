@@ -53,6 +53,20 @@ var _ = Describe("MeasureMTU", func() {
 		Expect(res.Largest).To(BeNumerically("~", 1196, 4))
 	})
 
+	It("is an error, not a short path, when the large datagrams' acks only come late (a busy peer)", func() {
+		res, err := measure(udpDelayer(resp.Addr(), 300, 700*time.Millisecond), 1500)
+		Expect(err).To(MatchError(ContainSubstring("came too late to measure")))
+		Expect(res.Largest).To(BeNumerically("<=", 300), "what crossed in time")
+		Expect(res.Probes).To(BeNumerically("<=", mesh.MaxMTUProbes))
+	})
+
+	It("confirms a black hole within MaxMTUProbes: the smallest failing size is lost again", func() {
+		res, err := measure(udpLimiter(resp.Addr(), 1000, 1<<16), 1500)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Largest).To(BeNumerically("~", 996, 4))
+		Expect(res.Probes).To(BeNumerically("<=", mesh.MaxMTUProbes))
+	})
+
 	It("fails when even the smallest probe gets no ack", func() {
 		res, err := measure(udpLimiter(resp.Addr(), 10, 1<<16), 1500)
 		Expect(err).To(HaveOccurred())

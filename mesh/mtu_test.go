@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -150,9 +151,26 @@ func relayFrames(src, dst net.Conn, mode frameMode) {
 // its answers back to the last client.
 func udpSwallower(upstream string) string { return udpLimiter(upstream, blackHole, 1<<16) }
 
+// udpDelayer relays datagrams to upstream, those over bytes late by delay,
+// and every answer back to the last client at once.
+func udpDelayer(upstream string, over int, delay time.Duration) string {
+	return udpRelay(upstream, func(n int) (time.Duration, bool) {
+		if n > over {
+			return delay, true
+		}
+		return 0, true
+	}, 1<<16)
+}
+
 // udpLimiter relays datagrams of at most up bytes to upstream, and its
 // answers of at most down bytes back to the last client.
 func udpLimiter(upstream string, up, down int) string {
+	return udpRelay(upstream, func(n int) (time.Duration, bool) { return 0, n <= up }, down)
+}
+
+// udpRelay relays the datagrams that pass (after their delay) to upstream,
+// and its answers of at most down bytes back to the last client.
+func udpRelay(upstream string, pass func(n int) (time.Duration, bool), down int) string {
 	GinkgoHelper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
@@ -174,8 +192,13 @@ func udpLimiter(upstream string, up, down int) string {
 			mu.Lock()
 			client = from
 			mu.Unlock()
-			if n <= up {
+			switch delay, ok := pass(n); {
+			case !ok:
+			case delay == 0:
 				_, _ = upc.Write(buf[:n])
+			default:
+				b := slices.Clone(buf[:n])
+				time.AfterFunc(delay, func() { _, _ = upc.Write(b) })
 			}
 		}
 	})
