@@ -184,6 +184,36 @@ var _ = Describe("Diagnose rules", func() {
 		Expect(cellOf(links.Diagnose(in), "node3", "node2", ov).State).NotTo(Equal(links.Failing))
 	})
 
+	It("convicts no direction whose fresh measurement carried its ceiling, though a prober saw a large echo lose that half (a starved peer)", func() {
+		// node2 → node1 loses large packets both as node2's request and as
+		// node1's reply, but node2 measured node2 → node1 up to its ceiling
+		// (and node1 → node2 short, so that the MTU is not ruled out both ways).
+		f := fault{large: all(nil, dir{"node2", "node1", ov}), measured: true}
+		carried := func(largest int, ago ...time.Duration) links.Input {
+			in := f.input("node3")
+			for from, to := range map[string]string{"node2": "node1", "node1": "node2"} {
+				v := in.Views[from]
+				for i, m := range v.MTU {
+					if m.To == to && m.Path == ov {
+						v.MTU[i].Largest = map[string]int{"node2": largest, "node1": 922}[from]
+						if len(ago) > 0 {
+							v.MTU[i].Measured = simNow.Add(-ago[0])
+						}
+					}
+				}
+				in.Views[from] = v
+			}
+			return in
+		}
+		d := links.Diagnose(carried(1422))
+		Expect(cellOf(d, "node2", "node1", ov).State).NotTo(Equal(links.Failing))
+		Expect(d.Findings).To(BeEmpty())
+		d = links.Diagnose(carried(1422 - 8))
+		Expect(wanted(d)).To(ConsistOf(want{links.FindingMTU, "", "node2", "node1", ov}), "within the slack of the ceiling is not at it")
+		d = links.Diagnose(carried(1422, 5*time.Minute))
+		Expect(wanted(d)).To(ConsistOf(want{links.FindingMTU, "", "node2", "node1", ov}), "measured before the failure began")
+	})
+
 	It("tells the lost leg from measured MTUs only when they differ by more than mtuSlack", func() {
 		f := fault{large: all(nil, into("node2", ov)...), noLeg: true, measured: true}
 		in := f.input("node1")

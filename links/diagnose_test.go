@@ -177,6 +177,18 @@ var _ = Describe("Diagnose", func() {
 		Expect(d.Findings[0].Advice).To(ContainSubstring("com.docker.network.driver.mtu ≤ 950"))
 	})
 
+	It("lists as an MTU finding's evidence the destination's large echoes whose replies were lost on the way", func() {
+		f := fault{large: all(nil, dir{"node2", "node1", ov}), measured: true}
+		d := links.Diagnose(f.input("node3"))
+		Expect(wanted(d)).To(ConsistOf(want{links.FindingMTU, "", "node2", "node1", ov}))
+		var seen []string
+		for _, s := range d.Findings[0].Evidence {
+			seen = append(seen, s.Agent+" "+s.Probe+" "+s.Leg)
+		}
+		Expect(seen).To(ContainElements("node2 overlay-large request", "node1 overlay-large reply"))
+		Expect(seen).NotTo(ContainElement(HavePrefix("node1 overlay-tcp")), "node1's echoes of node2 are not about node2 → node1")
+	})
+
 	It("judges an old state unknown, but not a paused one", func() {
 		in := fault{}.input("node1")
 		v := in.Views["node1"]

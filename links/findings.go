@@ -148,6 +148,13 @@ func (f *finder) evidence(cells ...int) []LinkState {
 		c := f.cells[i]
 		out = append(out, f.x.about(c.To, c.From, c.Path, Inbound, RoleArrival)...)
 		out = append(out, f.x.about(c.From, c.To, c.Path, Outbound, RoleTCP, RoleUDP, RoleLarge)...)
+		if c.Cause == string(probes.CauseMTU) { // the destination's large echoes whose replies, from → to, were lost
+			for _, s := range f.x.about(c.To, c.From, c.Path, Outbound, RoleLarge) {
+				if s.Status == Failing && f.x.leg(s) == probes.LegReply {
+					out = append(out, s)
+				}
+			}
+		}
 	}
 	return slices.DeleteFunc(out, func(s LinkState) bool { return s.Status == Healthy && s.Role == RoleLarge })
 }
