@@ -1,6 +1,7 @@
 package links
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -116,19 +117,43 @@ func (f *finder) observe(o, n string) observer {
 			ob.fails = false
 		}
 		ob.pending = ob.pending || combine(out) == Pending
-		ob.since = sooner(ob.since, earliest(out, Failing))
+		ob.since = sooner(ob.since, firstFailure(out, f.x.iv))
 	}
 	ob.meta = metaOf(f.x.iv, all)
 	ob.pending = ob.pending && !ob.fails
 	return ob
 }
 
-// predates: m, all paused, passed last an interval or more before a fault
-// seen failing since onset (its first failure is about an interval
-// before): in subset mode it was not probed since the fault began, and
+// predates: m, all paused, passed last before a fault's first failure
+// (failed): in subset mode it was not probed since the fault began, and
 // says nothing about it.
-func (x *index) predates(m cellMeta, onset time.Time) bool {
-	return m.paused && !onset.IsZero() && m.passed.Before(onset.Add(-x.iv))
+func (x *index) predates(m cellMeta, failed time.Time) bool {
+	return m.paused && !failed.IsZero() && m.passed.Before(failed)
+}
+
+// firstFailure is when the earliest of the failing states began to fail:
+// its FailedFrom, or, from a view without one, an interval before its
+// Since (a link turns failing at its second failure, a round later in
+// subset mode). Under load a link may fail once long before a fault; it
+// then turns failing at its first failure since, and an interval before
+// that read as the fault's start made records that passed before the
+// fault look newer than it: the cut node200 at K=200 was never host down.
+func firstFailure(states []LinkState, iv time.Duration) time.Time {
+	var t time.Time
+	for _, s := range states {
+		if s.Status == Failing {
+			t = sooner(t, cmp.Or(s.FailedFrom, s.Since.Add(-iv)))
+		}
+	}
+	return t
+}
+
+// failedBefore is a cell's first failure, an interval before its Since.
+func (x *index) failedBefore(since time.Time) time.Time {
+	if since.IsZero() {
+		return since
+	}
+	return since.Add(-x.iv)
 }
 
 func later(a, b time.Time) time.Time {
@@ -279,7 +304,7 @@ func (f *finder) current(matching, paused []int, pending, others int) bool {
 	for _, i := range matching {
 		onset = sooner(onset, f.cells[i].Since)
 	}
-	return !slices.ContainsFunc(paused, func(i int) bool { return !f.x.predates(f.x.meta[i], onset) })
+	return !slices.ContainsFunc(paused, func(i int) bool { return !f.x.predates(f.x.meta[i], f.x.failedBefore(onset)) })
 }
 
 // quorumCells is how many current cells a node-wide finding needs when

@@ -51,7 +51,7 @@ func (f *finder) pairs(path string) {
 			f.add(Finding{Kind: FindingLinkDown, From: a, To: b, Path: path, Cause: c.Cause,
 				Summary:  fmt.Sprintf("%s ↔ %s is down on the %s path in both directions (%s)", a, b, path, c.Cause),
 				Evidence: f.evidence(i, j)}, i, j)
-		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded) && !f.x.predates(f.x.meta[j], c.Since):
+		case ok && (rev.State == Healthy || rev.State == Pending || rev.State == Degraded) && !f.x.predates(f.x.meta[j], f.x.failedBefore(c.Since)):
 			// The reverse is not claimed: if it is lossy, its loss is a
 			// finding of its own. A reverse not probed since this direction
 			// failed (subset mode) is not known to work: link-down below.

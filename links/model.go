@@ -105,6 +105,11 @@ type LinkState struct {
 	// many answered; both 0 for other probes.
 	Tasks   int `json:"tasks,omitempty"`
 	TasksUp int `json:"tasks_up,omitempty"`
+	// FailedFrom is when the run of failed results the state ends with
+	// began (zero when its last result passed). A link that failed once
+	// under load a while ago turns failing at its first failure since, so
+	// Since is its first failure then, and its second otherwise.
+	FailedFrom time.Time `json:"failed_from,omitzero"`
 }
 
 // Key returns the state's key at its agent.

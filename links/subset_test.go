@@ -230,6 +230,35 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		Expect(kinds(links.Diagnose(in))).NotTo(HaveKey(links.FindingHostDown))
 	})
 
+	It("dates a fault from its observers' first failures: one that failed under load before turns failing at once", func() {
+		// node8 is cut a round ago. node1 had failed once before (load): its
+		// echoes turned failing at their first failure since the cut, 25 s
+		// ago; node2's and node3's at their second. node4 last reached node8
+		// 40 s ago, before the cut, and was not due since.
+		c := newSubsetCluster(8)
+		first := simNow.Add(-subsetIv + 5*time.Second)
+		for o, since := range map[string]time.Time{"node1": first, "node2": simNow.Add(-2 * time.Second), "node3": simNow.Add(-2 * time.Second)} {
+			c.set(o, "node8", append(echoes, links.RoleArrival), func(s *links.LinkState) {
+				failNow(s)
+				s.Since, s.FailedFrom = since, first
+			})
+		}
+		passed := func(echoAgo, arrivalAgo time.Duration) links.Diagnosis {
+			for roles, ago := range map[*[]links.Role]time.Duration{&echoes: echoAgo, &arrival: arrivalAgo} {
+				c.set("node4", "node8", *roles, func(s *links.LinkState) {
+					s.Status, s.Cause, s.Phase, s.Last = links.Healthy, "ok", links.PhasePaused, simNow.Add(-ago)
+				})
+			}
+			return links.Diagnose(c.input("node8"))
+		}
+		d := passed(40*time.Second, 40*time.Second)
+		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "node4 passed before the first failure (%v)", wanted(d))
+		d = passed(40*time.Second, 20*time.Second)
+		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "its arrival record counts from a round before its sweep: 50 s ago (%v)", wanted(d))
+		d = passed(20*time.Second, 40*time.Second)
+		Expect(kinds(d)).NotTo(HaveKey(links.FindingHostDown), "node4's echoes reached node8 after its first failure (%v)", wanted(d))
+	})
+
 	It("finds a cut node down once three observers fail to reach it and the rest predate the cut", func() {
 		c := newSubsetCluster(8)
 		cut := func(observers ...string) {

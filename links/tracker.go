@@ -108,9 +108,12 @@ func (l *tracked) observe(s Sample, degradedLoss float64) bool {
 		l.sent = appendBounded(l.sent, s.Sent, l.h.Window)
 	}
 	if s.Passed {
-		l.state.OKRun++
+		l.state.OKRun, l.state.FailedFrom = l.state.OKRun+1, time.Time{}
 	} else {
 		l.state.OKRun = 0
+		if l.state.FailedFrom.IsZero() {
+			l.state.FailedFrom = s.At
+		}
 	}
 	switch {
 	case l.failing && l.state.OKRun >= l.h.RecoverAfter:

@@ -57,6 +57,21 @@ var _ = Describe("Tracker", func() {
 		Expect(tcp(7, false)).To(Equal(links.Pending), "a fresh window after recovery")
 	})
 
+	It("dates the run of failures a state ends with from its first failure, as Since dates the status", func() {
+		state := func() links.LinkState { return tr.States()[0] }
+		tcp(0, false)
+		tcp(1, true)
+		Expect(state().FailedFrom).To(BeZero(), "the last result passed")
+		tcp(2, false)
+		tcp(3, false)
+		Expect(state().FailedFrom).To(Equal(t0.Add(2 * time.Second)))
+		Expect(state().Status).To(Equal(links.Failing), "the 3rd failure of the last 5")
+		Expect(state().Since).To(Equal(t0.Add(3*time.Second)), "a failure earlier in the window made it failing at once")
+		tcp(4, true)
+		tcp(5, false)
+		Expect(state().FailedFrom).To(Equal(t0.Add(5 * time.Second)))
+	})
+
 	It("is degraded at the loss threshold over at least two results, healthy below it", func() {
 		udp := func(i int, loss float64) links.State {
 			return feed("overlay-udp", links.RoleUDP, links.Outbound, t0.Add(time.Duration(i)*time.Second), true, loss)
