@@ -194,6 +194,22 @@ var _ = Describe("the UI at 200 nodes", Ordered, func() {
 		p.screenshot("scale-200-overview")
 	})
 
+	It("names the first few missing views in the banner and folds the rest", func() {
+		d := bigDiagnosis(time.Now())
+		for i := 41; i <= 80; i++ { // with db-017: 41 missing, web-041 … web-080 in counting order
+			d.Views[fmt.Sprintf("web-%03d", i)] = links.ViewInfo{Missing: "no answer (published: connection reset by peer)"}
+		}
+		p.open(fixtureServer(d).URL + "/")
+		Eventually(p.text("#partial > b"), "10s").Should(Equal("Partial view: 41 of 200 views missing —"))
+		Expect(p.count("#partial > a")()).To(Equal(5), "named in the banner")
+		Expect(p.text("#partial > a:first-of-type")()).To(Equal("db-017"))
+		Expect(p.text("#partial details.more > summary")()).To(Equal("and 36 more"))
+		Expect(p.count("#partial details.more a")()).To(Equal(36))
+		Expect(eval[bool](p, `document.querySelector("#partial details.more").open`)).To(BeFalse(), "folded")
+		Expect(eval[float64](p, `document.querySelector("#partial").getBoundingClientRect().height`)).To(BeNumerically("<", 120))
+		p.screenshot("scale-200-partial")
+	})
+
 	AfterAll(func() {
 		Expect(p.Errors()).To(BeEmpty(), "console errors (a CSP violation is one)")
 	})

@@ -14,6 +14,7 @@ import * as node from "./node.js";
 import { agent, alerts, reports } from "./pages.js";
 
 const refreshMs = 5000;
+const partialShown = 5; // missing views named in the banner; the rest fold
 const routes = { "": overview, matrix, link, node, alerts, reports, agent };
 
 let current = null; // {key, page, params}
@@ -79,14 +80,24 @@ function header(d, s) {
     b.push(`<div class="banner failing"><b>${esc(d.self)} is itself cut off:</b> it reaches none of its peers, so everything shown here is its own side only. Look at another node's UI for the cluster.</div>`);
   }
   const missing = Object.entries(d.views ?? {}).filter(([, v]) => v.missing);
-  if (d.partial || missing.length) {
-    b.push(`<div class="banner degraded"><b>Partial view:</b> ${missing.length ? missing.map(([n, v]) =>
-      `the view of <a href="#/node/${encodeURIComponent(n)}">${esc(n)}</a> is missing (${esc(words(v.missing))})`).join("; ") : "some views are missing"}.</div>`);
-  }
+  if (d.partial || missing.length) b.push(partial(missing, Object.keys(d.views ?? {}).length));
   const store = (s.conditions ?? []).find((c) => c.type === "Storage" && c.status === "False");
   if (store) b.push(`<div class="banner failing"><b>History store failing</b> since ${esc(clock(store.lastTransitionTime))}: ${esc(words(store.message))}</div>`);
   if (s.config && !s.config.successful) b.push(`<div class="banner degraded"><b>Last config reload failed:</b> ${esc(words(s.config.error))} (the last good config keeps running)</div>`);
   patch(byId("banners"), b.join(""));
+}
+
+// partial is the banner of missing views: each one's node and why, the
+// first few in the banner and the rest folded (at 200 nodes under load a
+// list of every one filled the page above the matrix).
+function partial(missing, total) {
+  const item = ([n, v]) => `the view of <a href="#/node/${encodeURIComponent(n)}">${esc(n)}</a> is missing (${esc(words(v.missing))})`;
+  if (!missing.length) return `<div class="banner degraded"><b>Partial view:</b> some views are missing.</div>`;
+  missing.sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }));
+  const shown = missing.slice(0, partialShown).map(item).join("; ");
+  const rest = missing.slice(partialShown);
+  const more = rest.length ? ` <details class="more"><summary>and ${rest.length} more</summary>${rest.map(item).join("; ")}.</details>` : "";
+  return `<div class="banner degraded" id="partial"><b>Partial view: ${missing.length} of ${total} views missing —</b> ${shown}.${more}</div>`;
 }
 
 // measure writes once how long the first complete render took from the
