@@ -134,17 +134,19 @@ func (x *index) limited(from, to, path string, s LinkState) bool {
 	return ok && !full(m) && x.fresh(m, s)
 }
 
-// carried: a measurement of from → to, taken since the failure of s
-// began, carried payloads up to its ceiling, the largest datagram the
-// interface sends: full-size packets cross that way, so the large echo
-// lost its half to loss or a slow peer, not to an MTU black hole. At 200
-// agents on two cores the busiest nodes' large echoes lost their replies
-// to starvation ("partial reply") while their measurements carried 1472 B.
-// Only a measurement that reached the ceiling itself rules the MTU out:
-// one within mtuSlack of it is full for telling the legs apart.
+// carried: a measurement of from → to begun after the failure of s began
+// carried payloads up to its ceiling, the largest datagram the interface
+// sends: full-size packets cross that way, so the large echo lost its half
+// to loss or a slow peer, not to an MTU black hole. At 200 agents on two
+// cores the busiest nodes' large echoes lost their replies to starvation
+// ("partial reply") while their measurements carried 1472 B. Begun after,
+// not within fresh's window: a full measurement from just before a black
+// hole opened held the e2e suite's diagnosis until the next one. Only a
+// measurement that reached the ceiling itself rules the MTU out: one
+// within mtuSlack of it is full for telling the legs apart.
 func (x *index) carried(from, to, path string, s LinkState) bool {
 	m, ok := x.mtu(from, to, path)
-	return ok && m.Ceiling > 0 && m.Largest >= m.Ceiling && x.fresh(m, s)
+	return ok && m.Ceiling > 0 && m.Largest >= m.Ceiling && !m.Measured.Before(cmp.Or(s.FailedFrom, s.Since))
 }
 
 // fresh: m was taken since the failure of s began. Its first failed result

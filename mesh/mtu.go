@@ -110,19 +110,18 @@ func (m *mtuRun) measure(ctx context.Context, ceiling int) (MTUResult, error) {
 	return res, err
 }
 
-// confirmWait is how long the ack of a short result's confirming datagram
-// is waited for.
-const confirmWait = time.Second
-
-// confirm sends once more the smallest size that failed, given confirmWait
-// (or what is left of ctx): a search that ends short must not be a slow
-// peer's. The wait after the first ack is a few of its round trips, and at
+// confirm sends once more the smallest size that failed, waiting four
+// times as long as the search did (at least 200 ms, at most 500 ms or
+// what is left of ctx): a search that ends short must not be a slow
+// peer's. The search waits a few of the first ack's round trips, and at
 // 200 agents on two cores the acks of the busiest nodes came later than
 // that: they measured 80 B on links that carried 64 KiB echoes. A black
-// hole loses the datagram again; one that crosses makes the search an
-// error, not a measurement.
+// hole loses the datagram again (the wait is what confirming one costs,
+// and the e2e suite's black holes are diagnosed from the measurements
+// within 8 s: a second's wait made them late); one that crosses makes the
+// search an error, not a measurement.
 func (m *mtuRun) confirm(ctx context.Context, size int) error {
-	m.wait = max(min(time.Until(deadline(ctx)), confirmWait), time.Millisecond)
+	m.wait = max(min(time.Until(deadline(ctx)), min(max(4*m.wait, 200*time.Millisecond), 500*time.Millisecond)), time.Millisecond)
 	ok, err := m.probe(ctx, size)
 	switch {
 	case errors.Is(err, syscall.EMSGSIZE):

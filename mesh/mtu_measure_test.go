@@ -54,7 +54,7 @@ var _ = Describe("MeasureMTU", func() {
 	})
 
 	It("is an error, not a short path, when the large datagrams' acks only come late (a busy peer)", func() {
-		res, err := measure(udpDelayer(resp.Addr(), 300, 700*time.Millisecond), 1500)
+		res, err := measure(udpDelayer(resp.Addr(), 300, 150*time.Millisecond), 1500)
 		Expect(err).To(MatchError(ContainSubstring("came too late to measure")))
 		Expect(res.Largest).To(BeNumerically("<=", 300), "what crossed in time")
 		Expect(res.Probes).To(BeNumerically("<=", mesh.MaxMTUProbes))
