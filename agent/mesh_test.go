@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -250,5 +251,45 @@ mesh:
 		Expect(asked).To(HaveLen(20))
 		Expect(most).To(Equal(gatherParallel), "bounded, and in parallel")
 		Expect(a.views.views).To(HaveLen(20))
+	})
+
+	It("holds, after a gathering of the head, the head's views only, not the others it held", func() {
+		var static []string
+		for i := 1; i <= 20; i++ {
+			static = append(static, fmt.Sprintf("{name: node%d, address: 127.0.0.%d}", i, i+1))
+		}
+		a := newMeshAgent(`agent: {name: node99, listen: "127.0.0.1:0", data_dir: %[1]q}
+swarm: {labels: false}
+mesh:
+  enabled: true
+  listen: "127.0.0.1:0"
+  key_file: %[2]q
+  interval: 10s
+  static: [` + strings.Join(static, ", ") + `]
+`)
+		old := time.Now().Add(-time.Hour)
+		a.views.fetchPeer = func(_ context.Context, p mesh.Peer) (links.View, bool, error) {
+			return links.View{Node: p.Name, Generated: time.Now(), Started: old, Interval: 10 * time.Second}, true, nil
+		}
+		_, err := a.mesh.source.Desired(context.Background())
+		Expect(err).NotTo(HaveOccurred())
+		_, whole := a.views.gatherScope(context.Background(), true)
+		Expect(whole).To(BeTrue())
+		Expect(a.views.views).To(HaveLen(20))
+		Expect(a.views.evaluator()).To(BeFalse(), "three nodes before it sent views")
+		n, whole := a.views.gatherScope(context.Background(), false)
+		Expect(whole).To(BeFalse())
+		Expect(n).To(Equal(6), "2 × the default three evaluators")
+		Expect(slices.Sorted(maps.Keys(a.views.views))).To(Equal([]string{"node1", "node10", "node11", "node12", "node13", "node14"}))
+	})
+
+	It("is told when a shared alert it fired still fires, when alerting is on", func() {
+		a := newMeshAgent(`agent: {name: node0, listen: "127.0.0.1:0", data_dir: %[1]q}
+swarm: {labels: false}
+alerting: {enabled: true}
+mesh: {enabled: true, listen: "127.0.0.1:0", key_file: %[2]q, static: [{name: node1, address: 127.0.0.2}]}
+`)
+		Expect(a.views.firesShared).NotTo(BeNil())
+		Expect(a.views.firesShared()).To(BeFalse(), "nothing fired")
 	})
 })

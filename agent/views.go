@@ -94,12 +94,19 @@ type gatherer struct {
 	mu      sync.Mutex
 	views   map[string]links.View
 	missing map[string]string
-	news    time.Time // when an answer last changed a view
-	done    bool      // the first gathering is over
-	wholeAt time.Time // when the last gathering of every peer began
-	asked   time.Time // when a client last asked for the diagnosis
-	wholeMu sync.Mutex
-	urgent  time.Time // when a peer last went missing or came back, or this agent's own link changed
+	// answered is, per peer, its last view's ViewInfo, Generated being
+	// when it came: the election of evaluators reads a view missing for
+	// less than electionGrace as there (see evaluator).
+	answered map[string]links.ViewInfo
+	news     time.Time // when an answer last changed a view
+	done     bool      // the first gathering is over
+	wholeAt  time.Time // when the last gathering of every peer began
+	asked    time.Time // when a client last asked for the diagnosis
+	wholeMu  sync.Mutex
+	urgent   time.Time // when a peer last went missing or came back, or this agent's own link changed
+	// firesShared reports a shared alert this agent fired that still fires
+	// (alert.Engine.FiresShared; nil without alerting).
+	firesShared func() bool
 	// fetchPeer is fetch; a spec counts the fetches under way through it.
 	fetchPeer func(context.Context, mesh.Peer) (links.View, bool, error)
 }
@@ -121,9 +128,6 @@ func newGatherer(a *Agent) *gatherer {
 	g.fetchPeer = g.fetch
 	if a.reg != nil {
 		a.reg.MustRegister(g.fetches, g.bytes)
-	}
-	if a.mesh != nil {
-		g.wholeAt = time.Now().Add(-rand.N(wholeEvery * max(a.cfg.Mesh.Interval, 1)))
 	}
 	return g
 }
@@ -246,13 +250,9 @@ func (g *gatherer) gatherLocked(ctx context.Context, whole bool) (int, bool) {
 	start := time.Now()
 	peers := g.a.mesh.source.Peers()
 	whole = whole || g.wantsAll()
-	current, asked := map[string]bool{}, g.scope(peers, whole)
+	asked := g.scope(peers, whole)
+	current := names(g.scope(peers, true))
 	var wg sync.WaitGroup
-	for _, p := range peers {
-		if p.Name != "" && p.State != mesh.StateDrain {
-			current[p.Name] = true
-		}
-	}
 	slots := make(chan struct{}, gatherParallel)
 	for _, p := range asked {
 		wg.Add(1)
@@ -268,19 +268,11 @@ func (g *gatherer) gatherLocked(ctx context.Context, whole bool) (int, bool) {
 			g.record(p.Name, v, news, err)
 		}()
 	}
-	g.mu.Lock()
-	for n := range g.views {
-		if !current[n] {
-			delete(g.views, n)
-		}
-	}
-	for n := range g.missing {
-		if !current[n] {
-			delete(g.missing, n)
-		}
-	}
-	g.mu.Unlock()
+	g.forget(current)
 	wg.Wait()
+	if !whole {
+		g.forget(names(asked)) // holds the head's and the managers' views only
+	}
 	g.mu.Lock()
 	g.done = true
 	if whole {
@@ -288,6 +280,36 @@ func (g *gatherer) gatherLocked(ctx context.Context, whole bool) (int, bool) {
 	}
 	g.mu.Unlock()
 	return len(asked), whole
+}
+
+// forget drops the views (and the reasons for missing ones) of the nodes
+// not in keep.
+func (g *gatherer) forget(keep map[string]bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for n := range g.views {
+		if !keep[n] {
+			delete(g.views, n)
+		}
+	}
+	for n := range g.missing {
+		if !keep[n] {
+			delete(g.missing, n)
+		}
+	}
+	for n := range g.answered {
+		if !keep[n] {
+			delete(g.answered, n)
+		}
+	}
+}
+
+func names(peers []mesh.Peer) map[string]bool {
+	out := make(map[string]bool, len(peers))
+	for _, p := range peers {
+		out[p.Name] = true
+	}
+	return out
 }
 
 // evaluator reports whether this agent is one of the alerting.evaluators
@@ -301,12 +323,29 @@ func (g *gatherer) evaluator() bool {
 	if !g.done {
 		return false
 	}
+	now, grace := time.Now(), g.electionGrace()
 	views := make(map[string]links.ViewInfo, len(g.views)+1)
 	views[self] = links.ViewInfo{Via: links.ViaSelf, Started: g.a.started, Interval: g.a.cfg.Mesh.Interval}
 	for name, v := range g.views {
 		views[name] = links.ViewInfo{Via: v.Via, Generated: v.Generated, Started: v.Started, Interval: v.Interval}
 	}
-	return alert.Evaluator(self, views, time.Now(), n)
+	for name, info := range g.answered {
+		if _, held := views[name]; !held && now.Sub(info.Generated) < grace {
+			views[name] = info
+		}
+	}
+	return alert.Evaluator(self, views, now, n)
+}
+
+// electionGrace is how long a view that stopped coming still counts in
+// the election of evaluators: two gatherings. Under load a few views time
+// out at a time; at K=200, each one missing from the head made the next
+// node an evaluator, which gathered and diagnosed every view, loading the
+// machine further (four evaluators more within two minutes of a cut). An
+// evaluator that is really gone is replaced two intervals later; the
+// other evaluators go on meanwhile.
+func (g *gatherer) electionGrace() time.Duration {
+	return 2*max(g.a.cfg.Mesh.Interval, time.Second) + g.timeout
 }
 
 // linkChanged is told of every status change of this agent's links. The
@@ -356,6 +395,10 @@ func (g *gatherer) record(name string, v links.View, news bool, err error) {
 	}
 	delete(g.missing, name)
 	g.views[name] = v
+	if g.answered == nil {
+		g.answered = map[string]links.ViewInfo{}
+	}
+	g.answered[name] = links.ViewInfo{Via: v.Via, Generated: now, Started: v.Started, Interval: v.Interval}
 	switch {
 	case wasMissing:
 		g.urgent = now

@@ -189,7 +189,7 @@ var _ = Describe("which views a gathering asks for", func() {
 		Expect(names(g.scope(ps, false))).To(Equal([]string{"node1", "node2", "node4"}), "n=2: up to four, none after node5")
 	})
 
-	It("gathers every view as an evaluator (not before the first gathering), when a client asked lately, and every ten intervals", func() {
+	It("gathers every view as an evaluator (not before the first gathering), when a client asked lately, and while a shared alert it fired fires", func() {
 		g.wholeAt = time.Now()
 		Expect(g.wantsAll()).To(BeFalse(), "the first gathering asks the head")
 		g.done = true
@@ -203,8 +203,35 @@ var _ = Describe("which views a gathering asks for", func() {
 		Expect(g.wantsAll()).To(BeTrue(), "a client asked a minute ago")
 		g.asked = time.Now().Add(-interestFor)
 		Expect(g.wantsAll()).To(BeFalse())
-		g.wholeAt = time.Now().Add(-wholeEvery * 10 * time.Second)
-		Expect(g.wantsAll()).To(BeTrue(), "ten intervals since the last whole gathering")
+		g.wholeAt = time.Now().Add(-time.Hour)
+		Expect(g.wantsAll()).To(BeFalse(), "an hour since the last whole gathering: no matter")
+		firing := false
+		g.firesShared = func() bool { return firing }
+		Expect(g.wantsAll()).To(BeFalse())
+		firing = true
+		Expect(g.wantsAll()).To(BeTrue(), "it resolves what it fired: every view")
+	})
+
+	It("counts, in the election of evaluators, a view missing for less than two gatherings", func() {
+		g.done = true
+		old := time.Now().Add(-time.Hour)
+		for _, n := range []string{"node1", "node2"} {
+			g.record(n, links.View{Node: n, Started: old, Interval: 10 * time.Second}, true, nil)
+		}
+		Expect(g.evaluator()).To(BeFalse(), "two evaluators before it")
+		g.record("node1", links.View{}, false, errors.New("no answer (published: timeout)"))
+		Expect(g.views).NotTo(HaveKey("node1"), "the diagnosis has it missing at once")
+		Expect(g.evaluator()).To(BeFalse(), "one timeout under load does not make it an evaluator")
+		info := g.answered["node1"]
+		info.Generated = time.Now().Add(-2*10*time.Second - time.Second)
+		g.answered["node1"] = info
+		Expect(g.evaluator()).To(BeTrue(), "missing for two gatherings: node1 is gone, it takes over")
+	})
+
+	It("asks the managers besides the head", func() {
+		ps := peers("node9", "node1", "node2", "node3", "node7", "node8")
+		ps[0].Role, ps[4].Role, ps[1].Role = "manager", "manager", "manager"
+		Expect(names(g.scope(ps, false))).To(Equal([]string{"node1", "node2", "node3", "node9", "node7"}))
 	})
 })
 

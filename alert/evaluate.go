@@ -69,7 +69,7 @@ func (e *Engine) diagnose(ctx context.Context) links.Diagnosis {
 // evaluators or because a shared alert it fired still fires (it resolves
 // what it fired).
 func (e *Engine) evaluates() bool {
-	yes := e.opts.Evaluates == nil || e.opts.Evaluates() || e.firesShared()
+	yes := e.opts.Evaluates == nil || e.opts.Evaluates() || e.FiresShared()
 	gauge := 0.0
 	if yes {
 		gauge = 1
@@ -78,8 +78,10 @@ func (e *Engine) evaluates() bool {
 	return yes
 }
 
-// firesShared: a shared alert this agent fired still fires.
-func (e *Engine) firesShared() bool {
+// FiresShared reports whether a shared alert this agent fired still fires:
+// it then evaluates the cluster's alerts (and gathers every view) until
+// the alert resolves.
+func (e *Engine) FiresShared() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, t := range e.active {

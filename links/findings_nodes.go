@@ -63,8 +63,12 @@ func (f *finder) hostDown(n string) (string, bool) {
 		if !f.x.hasView(o) {
 			continue
 		}
+		ob := f.observe(o, n)
+		if !ob.any {
+			continue // never probed n nor heard from it: in subset mode, the first cover after a start
+		}
 		observers++
-		switch ob := f.observe(o, n); {
+		switch {
 		case ob.fails:
 			seen = append(seen, ob)
 		case ob.meta.paused: // not probed since: see current
@@ -94,6 +98,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 
 // observer is what one node with a view says of n (observe).
 type observer struct {
+	any     bool      // it holds a state about n at all
 	fails   bool      // its echoes to n fail and it hears nothing from n, on every path
 	pending bool      // not failing, but an echo to n failed its last result
 	since   time.Time // when the first of its echoes failed
@@ -120,6 +125,7 @@ func (f *finder) observe(o, n string) observer {
 		ob.since = sooner(ob.since, firstFailure(out, f.x.iv))
 	}
 	ob.meta = metaOf(f.x.iv, all)
+	ob.any = len(all) > 0
 	ob.pending = ob.pending && !ob.fails
 	return ob
 }

@@ -2,6 +2,7 @@ package links_test
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -294,5 +295,20 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		c.set("node4", "node8", echoes, passNow)
 		d = links.Diagnose(c.input("node8"))
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingHostDown), "node4 reaches it now (%v)", wanted(d))
+	})
+
+	It("counts no observer that never probed the cut node nor heard from it (the first cover after a start)", func() {
+		c := newSubsetCluster(8)
+		for _, o := range []string{"node1", "node2", "node3"} {
+			c.set(o, "node8", append(echoes, links.RoleArrival), failNow)
+		}
+		for _, o := range []string{"node4", "node5"} { // not yet in their rotation, nor they in node8's
+			v := c.views[o]
+			v.Links = slices.DeleteFunc(v.Links, func(s links.LinkState) bool { return s.Peer == "node8" })
+		}
+		d := links.Diagnose(c.input("node8"))
+		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
+		Expect(d.Findings[0].Summary).To(ContainSubstring("the 3 nodes that probed it since it failed"))
+		Expect(d.Findings[0].Summary).To(ContainSubstring("the other 2 have not probed it since"), "node6 and node7; not node4, node5")
 	})
 })
