@@ -58,15 +58,22 @@ func (e *ClockSkewError) Error() string {
 
 // partialError is a frame that stopped arriving part-way: on Leg
 // (probes.LegRequest or LegReply), got of want bytes arrived.
+// A document (a view, a swarm snapshot) is large and its sender may be
+// busy: one that stops arriving says less than an echo does.
 type partialError struct {
 	leg       string
 	got, want int
+	document  bool
 }
 
 func (e *partialError) Error() string {
 	what := "partial frame at the responder"
 	if e.leg == probes.LegReply {
 		what = "partial reply"
+	}
+	if e.document {
+		return fmt.Sprintf("%s: got %d of %d bytes before the deadline: a peer too busy to send it, or an MTU black hole on the %s path",
+			what, e.got, e.want, e.leg)
 	}
 	return fmt.Sprintf("%s: got %d of %d bytes: MTU black hole on the %s path", what, e.got, e.want, e.leg)
 }

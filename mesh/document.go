@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.uber.org/zap"
@@ -118,6 +119,9 @@ func (p *Prober) fetch(ctx context.Context, addr, peer string, t Type, d documen
 		err = d.check(req, resp, peer)
 	}
 	if err != nil {
+		if pe := (*partialError)(nil); errors.As(err, &pe) {
+			pe.document = true
+		}
 		return nil, fmt.Errorf("fetching %s of %s: %w", d.fetching, who, err)
 	}
 	return resp.Body[NonceSize:], nil

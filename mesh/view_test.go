@@ -98,6 +98,13 @@ var _ = Describe("view exchange", func() {
 		Expect(causeOf(err)).To(Equal(probes.CauseMismatch))
 	})
 
+	It("says a view that stops arriving part-way came too late, or was lost to an MTU black hole", func() {
+		stalls := fakeServer(func(mesh.Message) []byte { return []byte{0, 0, 0x13, 0x88} }) // 5000 bytes announced, none sent
+		_, err := fetch(stalls)
+		Expect(err).To(MatchError(HaveSuffix("partial reply: got 0 of 5000 bytes before the deadline: " +
+			"a peer too busy to send it, or an MTU black hole on the reply path")))
+	})
+
 	It("rejects a view response over 4 MiB before reading it", func() {
 		huge := fakeServer(func(req mesh.Message) []byte {
 			return viewResponse(testKey, req, bytes.Repeat([]byte(" "), mesh.MaxView+1))
