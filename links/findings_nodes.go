@@ -57,7 +57,7 @@ func (f *finder) hostDown(n string) (string, bool) {
 	if f.x.hasView(n) {
 		return "", false
 	}
-	var seen, stale []observer // observers that fail to reach n now; those not probing it since
+	var seen, rest []observer // observers that fail to reach n now; the others not pending
 	observers := 0
 	for _, o := range f.others(n) {
 		if !f.x.hasView(o) {
@@ -71,25 +71,30 @@ func (f *finder) hostDown(n string) (string, bool) {
 		switch {
 		case ob.fails:
 			seen = append(seen, ob)
-		case ob.meta.paused: // not probed since: see current
-			stale = append(stale, ob)
 		case ob.pending: // its last echo failed, not yet confirmed: see allCells
 		default:
-			return "", false
+			rest = append(rest, ob)
 		}
 	}
 	if len(seen) == 0 {
+		return "", false
+	}
+	var onset time.Time
+	for _, ob := range seen {
+		onset = sooner(onset, ob.since)
+	}
+	// The rest speak against the fault only with a result that passed
+	// since it began: one paused since (subset rotation), or whose last
+	// success came before (a full-mesh prober between two rounds, an
+	// arrival record that failed its last judgment) says nothing of it.
+	if slices.ContainsFunc(rest, func(ob observer) bool { return !ob.meta.passed.Before(onset) }) {
 		return "", false
 	}
 	if len(seen) == observers {
 		return fmt.Sprintf("%s is down or cut off: %s reach%s it on no path, hear nothing from it, and its view did not arrive",
 			n, plural(len(seen), "the other node", "all %d other nodes"), plural(len(seen), "es", "")), true
 	}
-	var onset time.Time
-	for _, ob := range seen {
-		onset = sooner(onset, ob.since)
-	}
-	if len(seen) < min(quorumCells, observers) || slices.ContainsFunc(stale, func(ob observer) bool { return !f.x.predates(ob.meta, onset) }) {
+	if len(seen) < min(quorumCells, observers) {
 		return "", false
 	}
 	return fmt.Sprintf("%s is down or cut off: the %d nodes that probed it since it failed reach it on no path and hear nothing from it, "+

@@ -297,6 +297,25 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 		Expect(kinds(d)).NotTo(HaveKey(links.FindingHostDown), "node4 reaches it now (%v)", wanted(d))
 	})
 
+	It("takes an observer whose echoes passed before the cut and whose arrival record failed since as not having probed it since", func() {
+		c := newSubsetCluster(8)
+		for _, o := range []string{"node1", "node2", "node3"} {
+			c.set(o, "node8", append(echoes, links.RoleArrival), failNow)
+		}
+		c.set("node4", "node8", arrival, func(s *links.LinkState) { // node8 was due to beacon it this round: nothing came
+			failNow(s)
+			s.Status = links.Pending
+		})
+		d := links.Diagnose(c.input("node8"))
+		Expect(kinds(d)).To(HaveKeyWithValue(links.FindingHostDown, 1), "%v", wanted(d))
+
+		c.set("node4", "node8", echoes, func(s *links.LinkState) { // but its echoes passed since the cut
+			s.Last = simNow.Add(-subsetIv)
+		})
+		d = links.Diagnose(c.input("node8"))
+		Expect(kinds(d)).NotTo(HaveKey(links.FindingHostDown), "node4 reached it after its observers first failed (%v)", wanted(d))
+	})
+
 	It("counts no observer that never probed the cut node nor heard from it (the first cover after a start)", func() {
 		c := newSubsetCluster(8)
 		for _, o := range []string{"node1", "node2", "node3"} {
