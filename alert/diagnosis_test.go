@@ -327,6 +327,28 @@ var _ = Describe("engine on the cluster's diagnosis", func() {
 		Expect(hk.events()).To(Equal([]string{"firing SwarmlinkHostUnreachable node3"}), "node2 sends it instead")
 	})
 
+	It("designates the first node by name when every agent is fresh (a cluster started together): one sender, not each evaluator", func() {
+		sent := map[string][]string{}
+		for _, self := range []string{"node1", "node2"} {
+			e = newEngineAs(self)
+			step(2 * time.Minute)
+			diag.Self, diag.Findings = self, []links.Finding{hostOf3}
+			for i := 0; i < 3; i++ {
+				diag.Views = views(clk.Now().Add(time.Second), "node3")
+				for n, v := range diag.Views {
+					if v.Missing == "" {
+						v.Started, v.Interval = clk.Now().Add(-time.Minute), 2*time.Minute // fresh: within ten intervals
+						diag.Views[n] = v
+					}
+				}
+				step(2 * time.Second)
+			}
+			Expect(e.Alerts()).To(HaveLen(1), "%s fires it", self)
+			sent[self] = hk.events()
+		}
+		Expect(sent).To(Equal(map[string][]string{"node1": {"firing SwarmlinkHostUnreachable node3"}, "node2": nil}), "from node1 only")
+	})
+
 	It("raises loss only past the configured loss percent", func() {
 		loss := links.Finding{ID: "loss/node2", Kind: links.FindingLoss, Severity: links.SeverityWarning, Node: "node2",
 			To: "node2", Path: links.PathOverlay, Cause: "loss", LossPercent: 12}

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -404,16 +405,23 @@ func (e *Engine) fire(a Alert, now time.Time, d links.Diagnosis) {
 
 // designated reports whether this node sends shared alert a to receivers
 // that do not deduplicate: the first node, by name, whose view arrived,
-// whose agent is not fresh (it holds new alerts) and that the alert is not
-// about. Every node renders the same diagnosis, so exactly one sends it.
+// whose agent is not fresh (it may hold new alerts) and that the alert is
+// not about; when every agent is fresh (a cluster started together within
+// ten intervals), the first of them. Every node renders the same
+// diagnosis, so exactly one sends it. (At K=200, interval 120 s, a node
+// cut 12 minutes after the start reached a webhook from each of the three
+// evaluators.)
 func designated(a Alert, d links.Diagnosis, now time.Time) bool {
+	first := ""
 	for _, n := range d.Nodes {
-		if v := d.Views[n]; v.Missing != "" || fresh(v, now) || n == a.Node || n == a.Source || n == a.Destination {
+		if v := d.Views[n]; v.Missing != "" || n == a.Node || n == a.Source || n == a.Destination {
 			continue
+		} else if !fresh(v, now) {
+			return n == d.Self
 		}
-		return n == d.Self
+		first = cmp.Or(first, n)
 	}
-	return true
+	return first == "" || first == d.Self
 }
 
 func (e *Engine) enqueueFiring(t *tracked, now time.Time) {
