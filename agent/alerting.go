@@ -29,7 +29,7 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState,
 		Tracker: a.tracker, Diagnose: func(context.Context) links.Diagnosis { return a.diagnose() }}
 	if a.views != nil {
-		opts.Regather = a.views.Trigger
+		opts.Regather = a.views.TriggerNow
 		opts.Evaluates = a.views.evaluator
 	}
 	e, err := alert.New(opts)

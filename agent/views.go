@@ -88,7 +88,8 @@ func nodeInfo(p mesh.Peer) (links.NodeInfo, bool) {
 type gatherer struct {
 	a       *Agent
 	timeout time.Duration          // per peer and path
-	kick    chan struct{}          // gather now
+	kick    chan struct{}          // gather once triggerWait allows
+	now     chan struct{}          // gather as soon as the gathering under way is over
 	fetches *prometheus.CounterVec // by answer: whole | delta | error
 	bytes   prometheus.Counter     // view bodies received
 	mu      sync.Mutex
@@ -119,7 +120,7 @@ func newGatherer(a *Agent) *gatherer {
 	if a.mesh != nil {
 		timeout = a.cfg.Mesh.Timeout
 	}
-	g := &gatherer{a: a, timeout: timeout, kick: make(chan struct{}, 1), views: map[string]links.View{}, missing: map[string]string{},
+	g := &gatherer{a: a, timeout: timeout, kick: make(chan struct{}, 1), now: make(chan struct{}, 1), views: map[string]links.View{}, missing: map[string]string{},
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "swarmlink_view_fetches_total",
 			Help: "Peers' view fetches by answer: whole (every state), delta (what changed since the view held), error."},
 			[]string{"answer"}),
@@ -184,11 +185,13 @@ func (g *gatherer) run(ctx context.Context, clk controller.Clock, tick <-chan ti
 		case <-ctx.Done():
 			return
 		case <-tick:
+		case <-g.now:
 		case <-g.kick:
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick:
+			case <-g.now:
 			case <-clk.After(triggerWait(g.a.cfg.Mesh.Interval, asked, clk.Now().Sub(start))):
 			}
 		}
@@ -208,10 +211,22 @@ func triggerWait(interval time.Duration, peers int, ago time.Duration) time.Dura
 	return max(floor-ago, 0)
 }
 
-// Trigger asks for a gathering now; it never blocks.
+// Trigger asks for a gathering once triggerWait allows; it never blocks.
 func (g *gatherer) Trigger() {
 	select {
 	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+// TriggerNow asks for a gathering as soon as the one under way is over,
+// without triggerWait's floor: the alert engine holds a new alert until
+// views generated after it first saw it still show it, and at K=200 the
+// floor (50 s at a 120 s interval) came on top of a gathering of 199
+// views. It is asked once per new alert, not per changed link.
+func (g *gatherer) TriggerNow() {
+	select {
+	case g.now <- struct{}{}:
 	default:
 	}
 }

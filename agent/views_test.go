@@ -120,6 +120,31 @@ var _ = Describe("a triggered gathering", func() {
 		cancel()
 		Eventually(done).Should(BeClosed())
 	})
+
+	It("gathers at once, without the floor, when asked now (a new alert), even while a trigger waits for it", func() {
+		t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+		clk := clocktest.New(t0)
+		a := &Agent{cfg: &config.Config{}}
+		a.cfg.Mesh.Interval = 120 * time.Second // 199 peers: the floor is 49.75 s
+		g := &gatherer{a: a, kick: make(chan struct{}, 1), now: make(chan struct{}, 1)}
+		tick, began := make(chan time.Time), make(chan time.Time, 4)
+		gather := func(context.Context) int {
+			began <- clk.Now()
+			clk.Advance(300 * time.Millisecond)
+			return 199
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go g.run(ctx, clk, tick, gather)
+		Eventually(began).Should(Receive(Equal(t0)))
+		g.TriggerNow()
+		Eventually(began).Should(Receive(Equal(t0.Add(300 * time.Millisecond))))
+
+		g.Trigger()
+		Eventually(clk.Waiters).Should(Equal(1), "a trigger waits for the floor")
+		g.TriggerNow()
+		Eventually(began).Should(Receive(Equal(t0.Add(600*time.Millisecond))), "asked now: it waits no more")
+	})
 	It("ticks first a phase after it starts, then every interval, dropping ticks while the gathering is busy", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
