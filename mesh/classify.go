@@ -58,6 +58,17 @@ func (e *ClockSkewError) Error() string {
 
 // partialError is a frame that stopped arriving part-way: on Leg
 // (probes.LegRequest or LegReply), got of want bytes arrived.
+// minPathPayload is the TCP payload of a 576-byte IPv4 packet, the least
+// MTU a path must carry (RFC 791): what is missing of a frame within it
+// could have crossed in one packet, so no MTU black hole stopped it.
+const minPathPayload = 536
+
+// fitsAnyPath: the part of a frame that did not arrive (want − got bytes)
+// fits in one packet of any path, so its sender stalled: at K=200 a busy
+// peer's 160-byte echo answer that came late read as "partial reply: MTU
+// black hole on the reply path", and MTU findings followed.
+func fitsAnyPath(got, want int) bool { return want-got <= minPathPayload }
+
 // A document (a view, a swarm snapshot) is large and its sender may be
 // busy: one that stops arriving says less than an echo does.
 type partialError struct {

@@ -105,6 +105,13 @@ var _ = Describe("view exchange", func() {
 			"a peer too busy to send it, or an MTU black hole on the reply path")))
 	})
 
+	It("takes an answer that stalls with what is missing small enough for any path as a busy peer, not an MTU black hole", func() {
+		stalls := fakeServer(func(mesh.Message) []byte { return []byte{0, 0, 0, 160} }) // 160 bytes announced, none sent
+		_, err := fetch(stalls)
+		Expect(err).To(MatchError(ContainSubstring("answer stalled after 0 of 160 bytes (the rest fits any path's MTU: a busy peer)")))
+		Expect(causeOf(err)).To(Equal(probes.CauseTimeout))
+	})
+
 	It("rejects a view response over 4 MiB before reading it", func() {
 		huge := fakeServer(func(req mesh.Message) []byte {
 			return viewResponse(testKey, req, bytes.Repeat([]byte(" "), mesh.MaxView+1))
