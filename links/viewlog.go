@@ -25,10 +25,16 @@ type Delta struct {
 
 // PhaseChange is a state whose phase alone changed. Subset rotation pauses
 // and resumes every link to k peers each interval, and a whole state is
-// three times the size of its key.
+// three times the size of its key. A pause carries the state's last result
+// time: while active, a state a delta leaves out is held as fresh as the
+// delta (View.Apply), and paused that time would stay, after the last
+// result (K=200: observers whose last echo to node200 passed before its cut
+// read, at the evaluators, as having passed after, and held its host down
+// off for minutes).
 type PhaseChange struct {
 	Key
 	Phase CheckPhase `json:"phase"`
+	Last  time.Time  `json:"last,omitzero"` // of a pause
 }
 
 // Position is where a holder's copy of a peer's view stands: what it asks
@@ -97,7 +103,11 @@ func (l *ViewLog) Serve(states []LinkState, from *Position, gen time.Time, fresh
 		case e.rev > from.Rev || notFresh(s, gen, fresh):
 			out = append(out, s)
 		case e.phaseRev > from.Rev && from.Phases:
-			d.Phases = append(d.Phases, PhaseChange{Key: s.Key(), Phase: s.Phase})
+			pc := PhaseChange{Key: s.Key(), Phase: s.Phase}
+			if s.Phase == PhasePaused {
+				pc.Last = s.Last
+			}
+			d.Phases = append(d.Phases, pc)
 		case e.phaseRev > from.Rev:
 			out = append(out, s)
 		}
@@ -227,7 +237,8 @@ func (d View) Apply(held View) (View, error) {
 			phases = phases[1:]
 		}
 		if len(phases) > 0 && compareKeys(phases[0].Key, s.Key()) == 0 {
-			s.Phase, phases = phases[0].Phase, phases[1:]
+			s.Phase, s.Last = phases[0].Phase, cmp.Or(phases[0].Last, s.Last)
+			phases = phases[1:]
 		}
 		switch {
 		case len(changed) > 0 && compareStates(changed[0], s) == 0:

@@ -98,9 +98,12 @@ func sameAsServed(held links.View, v *viewServer) {
 		if s.Status != links.Healthy {
 			Expect(got.Message).To(Equal(s.Message), "%v", s.Key())
 		}
-		if s.Phase != links.PhasePaused && v.now.Sub(s.Last) > v.fresh {
+		switch {
+		case s.Phase == links.PhasePaused:
+			Expect(got.Last).To(Equal(s.Last), "a paused state says when its link was last probed: %v", s.Key())
+		case v.now.Sub(s.Last) > v.fresh:
 			Expect(got.Last).To(Equal(s.Last), "a stale result's time travels: %v", s.Key())
-		} else if s.Phase != links.PhasePaused {
+		default:
 			Expect(got.Last).To(BeTemporally("~", s.Last, v.fresh), "%v", s.Key())
 		}
 	}
