@@ -215,13 +215,14 @@ mesh:
 	})
 })
 
-var _ = Describe("a gathering of many peers' views", func() {
-	It("has at most gatherParallel fetches under way at once, and asks every peer", func() {
-		var static []string
-		for i := 1; i <= 20; i++ {
-			static = append(static, fmt.Sprintf("{name: node%d, address: 127.0.0.%d}", i, i+1))
-		}
-		a := newMeshAgent(`agent: {name: node0, listen: "127.0.0.1:0", data_dir: %[1]q}
+// twentyPeersAgent is an agent named name with static peers node1..node20.
+func twentyPeersAgent(name string) *Agent {
+	GinkgoHelper()
+	var static []string
+	for i := 1; i <= 20; i++ {
+		static = append(static, fmt.Sprintf("{name: node%d, address: 127.0.0.%d}", i, i+1))
+	}
+	return newMeshAgent(`agent: {name: ` + name + `, listen: "127.0.0.1:0", data_dir: %[1]q}
 swarm: {labels: false}
 mesh:
   enabled: true
@@ -230,6 +231,11 @@ mesh:
   interval: 10s
   static: [` + strings.Join(static, ", ") + `]
 `)
+}
+
+var _ = Describe("a gathering of many peers' views", func() {
+	It("has at most gatherParallel fetches under way at once, and asks every peer", func() {
+		a := twentyPeersAgent("node0")
 		var mu sync.Mutex
 		under, most, asked := 0, 0, map[string]bool{}
 		a.views.fetchPeer = func(_ context.Context, p mesh.Peer) (links.View, bool, error) {
@@ -254,19 +260,7 @@ mesh:
 	})
 
 	It("holds, after a gathering of the head, the head's views only, not the others it held", func() {
-		var static []string
-		for i := 1; i <= 20; i++ {
-			static = append(static, fmt.Sprintf("{name: node%d, address: 127.0.0.%d}", i, i+1))
-		}
-		a := newMeshAgent(`agent: {name: node99, listen: "127.0.0.1:0", data_dir: %[1]q}
-swarm: {labels: false}
-mesh:
-  enabled: true
-  listen: "127.0.0.1:0"
-  key_file: %[2]q
-  interval: 10s
-  static: [` + strings.Join(static, ", ") + `]
-`)
+		a := twentyPeersAgent("node99")
 		old := time.Now().Add(-time.Hour)
 		a.views.fetchPeer = func(_ context.Context, p mesh.Peer) (links.View, bool, error) {
 			return links.View{Node: p.Name, Generated: time.Now(), Started: old, Interval: 10 * time.Second}, true, nil

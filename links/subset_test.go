@@ -101,6 +101,15 @@ func (c *subsetCluster) input(missing ...string) links.Input {
 	return in
 }
 
+// cutSeenBy makes the observers' echoes and arrival records of node
+// fail now, as when node is cut off; it returns c.
+func cutSeenBy(c *subsetCluster, node string, observers ...string) *subsetCluster {
+	for _, o := range observers {
+		c.set(o, node, append(echoes, links.RoleArrival), failNow)
+	}
+	return c
+}
+
 func kinds(d links.Diagnosis) map[string]int {
 	out := map[string]int{}
 	for _, f := range d.Findings {
@@ -298,10 +307,7 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 	})
 
 	It("takes an observer whose echoes passed before the cut and whose arrival record failed since as not having probed it since", func() {
-		c := newSubsetCluster(8)
-		for _, o := range []string{"node1", "node2", "node3"} {
-			c.set(o, "node8", append(echoes, links.RoleArrival), failNow)
-		}
+		c := cutSeenBy(newSubsetCluster(8), "node8", "node1", "node2", "node3")
 		c.set("node4", "node8", arrival, func(s *links.LinkState) { // node8 was due to beacon it this round: nothing came
 			failNow(s)
 			s.Status = links.Pending
@@ -317,10 +323,7 @@ var _ = Describe("Diagnose in subset mode (links paused between their rounds)", 
 	})
 
 	It("counts no observer that never probed the cut node nor heard from it (the first cover after a start)", func() {
-		c := newSubsetCluster(8)
-		for _, o := range []string{"node1", "node2", "node3"} {
-			c.set(o, "node8", append(echoes, links.RoleArrival), failNow)
-		}
+		c := cutSeenBy(newSubsetCluster(8), "node8", "node1", "node2", "node3")
 		for _, o := range []string{"node4", "node5"} { // not yet in their rotation, nor they in node8's
 			v := c.views[o]
 			v.Links = slices.DeleteFunc(v.Links, func(s links.LinkState) bool { return s.Peer == "node8" })
