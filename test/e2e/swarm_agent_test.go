@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,7 +189,12 @@ func createSwarmService(ctx context.Context, name string, replicas uint64, ingre
 	}
 	_, err := m.Client.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func(ctx SpecContext) { Expect(m.Client.ServiceRemove(ctx, name)).To(Succeed()) })
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(m.Client.ServiceRemove(ctx, name)).To(Succeed())
+		if ingress != 0 {
+			awaitIngressGone(ctx)
+		}
+	})
 	var tasks []cluster.Task
 	Eventually(func(g Gomega) {
 		var err error
@@ -253,4 +259,26 @@ func updateServiceLabels(ctx context.Context, name string, add map[string]string
 	}
 	_, err = m.Client.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{})
 	Expect(err).NotTo(HaveOccurred())
+}
+
+// awaitIngressGone waits, up to a minute, until no node's diagnosis has
+// the ingress path: a service published through the routing mesh was
+// removed, and the stack's agents, which read the services' labels too,
+// drop its checks at their next refresh. A spec that followed at once
+// found them still judging its port (refused: no IPVS here) and the
+// healthy cluster failing (CI, 2026-12-07). It never fails: a spec that
+// needs a clean cluster says so itself.
+func awaitIngressGone(ctx context.Context) {
+	end := time.Now().Add(time.Minute)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		clean := true
+		for _, node := range suite.Nodes {
+			d, err := diagnosis(ctx, node)
+			clean = clean && err == nil && !slices.Contains(d.Paths, "ingress")
+		}
+		if clean {
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }
