@@ -57,24 +57,31 @@ func (e *ClockSkewError) Error() string {
 }
 
 // partialError is a frame that stopped arriving part-way: on Leg
-// (probes.LegRequest or LegReply), got of want bytes arrived.
+// (probes.LegRequest or LegReply), got of want bytes arrived. A document
+// (a view, a swarm snapshot) is large and its sender may be busy: one that
+// stops arriving says less than an echo does.
+type partialError struct {
+	leg       string
+	got, want int
+	document  bool
+}
+
 // minPathPayload is the TCP payload of a 576-byte IPv4 packet, the least
 // MTU a path must carry (RFC 791): what is missing of a frame within it
 // could have crossed in one packet, so no MTU black hole stopped it.
 const minPathPayload = 536
 
-// fitsAnyPath: the part of a frame that did not arrive (want − got bytes)
-// fits in one packet of any path, so its sender stalled: at K=200 a busy
-// peer's 160-byte echo answer that came late read as "partial reply: MTU
-// black hole on the reply path", and MTU findings followed.
-func fitsAnyPath(got, want int) bool { return want-got <= minPathPayload }
-
-// A document (a view, a swarm snapshot) is large and its sender may be
-// busy: one that stops arriving says less than an echo does.
-type partialError struct {
-	leg       string
-	got, want int
-	document  bool
+// cutShort is what a frame that timed out part-way on leg says: a
+// partialError (an MTU black hole may have stopped it), unless what is
+// missing fits in one packet of any path, when its sender stalled and err
+// (the timeout) stands. At K=200 a busy peer's 160-byte echo answer that
+// came late read as "partial reply: MTU black hole on the reply path", and
+// MTU findings followed.
+func cutShort(leg string, got, want int, err error) error {
+	if want-got <= minPathPayload {
+		return fmt.Errorf("frame stalled after %d of %d bytes (the rest fits any path's MTU: a busy peer): %w", got, want, err)
+	}
+	return &partialError{leg: leg, got: got, want: want}
 }
 
 func (e *partialError) Error() string {

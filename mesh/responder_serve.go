@@ -121,8 +121,8 @@ func (r *Responder) readFrame(pc *peerConn) ([]byte, error) {
 		return nil, err
 	}
 	b, got, err := readBody(stallReader{pc.c, r.opts.StallTimeout}, n)
-	if err != nil && isTimeout(err) && !fitsAnyPath(got, n) {
-		return nil, &partialError{leg: probes.LegRequest, got: got, want: n}
+	if err != nil && isTimeout(err) {
+		return nil, cutShort(probes.LegRequest, got, n, err)
 	}
 	return b, err
 }

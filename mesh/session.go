@@ -78,10 +78,7 @@ func (s *session) read(ctx context.Context, maxAnswer int) ([]byte, error) {
 	}
 	b, got, err := readBody(s.conn, n)
 	if err != nil && isTimeout(ctxErr(ctx, err)) {
-		if fitsAnyPath(got, n) {
-			return nil, fmt.Errorf("answer stalled after %d of %d bytes (the rest fits any path's MTU: a busy peer): %w", got, n, ctxErr(ctx, err))
-		}
-		return nil, &partialError{leg: probes.LegReply, got: got, want: n}
+		return nil, cutShort(probes.LegReply, got, n, ctxErr(ctx, err))
 	}
 	if err != nil {
 		return nil, receiveErr(ctx, err)

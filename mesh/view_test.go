@@ -108,7 +108,7 @@ var _ = Describe("view exchange", func() {
 	It("takes an answer that stalls with what is missing small enough for any path as a busy peer, not an MTU black hole", func() {
 		stalls := fakeServer(func(mesh.Message) []byte { return []byte{0, 0, 0, 160} }) // 160 bytes announced, none sent
 		_, err := fetch(stalls)
-		Expect(err).To(MatchError(ContainSubstring("answer stalled after 0 of 160 bytes (the rest fits any path's MTU: a busy peer)")))
+		Expect(err).To(MatchError(ContainSubstring("frame stalled after 0 of 160 bytes (the rest fits any path's MTU: a busy peer)")))
 		Expect(causeOf(err)).To(Equal(probes.CauseTimeout))
 	})
 
