@@ -108,9 +108,6 @@ func New(opts Options) (*Agent, error) {
 		a.store.Close()
 		return nil, fmt.Errorf("alerting: %w", err)
 	}
-	if a.alerts != nil && a.views != nil {
-		a.views.firesShared = a.alerts.FiresShared
-	}
 	a.ctrl = controller.New(controller.Options{
 		Sources: sources, Probers: registry,
 		Sink: retiringSink{a: a, sinks: a.sink}, Log: a.log, Registerer: a.reg, Resync: a.cfg.Agent.ResyncInterval,

@@ -24,6 +24,17 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		cfg.ExternalURL = a.externalURL()
 	}
 	notifiers := alert.NewNotifiers(cfg, alert.HTTPOptions{})
+	e, err := alert.New(a.alertOptions(cfg, notifiers))
+	if err == nil && a.views != nil {
+		a.views.firesShared = e.FiresShared
+	}
+	return e, notifiers, err
+}
+
+// alertOptions wires the engine to this agent: its store, tracker and
+// diagnosis, and, with the mesh, its gatherer (a new alert asks for fresh
+// views at once; only evaluators evaluate the cluster's alerts).
+func (a *Agent) alertOptions(cfg alert.Config, notifiers []alert.Notifier) alert.Options {
 	opts := alert.Options{Config: cfg, Self: a.cfg.Agent.Name,
 		Queue: a.store.Bucket(alert.QueueBucket), State: a.store.Bucket(alert.StateBucket),
 		Notifiers: notifiers, Log: a.log, Registerer: a.reg, PeerState: a.peerState,
@@ -32,8 +43,7 @@ func (a *Agent) newAlerting() (*alert.Engine, []alert.Notifier, error) {
 		opts.Regather = a.views.TriggerNow
 		opts.Evaluates = a.views.evaluator
 	}
-	e, err := alert.New(opts)
-	return e, notifiers, err
+	return opts
 }
 
 // externalURL is where this agent's UI answers, for alerts' generatorURL

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -284,6 +285,13 @@ alerting: {enabled: true}
 mesh: {enabled: true, listen: "127.0.0.1:0", key_file: %[2]q, static: [{name: node1, address: 127.0.0.2}]}
 `)
 		Expect(a.views.firesShared).NotTo(BeNil())
+		Expect(reflect.ValueOf(a.views.firesShared).Pointer()).To(Equal(reflect.ValueOf(a.alerts.FiresShared).Pointer()),
+			"the engine's FiresShared")
 		Expect(a.views.firesShared()).To(BeFalse(), "nothing fired")
+
+		opts := a.alertOptions(a.cfg.Alerting, nil)
+		opts.Regather() // a new alert held
+		Expect(a.views.now).To(HaveLen(1), "fresh views at once")
+		Expect(a.views.kick).To(BeEmpty(), "not after the triggered floor")
 	})
 })
