@@ -133,7 +133,7 @@ func createVIPService(ctx context.Context, name string, replicas uint64, publish
 	}
 	_, err := m.Client.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func(ctx SpecContext) { Expect(m.Client.ServiceRemove(ctx, name)).To(Succeed()) })
+	removeOnCleanup(name, true)
 	var tasks []cluster.Task
 	Eventually(func(g Gomega) {
 		var err error

@@ -189,12 +189,7 @@ func createSwarmService(ctx context.Context, name string, replicas uint64, ingre
 	}
 	_, err := m.Client.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func(ctx SpecContext) {
-		Expect(m.Client.ServiceRemove(ctx, name)).To(Succeed())
-		if ingress != 0 {
-			awaitIngressGone(ctx)
-		}
-	})
+	removeOnCleanup(name, ingress != 0)
 	var tasks []cluster.Task
 	Eventually(func(g Gomega) {
 		var err error
@@ -261,24 +256,30 @@ func updateServiceLabels(ctx context.Context, name string, add map[string]string
 	Expect(err).NotTo(HaveOccurred())
 }
 
-// awaitIngressGone waits, up to a minute, until no node's diagnosis has
-// the ingress path: a service published through the routing mesh was
-// removed, and the stack's agents, which read the services' labels too,
-// drop its checks at their next refresh. A spec that followed at once
-// found them still judging its port (refused: no IPVS here) and the
-// healthy cluster failing (CI, 2026-12-07). It never fails: a spec that
-// needs a clean cluster says so itself.
-func awaitIngressGone(ctx context.Context) {
-	end := time.Now().Add(time.Minute)
-	for time.Now().Before(end) && ctx.Err() == nil {
-		clean := true
-		for _, node := range suite.Nodes {
-			d, err := diagnosis(ctx, node)
-			clean = clean && err == nil && !slices.Contains(d.Paths, "ingress")
+// removeOnCleanup removes service name when the spec (or container) ends.
+// One published through the routing mesh (ingress) is then waited for, up
+// to a minute, until no node's diagnosis has the ingress path: every
+// agent, the stack's too, makes ingress checks of such a service and drops
+// them at its next refresh, and a spec that followed at once found them
+// still judging its port (refused: no IPVS here) and the healthy cluster
+// failing (CI, 2026-12-07). The wait never fails: a spec that needs a
+// clean cluster says so itself.
+func removeOnCleanup(name string, ingress bool) {
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(suite.Manager().Client.ServiceRemove(ctx, name)).To(Succeed())
+		end := time.Now().Add(time.Minute)
+		for ingress && time.Now().Before(end) && ctx.Err() == nil && !noIngressPath(ctx) {
+			time.Sleep(time.Second)
 		}
-		if clean {
-			return
+	})
+}
+
+// noIngressPath: every node's diagnosis answers, without the ingress path.
+func noIngressPath(ctx context.Context) bool {
+	for _, node := range suite.Nodes {
+		if d, err := diagnosis(ctx, node); err != nil || slices.Contains(d.Paths, "ingress") {
+			return false
 		}
-		time.Sleep(time.Second)
 	}
+	return true
 }
