@@ -20,9 +20,9 @@ import (
 )
 
 // MTU measurement cadence: every path is measured at least every
-// mtuRefresh, and again every interval while its large echo fails: the
-// direction of a black hole is read from these measurements when the
-// echo cannot tell which half was lost.
+// mtuRefresh, at once when its large echo begins failing, and again every
+// interval while it fails: the direction of a black hole is read from
+// these measurements when the echo cannot tell which half was lost.
 const (
 	mtuRefresh  = 5 * time.Minute
 	mtuParallel = 4
@@ -41,9 +41,13 @@ type mtuMeter struct {
 
 	mu   sync.Mutex
 	last map[[2]string]links.MTU // (peer, path) → last measurement
-	// healed: (peer, path) → when a large echo last crossed whole; a short
-	// measurement started before then is stale on arrival.
+	// healed: (peer, path) → when a large echo last finished crossing
+	// whole; a short measurement started before then is stale on arrival.
 	healed map[[2]string]time.Time
+	// failing: (peer, path) → when its large echoes began failing, until
+	// one crosses whole again; inflight: the paths being measured now.
+	failing  map[[2]string]time.Time
+	inflight map[[2]string]bool
 }
 
 func newMTUMeter(m *meshPart, reg prometheus.Registerer) *mtuMeter {
@@ -54,7 +58,7 @@ func newMTUMeter(m *meshPart, reg prometheus.Registerer) *mtuMeter {
 		reg.MustRegister(g)
 	}
 	return &mtuMeter{m: m, gauge: g, log: m.log.With(zap.String("part", "mtu")), last: map[[2]string]links.MTU{},
-		healed: map[[2]string]time.Time{}}
+		healed: map[[2]string]time.Time{}, failing: map[[2]string]time.Time{}, inflight: map[[2]string]bool{}}
 }
 
 // measure runs the due measurements. largeFailing says whether a path's
@@ -89,6 +93,10 @@ func (t *mtuMeter) due(peer, path string, now time.Time, failing bool) bool {
 }
 
 func (t *mtuMeter) measureOne(ctx context.Context, peer string, path viewPath, now time.Time) {
+	if !t.claim(peer, path.via) {
+		return // a measurement of it is under way (the sweep's, or one a failure began)
+	}
+	defer t.release(peer, path.via)
 	// A bisection needs several round trips: give it up to an interval (at
 	// least the probe timeout, at most 5 s); a search cut short is dropped.
 	ctx, cancel := context.WithTimeout(ctx, max(t.m.cfg.Timeout, min(t.m.cfg.Interval, 5*time.Second)))
@@ -133,6 +141,61 @@ func (t *mtuMeter) targets(p mesh.Peer) []viewPath {
 	return out
 }
 
+// claim marks peer's path as being measured; false if it already is.
+func (t *mtuMeter) claim(peer, path string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{peer, path}
+	if t.inflight[k] {
+		return false
+	}
+	t.inflight[k] = true
+	return true
+}
+
+func (t *mtuMeter) release(peer, path string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.inflight, [2]string{peer, path})
+}
+
+// failed notes a large echo to peer on path that failed, begun at started.
+// The first failure of an episode has the path measured at once, unless a
+// measurement began since: at the next sweep, and after a bisection under
+// the black hole, the reading that tells its direction came up to two
+// intervals after the echo's second failure, past the e2e suite's three
+// intervals for the whole diagnosis on every node.
+func (t *mtuMeter) failed(ctx context.Context, peer, path string, started time.Time) {
+	if !t.beginsEpisode(peer, path, started) {
+		return
+	}
+	for _, p := range t.m.source.Peers() {
+		if p.Name != peer {
+			continue
+		}
+		for _, vp := range t.targets(p) {
+			if vp.via == path {
+				go t.measureOne(ctx, peer, vp, time.Now())
+			}
+		}
+	}
+}
+
+// beginsEpisode records a large-echo failure of peer's path and says
+// whether it is the first since the path's echo last crossed whole and no
+// measurement has begun since it started.
+func (t *mtuMeter) beginsEpisode(peer, path string, started time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{peer, path}
+	if _, on := t.failing[k]; on {
+		return false
+	}
+	t.failing[k] = started
+	last, ok := t.last[k]
+	return !ok || last.Measured.Before(started)
+}
+
 // contradict drops a short measurement of peer on path: a large echo has
 // just crossed whole both ways, so the black hole it measured is gone. Kept,
 // it would confirm the next large-echo failure the wrong way (a black hole
@@ -143,14 +206,16 @@ func (t *mtuMeter) contradict(peer, path string, at time.Time) {
 	defer t.mu.Unlock()
 	k := [2]string{peer, path}
 	t.healed[k] = at
+	delete(t.failing, k)
 	if m, ok := t.last[k]; ok && !fullMTU(m) {
 		delete(t.last, k)
 	}
 }
 
-// keep stores m unless it is short and a large echo crossed whole after it
-// began: a bisection under a black hole takes seconds (its lost probes
-// time out), and one that outlives the heal is stale on arrival.
+// keep stores m unless it is short and a large echo finished crossing
+// whole after it began: a bisection under a black hole takes seconds (its
+// lost probes time out), and one that outlives the heal is stale on
+// arrival.
 func (t *mtuMeter) keep(m links.MTU) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -169,17 +234,29 @@ func fullMTU(m links.MTU) bool { return m.Largest+mtuSlack >= m.Ceiling }
 // measurement full with the same slack.
 const mtuSlack = 16
 
-// mtuSink passes a passing large echo to the meter (mtuMeter.contradict).
-// It runs before the tracker in the fan-out, so no view shows the echo
-// healthy beside the stale measurement.
+// mtuSink passes the large echoes' results to the meter: a passing one
+// contradicts a short measurement (mtuMeter.contradict), a failing one may
+// have its path measured at once (mtuMeter.failed). It runs before the
+// tracker in the fan-out, so no view shows the echo healthy beside the
+// stale measurement.
 type mtuSink struct{ t *mtuMeter }
 
 var _ controller.Sink = mtuSink{}
 
-func (s mtuSink) Record(_ context.Context, c controller.Check, r probes.Result) {
-	if c.Link.Role == links.RoleLarge && c.Link.Direction == links.Outbound && r.Cause == probes.CauseOK {
-		s.t.contradict(c.Link.Destination, c.Link.Path, cmp.Or(r.Started, time.Now()))
+func (s mtuSink) Record(ctx context.Context, c controller.Check, r probes.Result) {
+	if c.Link.Role != links.RoleLarge || c.Link.Direction != links.Outbound {
+		return
 	}
+	at := cmp.Or(r.Started, time.Now())
+	if r.Cause == probes.CauseOK {
+		// As of its end: a bisection begun while the echo was on its way
+		// (its request held up by the black hole, crossing at the heal) ran
+		// partly under the black hole, and kept, it held a black hole
+		// out of the peer, begun a second after, read as one into it (CI).
+		s.t.contradict(c.Link.Destination, c.Link.Path, at.Add(r.Duration))
+		return
+	}
+	s.t.failed(ctx, c.Link.Destination, c.Link.Path, at)
 }
 
 // results are the last measurements, for the view.

@@ -131,3 +131,37 @@ func beaconsLost(ctx context.Context, p *problems, t0 time.Time, o, n *cluster.N
 	lost := regexp.MustCompile(`beacons \(([1-9][0-9]*)% lost\)`)
 	return slices.ContainsFunc(items, func(it HistoryItem) bool { return lost.MatchString(it.Message) })
 }
+
+// dumpLargeEvidence prints, for a cell found failing while it works (bad
+// as badCells words it: "from→to path is …"), what every node's own view
+// holds about that pair on the path: the large echoes both ways (status,
+// leg, since) and the MTU measurements both ways. A flake's log then says
+// which record convicted the working direction.
+func dumpLargeEvidence(ctx context.Context, bad string) {
+	cell, _, _ := strings.Cut(bad, " is ")
+	pair, path, _ := strings.Cut(cell, " ")
+	from, to, _ := strings.Cut(pair, "→")
+	between := func(a, b string) bool { return (a == from && b == to) || (a == to && b == from) }
+	for _, n := range suite.Nodes {
+		var v struct {
+			Links []map[string]any `json:"links"`
+			MTU   []MTU            `json:"mtu"`
+		}
+		if err := getJSON(ctx, agentURL(n), "/api/v1/links", &v); err != nil {
+			printf("  evidence on %s: %v", n.Name, err)
+			continue
+		}
+		for _, l := range v.Links {
+			if l["role"] == "large" && l["path"] == path && between(fmt.Sprint(l["agent"]), fmt.Sprint(l["peer"])) {
+				printf("  evidence on %s: large %v→%v %v leg %q since %v failed_from %v cause %v: %v", n.Name,
+					l["agent"], l["peer"], l["status"], l["leg"], l["since"], l["failed_from"], l["cause"], l["message"])
+			}
+		}
+		for _, m := range v.MTU {
+			if m.Path == path && between(m.From, m.To) {
+				printf("  evidence on %s: mtu %s→%s largest %d ceiling %d measured %s", n.Name,
+					m.From, m.To, m.Largest, m.Ceiling, m.Measured.UTC().Format("15:04:05.000"))
+			}
+		}
+	}
+}

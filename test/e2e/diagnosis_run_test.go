@@ -79,8 +79,8 @@ func (fc faultCase) badCells(d Diagnosis, strict, diagnosed bool) []string {
 			why = "works, never failing"
 		}
 		if why != "" {
-			bad = append(bad, fmt.Sprintf("%s→%s %s is %s (fwd %s rtt %s large %s cause %s): %s",
-				c.From, c.To, c.Path, c.State, c.Forward, c.RoundTrip, c.Large, c.Cause, why))
+			bad = append(bad, fmt.Sprintf("%s→%s %s is %s (fwd %s rtt %s large %s cause %s): %s; %q",
+				c.From, c.To, c.Path, c.State, c.Forward, c.RoundTrip, c.Large, c.Cause, why, c.Message))
 		}
 	}
 	return bad
@@ -172,7 +172,7 @@ func waitDiagnoses(ctx context.Context, p *problems, t0 time.Time, name string,
 	var right map[string]Diagnosis
 	var last map[string]string
 	factsHeld, factErrs := len(facts) == 0, []string(nil)
-	never, firstOK := map[string]bool{}, map[string]time.Time{}
+	never, firstOK, saidWrong := map[string]bool{}, map[string]time.Time{}, map[string]string{}
 	for time.Now().Before(deadline) && (right == nil || !factsHeld) {
 		am.poll(ctx)
 		if !factsHeld {
@@ -187,8 +187,12 @@ func waitDiagnoses(ctx context.Context, p *problems, t0 time.Time, name string,
 		}
 		asked := time.Now()
 		ds, errs := askAll(ctx, checkFor)
-		for node := range errs {
+		for node, err := range errs {
 			delete(firstOK, node) // right, then wrong again: the streak starts over
+			if said := err; said != saidWrong[node] { // how it gets there, for a slow one
+				saidWrong[node] = said
+				printf("%s: %s %s after the fault: %s", name, node, time.Since(t0).Round(time.Millisecond), said)
+			}
 		}
 		for node, d := range ds {
 			if _, bad := errs[node]; !bad && firstOK[node].IsZero() {
@@ -205,6 +209,7 @@ func waitDiagnoses(ctx context.Context, p *problems, t0 time.Time, name string,
 				if strings.Contains(b, "never failing") && !never[node+cell] {
 					never[node+cell] = true
 					p.addf("%s: %s, %s after the fault, asked on %s", name, b, time.Since(t0).Round(time.Millisecond), node)
+					dumpLargeEvidence(ctx, b)
 				}
 			}
 		}
