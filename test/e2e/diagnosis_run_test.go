@@ -188,10 +188,12 @@ func waitDiagnoses(ctx context.Context, p *problems, t0 time.Time, name string,
 		asked := time.Now()
 		ds, errs := askAll(ctx, checkFor)
 		for node, err := range errs {
-			delete(firstOK, node) // right, then wrong again: the streak starts over
-			if said := err; said != saidWrong[node] { // how it gets there, for a slow one
-				saidWrong[node] = said
-				printf("%s: %s %s after the fault: %s", name, node, time.Since(t0).Round(time.Millisecond), said)
+			// Right, then wrong again: the streak starts over. How it gets
+			// there is printed, for a slow one.
+			delete(firstOK, node)
+			if err != saidWrong[node] {
+				saidWrong[node] = err
+				printf("%s: %s %s after the fault: %s", name, node, time.Since(t0).Round(time.Millisecond), err)
 			}
 		}
 		for node, d := range ds {
