@@ -37,13 +37,17 @@ func faults(ctx context.Context, o Options, r *Result, agents []*Agent, hook *Ho
 
 // faultBound is how long a fault's finding or alert may take: two results
 // per link (F=2), each link probed once per cover (every round in full mesh,
-// every ceil((K-1)/subset_k) rounds in subset mode), plus the settle (two
-// intervals), two more intervals of views and 15 s of slack; at most
+// every ceil((K-1)/subset_k) rounds in subset mode), plus four intervals
+// (for a -settle of up to two, and two of views) and 15 s of slack; at most
 // o.MaxWait, which keeps a run within its budget.
 func faultBound(o Options) time.Duration {
 	b := 2*time.Duration(coverRounds(o))*o.Interval + 4*o.Interval + 15*time.Second
 	return min(b, o.MaxWait)
 }
+
+// alertBudget is the bound on the cut's host alert, with the
+// agents' alerting.failing_after (F = 2): F × interval + timeout + 2 s.
+func alertBudget(o Options) time.Duration { return 2*o.Interval + o.Timeout + 2*time.Second }
 
 // coverRounds is how many rounds it takes until every link is probed: one
 // in full mesh, ceil((K-1)/subset_k) in subset mode.

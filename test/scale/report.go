@@ -68,8 +68,8 @@ func Table(w io.Writer, r *Result) {
 		row(f.Fault, "%s seen=%v after %.1f s (findings %s); healthy %.1f s after heal", f.Expect, f.Seen, f.AfterS, findings(f.Findings), f.HealedS)
 	}
 	h := r.HostAlert
-	row("cut "+h.Node+" -> SwarmlinkHostUnreachable", "%.1f s; firing messages %d (from %v) in %.0f s; other alerts %d",
-		h.AfterS, h.Firing, h.Senders, h.WatchedS, len(h.Others))
+	row("cut "+h.Node+" -> SwarmlinkHostUnreachable", "%.1f s (budget %.0f s, settle %.0f s); firing messages %d (from %v) in %.0f s; other alerts %d",
+		h.AfterS, r.AlertBudgetS, r.SettleS, h.Firing, h.Senders, h.WatchedS, len(h.Others))
 	row("webhook alerts (whole run)", "%v, bad signatures %d", r.Alerts, r.BadSigs)
 	row("screenshot", "%s", r.Screenshot)
 	row("leftovers / errors", "%v / %v", r.Leftovers, r.Errors)

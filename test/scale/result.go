@@ -9,11 +9,13 @@ type Result struct {
 	TimeoutS      float64        `json:"timeout_seconds"`
 	Machine       Machine        `json:"machine"`
 	StartedAt     string         `json:"started_at"`
-	ReadyS        float64        `json:"ready_seconds"`       // all agents answer /healthz
-	HealthyS      float64        `json:"healthy_seconds"`     // node1's matrix verdict healthy, -1 if never
-	WindowS       float64        `json:"window_seconds"`      // steady-state measurement window
-	FaultBoundS   float64        `json:"fault_bound_seconds"` // longest wait for a finding or the host alert
-	SampledAgents int            `json:"sampled_agents"`      // whose /metrics the window read; probes/s is extrapolated from them
+	ReadyS        float64        `json:"ready_seconds"`        // all agents answer /healthz
+	HealthyS      float64        `json:"healthy_seconds"`      // node1's matrix verdict healthy, -1 if never
+	WindowS       float64        `json:"window_seconds"`       // steady-state measurement window
+	FaultBoundS   float64        `json:"fault_bound_seconds"`  // longest wait for a finding or the host alert
+	SettleS       float64        `json:"settle_seconds"`       // alerting.settle of the agents (0: their default)
+	AlertBudgetS  float64        `json:"alert_budget_seconds"` // the host alert's budget: F × interval + timeout + 2 s
+	SampledAgents int            `json:"sampled_agents"`       // whose /metrics the window read; probes/s is extrapolated from them
 	ProbesPerS    float64        `json:"cluster_probes_per_second"`
 	CPUCores      float64        `json:"cluster_cpu_cores"` // agents' CPU seconds per second
 	PerAgent      Spread         `json:"per_agent"`

@@ -47,8 +47,11 @@ var _ = Describe("config", func() {
 			Expect(p.Name).NotTo(Equal("node2"))
 			Expect(p.Address).To(HavePrefix("10.97.1."))
 		}
-		Expect(c.Alerting.Settle).To(Equal("10s"))
+		Expect(c.Alerting.Settle).To(Equal("0s"), "the agent's default")
 		Expect(c.Alerting.Webhooks[0].URL).To(Equal("http://10.97.0.1:9095/hook"))
+		o.Settle = 10 * time.Second
+		Expect(yaml.Unmarshal([]byte(config(o, 2)), &c)).To(Succeed())
+		Expect(c.Alerting.Settle).To(Equal("10s"), "-settle")
 	})
 })
 
@@ -61,6 +64,12 @@ var _ = Describe("faultBound", func() {
 		Entry("subset: ceil(49/10)=5 rounds", 50, 10, 10*time.Second, time.Hour, 155*time.Second),
 		Entry("capped", 50, 10, 10*time.Second, 100*time.Second, 100*time.Second),
 	)
+})
+
+var _ = Describe("alertBudget", func() {
+	It("is F × interval + timeout + 2 s, F = 2", func() {
+		Expect(alertBudget(Options{Interval: 120 * time.Second, Timeout: 3 * time.Second})).To(Equal(245 * time.Second))
+	})
 })
 
 var _ = Describe("healthyBound", func() {

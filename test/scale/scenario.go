@@ -15,7 +15,8 @@ import (
 func Run(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	r := &Result{K: o.K, Mode: "full", SubsetK: o.SubsetK, IntervalS: o.Interval.Seconds(),
-		TimeoutS: o.Timeout.Seconds(), FaultBoundS: faultBound(o).Seconds(), Machine: machine(), StartedAt: start.UTC().Format(time.RFC3339)}
+		TimeoutS: o.Timeout.Seconds(), FaultBoundS: faultBound(o).Seconds(), SettleS: o.Settle.Seconds(),
+		AlertBudgetS: alertBudget(o).Seconds(), Machine: machine(), StartedAt: start.UTC().Format(time.RFC3339)}
 	if o.SubsetK > 0 {
 		r.Mode = "subset"
 	}

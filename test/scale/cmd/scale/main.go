@@ -25,6 +25,7 @@ func main() {
 	flag.DurationVar(&o.Timeout, "timeout", time.Second, "mesh.timeout")
 	flag.DurationVar(&o.Window, "window", 20*time.Second, "steady-state measurement window")
 	flag.DurationVar(&o.MaxWait, "max-wait", 100*time.Second, "longest wait for a fault's finding or the host alert")
+	flag.DurationVar(&o.Settle, "settle", 0, "alerting.settle of every agent (0: the agent's default)")
 	flag.StringVar(&o.Faults, "faults", "all", "faults to inject: all, links (inbound drop and one-way), host (the cut), none")
 	flag.IntVar(&o.Sample, "sample", 20, "agents whose /metrics the window reads (all agents' /proc is read)")
 	flag.IntVar(&o.Wave, "wave", 25, "agents started together; each wave answers /healthz before the next starts (0: all at once)")
