@@ -74,6 +74,14 @@ swarmlink_link_loss_ratio{destination="n2",path="overlay",probe="overlay-udp",so
 		Expect(testutil.CollectAndCount(reg, "swarmlink_link_loss_ratio")).To(Equal(0))
 	})
 
+	It("comes back with the next result that counted echoes, after one that sent nothing dropped it", func() {
+		record(udp, probes.Result{Cause: probes.CauseTimeout, Sent: 4})
+		record(udp, probes.Result{Cause: probes.CauseError})
+		record(udp, probes.Result{Reachable: true, Cause: probes.CauseOK, Sent: 4, Received: 3})
+		Expect(testutil.CollectAndCount(reg, "swarmlink_link_loss_ratio")).To(Equal(1))
+		Expect(loss(udp)).To(BeNumerically("~", 0.25, 1e-9))
+	})
+
 	It("ignores one-way beacons, which nothing answers", func() {
 		beacon := udp
 		beacon.Spec.Name, beacon.Spec.Peer = "overlay-beacon", &probes.PeerOptions{Transport: "udp", OneWay: true, Count: 3}

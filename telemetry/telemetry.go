@@ -7,6 +7,7 @@ package telemetry
 
 import (
 	"context"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -44,6 +45,23 @@ type Metrics struct {
 	results  *prometheus.CounterVec
 	loss     *prometheus.GaugeVec
 	perCheck bool
+
+	mu     sync.Mutex
+	checks map[string]*series // by check key: each check's series, found once
+}
+
+// series are one check's series, looked up once rather than by their label
+// values on every result: five look-ups (a hash of the values and a lock
+// per vector) were most of what this sink cost a probe, about 20 µs at
+// 5000 checks every 10 s (docs/performance.md). link is what they were
+// found for: a check whose key now names another link finds them again.
+type series struct {
+	link     [4]string
+	up       prometheus.Gauge
+	passed   prometheus.Gauge
+	duration prometheus.Observer
+	loss     prometheus.Gauge // nil until a result counts echoes, and again after one sent nothing
+	results  map[probes.Cause]prometheus.Counter
 }
 
 var (
@@ -60,7 +78,7 @@ func NewWith(reg prometheus.Registerer, opts Options) *Metrics {
 	if opts.PerCheckHistograms {
 		durationLabels = linkLabels
 	}
-	m := &Metrics{perCheck: opts.PerCheckHistograms,
+	m := &Metrics{perCheck: opts.PerCheckHistograms, checks: map[string]*series{},
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_link_up",
 			Help: "Whether the link's target answered on the last probe (1) or not (0)."}, linkLabels),
 		passed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmlink_check_passed",
@@ -83,20 +101,68 @@ func labels(c controller.Check) prometheus.Labels {
 }
 
 // Record exports one result.
-// It looks series up by label values, in linkLabels order, rather than by
-// a Labels map: no map is built and hashed per probe.
 func (m *Metrics) Record(_ context.Context, c controller.Check, r probes.Result) {
-	src, dst, path, name := c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name
-	m.up.WithLabelValues(src, dst, path, name).Set(b2f(r.Reachable))
-	m.passed.WithLabelValues(src, dst, path, name).Set(b2f(r.Passed))
-	m.observeDuration(c, r)
-	m.recordLoss(c, r)
-	m.results.WithLabelValues(src, dst, path, name, string(r.Cause)).Inc()
+	up, passed, duration, loss, results := m.handles(c, r)
+	up.Set(b2f(r.Reachable))
+	passed.Set(b2f(r.Passed))
+	duration.Observe(r.Duration.Seconds())
+	if loss != nil {
+		received := min(max(r.Received, 0), r.Sent)
+		loss.Set(float64(r.Sent-received) / float64(r.Sent))
+	}
+	results.Inc()
+}
+
+// handles are the series r goes to: c's, found on its first result (and
+// its first with a new cause), then kept until Forget. loss is nil when r
+// measured no loss (recordsLoss), its series then dropped.
+func (m *Metrics) handles(c controller.Check, r probes.Result) (up, passed prometheus.Gauge,
+	duration prometheus.Observer, loss prometheus.Gauge, results prometheus.Counter) {
+	link := [4]string{c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.checks[c.Key]
+	if s == nil || s.link != link {
+		s = m.find(c, link)
+		m.checks[c.Key] = s
+	}
+	switch counts, measured := recordsLoss(c, r); {
+	case !counts:
+	case !measured && s.loss != nil:
+		m.loss.DeleteLabelValues(link[:]...)
+		s.loss = nil
+	case !measured:
+	case s.loss == nil:
+		s.loss = m.loss.WithLabelValues(link[:]...)
+	}
+	counter, ok := s.results[r.Cause]
+	if !ok {
+		counter = m.results.WithLabelValues(link[0], link[1], link[2], link[3], string(r.Cause))
+		s.results[r.Cause] = counter
+	}
+	return s.up, s.passed, s.duration, s.loss, counter
+}
+
+// find looks up c's series by their label values. The duration histogram
+// is, by default, its path and kind's, which other checks share and Forget
+// leaves alone.
+func (m *Metrics) find(c controller.Check, link [4]string) *series {
+	s := &series{link: link, up: m.up.WithLabelValues(link[:]...), passed: m.passed.WithLabelValues(link[:]...),
+		results: map[probes.Cause]prometheus.Counter{}}
+	if m.perCheck {
+		s.duration = m.duration.WithLabelValues(link[:]...)
+	} else {
+		s.duration = m.duration.WithLabelValues(c.Link.Source, c.Link.Path, string(c.Spec.Kind))
+	}
+	return s
 }
 
 // Forget deletes the series of a check that no longer runs, so that retired
 // peers leave the live view (their history stays in the store).
 func (m *Metrics) Forget(c controller.Check) {
+	m.mu.Lock()
+	delete(m.checks, c.Key)
+	m.mu.Unlock()
 	l := labels(c)
 	m.up.Delete(l)
 	m.passed.Delete(l)
@@ -107,33 +173,17 @@ func (m *Metrics) Forget(c controller.Check) {
 	m.results.DeletePartialMatch(l)
 }
 
-// observeDuration adds the probe's duration to its check's histogram or,
-// by default, to its path and kind's, which other checks share and Forget
-// leaves alone.
-func (m *Metrics) observeDuration(c controller.Check, r probes.Result) {
-	if m.perCheck {
-		m.duration.WithLabelValues(c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name).Observe(r.Duration.Seconds())
-		return
-	}
-	m.duration.WithLabelValues(c.Link.Source, c.Link.Path, string(c.Spec.Kind)).Observe(r.Duration.Seconds())
-}
-
-// recordLoss sets the loss ratio from a result that counted echoes. A result
-// that sent nothing (it failed before the first datagram) measured no loss:
-// its series is dropped rather than left at a stale value, and link_up says
-// what happened. One-way beacons are never answered, so their Received says
-// nothing about loss; the receiver judges them.
-func (m *Metrics) recordLoss(c controller.Check, r probes.Result) {
+// recordsLoss: counts, c's results say how many echoes were lost, and
+// measured, r sent some. A result that sent nothing (it failed before the
+// first datagram) measured no loss: its series is dropped rather than left
+// at a stale value, and link_up says what happened. One-way beacons are
+// never answered, so their Received says nothing about loss; the receiver
+// judges them.
+func recordsLoss(c controller.Check, r probes.Result) (counts, measured bool) {
 	if c.Spec.Peer != nil && c.Spec.Peer.OneWay {
-		return
+		return false, false
 	}
-	values := []string{c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name}
-	if r.Sent <= 0 {
-		m.loss.DeleteLabelValues(values...)
-		return
-	}
-	received := min(max(r.Received, 0), r.Sent)
-	m.loss.WithLabelValues(values...).Set(float64(r.Sent-received) / float64(r.Sent))
+	return true, r.Sent > 0
 }
 
 func b2f(b bool) float64 {

@@ -48,6 +48,26 @@ swarmlink_probe_results_total{cause="timeout",destination="n2",path="overlay",pr
 			"the path's histogram is shared by the path's other checks")
 	})
 
+	It("exports a forgotten check's series again when it runs again, and a key's new link under its own labels", func() {
+		reg := prometheus.NewRegistry()
+		m := telemetry.New(reg)
+		ok := probes.Result{Reachable: true, Passed: true, Cause: probes.CauseOK, Duration: time.Millisecond}
+		m.Record(context.Background(), chk, ok)
+		m.Forget(chk)
+		m.Record(context.Background(), chk, ok)
+		Expect(testutil.CollectAndCount(reg, "swarmlink_link_up", "swarmlink_check_passed", "swarmlink_probe_results_total")).To(Equal(3))
+
+		moved := chk
+		moved.Link.Destination = "n3"
+		m.Record(context.Background(), moved, probes.Result{Cause: probes.CauseTimeout})
+		Expect(testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP swarmlink_link_up Whether the link's target answered on the last probe (1) or not (0).
+# TYPE swarmlink_link_up gauge
+swarmlink_link_up{destination="n2",path="overlay",probe="overlay-tcp",source="n1"} 1
+swarmlink_link_up{destination="n3",path="overlay",probe="overlay-tcp",source="n1"} 0
+`), "swarmlink_link_up")).To(Succeed())
+	})
+
 	It("labels the duration histogram by path and kind, or by check when asked", func() {
 		tcp := chk
 		tcp.Spec.Kind = probes.KindTCP
