@@ -110,6 +110,9 @@ type gatherer struct {
 	firesShared func() bool
 	// fetchPeer is fetch; a spec counts the fetches under way through it.
 	fetchPeer func(context.Context, mesh.Peer) (links.View, bool, error)
+	// wake triggers the gathering asked for wakeAt (gatherAt).
+	wake   *time.Timer
+	wakeAt time.Time
 }
 
 func newGatherer(a *Agent) *gatherer {
@@ -604,6 +607,10 @@ func (a *Agent) diagnoseNow() links.Diagnosis {
 		}
 	}
 	sort.Strings(in.Nodes)
+	if a.views != nil {
+		cfg := a.current().Mesh
+		a.views.gatherAt(confirmDue(in, cfg.Interval, cfg.Timeout, in.Now))
+	}
 	d := links.Diagnose(in)
 	if d.CutOff {
 		a.log.Debug("this node is cut off", zap.Int("peers", len(in.Nodes)-1))
