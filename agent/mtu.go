@@ -44,9 +44,9 @@ type mtuMeter struct {
 	// healed: (peer, path) → when a large echo last finished crossing
 	// whole; a short measurement started before then is stale on arrival.
 	healed map[[2]string]time.Time
-	// failing: (peer, path) → when its large echoes began failing, until
-	// one crosses whole again; inflight: the paths being measured now.
-	failing  map[[2]string]time.Time
+	// failing: the (peer, path)s whose large echoes fail, until one crosses
+	// whole again; inflight: the paths being measured now.
+	failing  map[[2]string]bool
 	inflight map[[2]string]bool
 }
 
@@ -58,7 +58,7 @@ func newMTUMeter(m *meshPart, reg prometheus.Registerer) *mtuMeter {
 		reg.MustRegister(g)
 	}
 	return &mtuMeter{m: m, gauge: g, log: m.log.With(zap.String("part", "mtu")), last: map[[2]string]links.MTU{},
-		healed: map[[2]string]time.Time{}, failing: map[[2]string]time.Time{}, inflight: map[[2]string]bool{}}
+		healed: map[[2]string]time.Time{}, failing: map[[2]string]bool{}, inflight: map[[2]string]bool{}}
 }
 
 // measure runs the due measurements. largeFailing says whether a path's
@@ -188,10 +188,10 @@ func (t *mtuMeter) beginsEpisode(peer, path string, started time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := [2]string{peer, path}
-	if _, on := t.failing[k]; on {
+	if t.failing[k] {
 		return false
 	}
-	t.failing[k] = started
+	t.failing[k] = true
 	last, ok := t.last[k]
 	return !ok || last.Measured.Before(started)
 }

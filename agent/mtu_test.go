@@ -21,7 +21,7 @@ var _ = Describe("mtuMeter", func() {
 	t0 := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
 	var t *mtuMeter
 	BeforeEach(func() {
-		t = &mtuMeter{m: &meshPart{cfg: config.Mesh{Interval: interval}, source: mesh.NewSource(mesh.Identity{Name: "node1"}, mesh.SourceConfig{}, nil)}, healed: map[[2]string]time.Time{}, failing: map[[2]string]time.Time{}, inflight: map[[2]string]bool{}, last: map[[2]string]links.MTU{
+		t = &mtuMeter{m: &meshPart{cfg: config.Mesh{Interval: interval}, source: mesh.NewSource(mesh.Identity{Name: "node1"}, mesh.SourceConfig{}, nil)}, healed: map[[2]string]time.Time{}, failing: map[[2]string]bool{}, inflight: map[[2]string]bool{}, last: map[[2]string]links.MTU{
 			{"node2", "overlay"}:   {To: "node2", Path: "overlay", Largest: 921, Ceiling: 1422, Measured: t0},
 			{"node3", "overlay"}:   {To: "node3", Path: "overlay", Largest: 1418, Ceiling: 1422, Measured: t0},
 			{"node2", "published"}: {To: "node2", Path: "published", Largest: 900, Ceiling: 1472, Measured: t0}}}

@@ -102,22 +102,24 @@ func labels(c controller.Check) prometheus.Labels {
 
 // Record exports one result.
 func (m *Metrics) Record(_ context.Context, c controller.Check, r probes.Result) {
-	up, passed, duration, loss, results := m.handles(c, r)
-	up.Set(b2f(r.Reachable))
-	passed.Set(b2f(r.Passed))
-	duration.Observe(r.Duration.Seconds())
-	if loss != nil {
+	s, results := m.handles(c, r)
+	s.up.Set(b2f(r.Reachable))
+	s.passed.Set(b2f(r.Passed))
+	s.duration.Observe(r.Duration.Seconds())
+	if s.loss != nil {
 		received := min(max(r.Received, 0), r.Sent)
-		loss.Set(float64(r.Sent-received) / float64(r.Sent))
+		s.loss.Set(float64(r.Sent-received) / float64(r.Sent))
 	}
 	results.Inc()
 }
 
-// handles are the series r goes to: c's, found on its first result (and
-// its first with a new cause), then kept until Forget. loss is nil when r
-// measured no loss (recordsLoss), its series then dropped.
-func (m *Metrics) handles(c controller.Check, r probes.Result) (up, passed prometheus.Gauge,
-	duration prometheus.Observer, loss prometheus.Gauge, results prometheus.Counter) {
+// handles are the series r goes to, a copy of c's (found on its first
+// result, and its first with a new cause, then kept until Forget) and its
+// counter for r's cause. Their loss gauge is nil unless r counted echoes
+// (countsLoss): a result that sent nothing (it failed before the first
+// datagram) measured no loss, and its series is dropped rather than left
+// at a stale value; link_up says what happened.
+func (m *Metrics) handles(c controller.Check, r probes.Result) (series, prometheus.Counter) {
 	link := [4]string{c.Link.Source, c.Link.Destination, c.Link.Path, c.Spec.Name}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -126,21 +128,21 @@ func (m *Metrics) handles(c controller.Check, r probes.Result) (up, passed prome
 		s = m.find(c, link)
 		m.checks[c.Key] = s
 	}
-	switch counts, measured := recordsLoss(c, r); {
-	case !counts:
-	case !measured && s.loss != nil:
-		m.loss.DeleteLabelValues(link[:]...)
-		s.loss = nil
-	case !measured:
-	case s.loss == nil:
-		s.loss = m.loss.WithLabelValues(link[:]...)
+	if countsLoss(c) {
+		switch {
+		case r.Sent > 0 && s.loss == nil:
+			s.loss = m.loss.WithLabelValues(link[:]...)
+		case r.Sent <= 0 && s.loss != nil:
+			m.loss.DeleteLabelValues(link[:]...)
+			s.loss = nil
+		}
 	}
 	counter, ok := s.results[r.Cause]
 	if !ok {
 		counter = m.results.WithLabelValues(link[0], link[1], link[2], link[3], string(r.Cause))
 		s.results[r.Cause] = counter
 	}
-	return s.up, s.passed, s.duration, s.loss, counter
+	return *s, counter
 }
 
 // find looks up c's series by their label values. The duration histogram
@@ -173,18 +175,10 @@ func (m *Metrics) Forget(c controller.Check) {
 	m.results.DeletePartialMatch(l)
 }
 
-// recordsLoss: counts, c's results say how many echoes were lost, and
-// measured, r sent some. A result that sent nothing (it failed before the
-// first datagram) measured no loss: its series is dropped rather than left
-// at a stale value, and link_up says what happened. One-way beacons are
-// never answered, so their Received says nothing about loss; the receiver
-// judges them.
-func recordsLoss(c controller.Check, r probes.Result) (counts, measured bool) {
-	if c.Spec.Peer != nil && c.Spec.Peer.OneWay {
-		return false, false
-	}
-	return true, r.Sent > 0
-}
+// countsLoss: c's results say how many echoes were lost. One-way beacons
+// are never answered, so their Received says nothing about loss; the
+// receiver judges them.
+func countsLoss(c controller.Check) bool { return c.Spec.Peer == nil || !c.Spec.Peer.OneWay }
 
 func b2f(b bool) float64 {
 	if b {
