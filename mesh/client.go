@@ -49,6 +49,7 @@ type ClientOptions struct {
 // is safe for concurrent use.
 type Prober struct {
 	opts      ClientOptions
+	sign      *Codec
 	guard     *Guard
 	clocks    *clocks
 	beaconSeq beaconSeqs // last beacon sequence number sent, per target and path
@@ -84,7 +85,7 @@ func newClient(o ClientOptions) *Prober {
 	}
 	log := o.Log.With(zap.String("component", "mesh"), zap.String("part", "prober"))
 	guard := NewGuard(o.ReplayWindow, 0)
-	return &Prober{opts: o, guard: guard, clocks: newClocks(guard.Window(), log, o.Registerer)}
+	return &Prober{opts: o, sign: NewCodec(o.Key), guard: guard, clocks: newClocks(guard.Window(), log, o.Registerer)}
 }
 
 // Probe runs one peer probe: an echo over spec.Peer.Transport of Size bytes
@@ -148,21 +149,33 @@ func (p *Prober) options(spec probes.Spec) (probes.PeerOptions, error) {
 }
 
 // largeEcho runs a large echo over UDP or TCP: only its failure beside
-// a small echo's success tells an MTU black hole from a dead peer.
+// a small echo's success tells an MTU black hole from a dead peer. Over
+// UDP both echoes run on one socket (answers to the small one that come
+// late are told apart by their sequence numbers).
 func (p *Prober) largeEcho(ctx context.Context, target string, o probes.PeerOptions) probes.Result {
 	if o.Transport == "tcp" {
 		return p.largeTCP(ctx, target, o)
 	}
+	conn, err := dialUDP(ctx, target)
+	if err != nil {
+		r := failure(err)
+		r.Message = fmt.Sprintf("udp echo of %d B: %s", o.Size, r.Message)
+		return r
+	}
+	defer conn.Close()
+	defer probes.BindConn(ctx, conn)()
 	small := o
 	small.Size = p.opts.SmallSize
 	sctx, cancel := context.WithTimeout(ctx, time.Until(deadline(ctx))/2)
-	r := p.echo(sctx, target, small)
+	r, sender := p.udpEchoOn(sctx, conn, target, small)
 	cancel()
+	r = p.checkSender(target, o, r, sender)
 	if r.Cause != probes.CauseOK {
 		r.Message = fmt.Sprintf("udp echo of %d B: %s", o.Size, r.Message)
 		return r
 	}
-	r = p.echo(ctx, target, o)
+	r, sender = p.udpEchoOn(ctx, conn, target, o)
+	r = p.checkSender(target, o, r, sender)
 	if r.Cause == probes.CauseTimeout {
 		r.Cause, r.Reachable = probes.CauseMTU, true
 		r.Message = fmt.Sprintf("udp echo of %d B times out while %d B echoes pass: MTU black hole on the path",
@@ -180,6 +193,12 @@ func (p *Prober) echo(ctx context.Context, target string, o probes.PeerOptions) 
 	} else {
 		r, sender = p.tcpEcho(ctx, target, o)
 	}
+	return p.checkSender(target, o, r, sender)
+}
+
+// checkSender turns a passed echo answered by another agent than o.Peer
+// into a mismatch.
+func (p *Prober) checkSender(target string, o probes.PeerOptions, r probes.Result, sender string) probes.Result {
 	if r.Cause == probes.CauseOK && o.Peer != "" && sender != o.Peer {
 		r.Cause = probes.CauseMismatch
 		r.Message = fmt.Sprintf("%s answered as %q, expected %q", target, sender, o.Peer)
@@ -193,13 +212,14 @@ func (p *Prober) tcpEcho(ctx context.Context, target string, o probes.PeerOption
 	if err != nil {
 		return failure(err), ""
 	}
-	defer s.close()
+	defer s.end()
 	return s.echo(ctx, o)
 }
 
 // echo runs one TCP echo of o.Size bytes on the session.
 func (s *session) echo(ctx context.Context, o probes.PeerOptions) (probes.Result, string) {
-	req := s.request(TypeEchoRequest, o.Path, filler(o.Size))
+	req := s.request(TypeEchoRequest, o.Path, nil)
+	req.Pad = o.Size
 	resp, rtt, err := s.exchange(ctx, req, s.p.opts.MaxPayload)
 	if err == nil {
 		err = checkEcho(req, resp)
@@ -220,8 +240,9 @@ func (p *Prober) roundTrip(ctx context.Context, target string, req Message, maxA
 	if err != nil {
 		return Message{}, err
 	}
-	defer s.close()
+	defer s.end()
 	resp, _, err := s.exchange(ctx, req, maxAnswer)
+	resp.Body = s.keep(resp.Body)
 	return resp, err
 }
 
@@ -237,10 +258,12 @@ func (p *Prober) authenticate(b []byte, maxBody int, sentAt, recvAt time.Time) (
 
 // open decodes an answer and checks that it is addressed to this prober.
 func (p *Prober) open(b []byte, maxBody int) (Message, error) {
-	m, err := Decode(p.opts.Key, b, maxBody)
+	m, err := p.sign.Decode(b, maxBody)
 	switch {
 	case ReasonOf(err) == ReasonBadMAC:
 		return m, errForeignKey
+	case ReasonOf(err) == ReasonOversized:
+		return m, err
 	case err != nil:
 		return m, errMismatch("not a swarmlink answer: " + err.Error())
 	case m.Sender == p.opts.Self && m.Recipient != p.opts.Self:
@@ -285,8 +308,8 @@ func checkEcho(req, resp Message) error {
 		return &opError{"echo", errMismatch("got a " + resp.Type.String())}
 	case resp.Seq != req.Seq:
 		return &opError{"echo", errMismatch("answer to another request")}
-	case !bytes.Equal(resp.Body, req.Body):
-		return &opError{"echo", errMismatch(fmt.Sprintf("payload of %d B differs from the %d B sent", len(resp.Body), len(req.Body)))}
+	case resp.Pad != req.Pad || !bytes.Equal(resp.Body, req.Body):
+		return &opError{"echo", errMismatch(fmt.Sprintf("payload of %d B differs from the %d B sent", resp.Size(), req.Size()))}
 	}
 	return nil
 }
@@ -302,16 +325,6 @@ func (p *Prober) bound(ctx context.Context) (context.Context, context.CancelFunc
 func deadline(ctx context.Context) time.Time {
 	dl, _ := ctx.Deadline()
 	return dl
-}
-
-// filler is an n-byte payload. Freshness comes from the random Seq and the
-// nonce, so the payload itself need not be random.
-func filler(n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte('a' + i%26)
-	}
-	return b
 }
 
 func randomSeq() uint64 {

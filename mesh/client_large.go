@@ -22,7 +22,7 @@ func (p *Prober) largeTCP(ctx context.Context, target string, o probes.PeerOptio
 	if err != nil {
 		return large(o, failure(err))
 	}
-	defer s.close()
+	defer s.end()
 	small := o
 	small.Size = p.opts.SmallSize
 	sctx, cancel := context.WithTimeout(ctx, time.Until(deadline(ctx))/2)

@@ -22,10 +22,16 @@ func (p *Prober) udpEcho(ctx context.Context, target string, o probes.PeerOption
 	}
 	defer conn.Close()
 	defer probes.BindConn(ctx, conn)()
+	return p.udpEchoOn(ctx, conn, target, o)
+}
+
+// udpEchoOn is udpEcho on conn, a socket connected to target.
+func (p *Prober) udpEchoOn(ctx context.Context, conn net.Conn, target string, o probes.PeerOptions) (probes.Result, string) {
 	run := &udpRun{
-		p: p, conn: conn, target: target, peer: o.Peer, path: o.Path, base: randomSeq(), body: filler(o.Size),
-		sentAt: make([]time.Time, o.Count), got: make([]bool, o.Count), buf: make([]byte, maxDatagram),
+		p: p, conn: conn, target: target, peer: o.Peer, path: o.Path, base: randomSeq(), size: o.Size,
+		sentAt: make([]time.Time, o.Count), got: make([]bool, o.Count), buf: getBuf(maxDatagram),
 	}
+	defer run.release()
 	for i := 0; i < o.Count && ctx.Err() == nil; i++ {
 		if err := run.send(ctx, i); err != nil {
 			return run.result(err)
@@ -45,10 +51,11 @@ type udpRun struct {
 	peer   string // the recipient of requests
 	path   string
 	base   uint64 // Seq of the first request
-	body   []byte
+	size   int    // bytes of padding in each request
 	sentAt []time.Time
 	got    []bool
-	buf    []byte
+	buf    []byte // answers in, from getBuf
+	out    []byte // requests out, from getBuf
 
 	sent, received int
 	rttSum         time.Duration
@@ -56,10 +63,21 @@ type udpRun struct {
 	bad            error // the last answer that did not verify
 }
 
+// release gives the run's buffers back.
+func (u *udpRun) release() {
+	putBuf(u.buf)
+	if u.out != nil {
+		putBuf(u.out)
+	}
+}
+
 func (u *udpRun) send(ctx context.Context, i int) error {
 	m := NewMessage(TypeEchoRequest, u.p.opts.Self, u.path, time.Now())
-	m.Recipient, m.Seq, m.Body = u.peer, u.base+uint64(i), u.body
-	b, err := Encode(u.p.opts.Key, m)
+	m.Recipient, m.Seq, m.Pad = u.peer, u.base+uint64(i), u.size
+	if u.out == nil {
+		u.out = getBuf(HeaderBound + u.size)
+	}
+	b, err := u.p.sign.Append(u.out[:0], m)
 	if err != nil {
 		return &opError{"encode", err}
 	}
@@ -114,7 +132,7 @@ func (u *udpRun) accept(b []byte) {
 		u.bad = &opError{"answer from " + u.target, err}
 		return
 	}
-	if err := checkEcho(Message{Type: TypeEchoRequest, Seq: m.Seq, Body: u.body}, m); err != nil {
+	if err := checkEcho(Message{Type: TypeEchoRequest, Seq: m.Seq, Pad: u.size}, m); err != nil {
 		u.bad = err
 		return
 	}
@@ -135,7 +153,7 @@ func (u *udpRun) result(err error) (probes.Result, string) {
 		r.Reachable, r.Cause = true, probes.CauseOK
 		r.RTT = u.rttSum / time.Duration(u.received)
 		r.Message = fmt.Sprintf("udp echo of %d B: %d/%d answered by %s, avg rtt %s",
-			len(u.body), u.received, u.sent, u.sender, r.RTT.Round(time.Microsecond))
+			u.size, u.received, u.sent, u.sender, r.RTT.Round(time.Microsecond))
 		return r, u.sender
 	case err != nil:
 		f := failure(err)
@@ -146,7 +164,7 @@ func (u *udpRun) result(err error) (probes.Result, string) {
 	default:
 		r.Cause = probes.CauseTimeout
 		r.Message = fmt.Sprintf("udp echo of %d B: no answer to %d datagrams from %s (lost, or the peer holds another key)",
-			len(u.body), u.sent, u.target)
+			u.size, u.sent, u.target)
 	}
 	return r, ""
 }
@@ -161,11 +179,12 @@ func (p *Prober) beacons(ctx context.Context, target string, o probes.PeerOption
 	}
 	defer conn.Close()
 	defer probes.BindConn(ctx, conn)()
-	body := filler(o.Size)
+	out := getBuf(HeaderBound + o.Size)
+	defer putBuf(out)
 	for i := range o.Count {
 		m := NewMessage(TypeBeacon, p.opts.Self, o.Path, time.Now())
-		m.Recipient, m.Seq, m.Body = o.Peer, p.beaconSeq.next(target, o.Path), body
-		b, err := Encode(p.opts.Key, m)
+		m.Recipient, m.Seq, m.Pad = o.Peer, p.beaconSeq.next(target, o.Path), o.Size
+		b, err := p.sign.Append(out[:0], m)
 		if err == nil {
 			_, err = conn.Write(b)
 		}

@@ -41,7 +41,7 @@ var (
 
 // view answers a view request with the request's nonce and the view, or
 // refuses when none is served.
-func (r *Responder) view(m Message) ([]byte, error) {
+func (r *Responder) view(m Message) (framed, error) {
 	var v []byte
 	if r.opts.View != nil {
 		v = r.opts.View(m.Body)
@@ -51,7 +51,7 @@ func (r *Responder) view(m Message) ([]byte, error) {
 
 // swarm answers a swarm request with the request's nonce and the snapshot,
 // or refuses when this agent serves none.
-func (r *Responder) swarm(m Message) ([]byte, error) {
+func (r *Responder) swarm(m Message) (framed, error) {
 	var s []byte
 	if r.opts.Swarm != nil {
 		s = r.opts.Swarm()
@@ -61,7 +61,7 @@ func (r *Responder) swarm(m Message) ([]byte, error) {
 
 // serve answers m with body, the document d, or refuses when there is none
 // (!ok) or it is too large to send.
-func (r *Responder) serve(m Message, d document, body []byte, ok bool) ([]byte, error) {
+func (r *Responder) serve(m Message, d document, body []byte, ok bool) (framed, error) {
 	if ok && len(body) > d.max-NonceSize {
 		r.log.Warn(d.op+" too large to serve", zap.Int("bytes", len(body)), zap.Int("max", d.max-NonceSize))
 		ok = false
@@ -71,7 +71,7 @@ func (r *Responder) serve(m Message, d document, body []byte, ok bool) ([]byte, 
 	}
 	out := make([]byte, 0, NonceSize+len(body))
 	out = append(append(out, m.Nonce[:]...), body...)
-	return r.answer(m, d.answer, out, "tcp")
+	return r.answer(m, d.answer, out, 0, "tcp")
 }
 
 // FetchView asks the responder at addr for its agent's view (the JSON of
@@ -112,19 +112,19 @@ func (p *Prober) fetch(ctx context.Context, addr, peer string, t Type, d documen
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s of %s: %w", d.fetching, who, err)
 	}
-	defer s.close()
+	defer s.end()
 	req := s.request(t, "", body)
 	resp, _, err := s.exchange(ctx, req, d.max)
 	if err == nil {
 		err = d.check(req, resp, peer)
 	}
 	if err != nil {
-		if pe := (*partialError)(nil); errors.As(err, &pe) {
+		if pe, ok := errors.AsType[*partialError](err); ok {
 			pe.document = true
 		}
 		return nil, fmt.Errorf("fetching %s of %s: %w", d.fetching, who, err)
 	}
-	return resp.Body[NonceSize:], nil
+	return s.keep(resp.Body[NonceSize:]), nil
 }
 
 // check says whether resp is the answer to req, from peer when it is not

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +28,12 @@ import (
 // Prober does in production; "conn" benchmarks reuse one, which isolates the
 // per-message protocol cost (encode, HMAC, replay guard) from connection
 // setup.
+//
+// The baselines reuse their buffers (the server's from a pool), as the
+// responder and the prober do: the ratio is the protocol's cost, not a
+// difference in allocation. A large probe is a small echo, then the large
+// one, on the same connection or socket (the small one is what tells an
+// MTU black hole from a dead peer): its baseline does the same two echoes.
 
 var benchKey = []byte("bench-key-0123456789abcdef-0123456")
 
@@ -40,26 +45,19 @@ var benchTCPSizes = []int{64, 64 << 10}
 // benchUDPSizes are the UDP payloads; a whole message must fit one datagram.
 var benchUDPSizes = []int{64, mesh.UDPMaxPayload}
 
-// BenchmarkTCPEchoDial is one TCP echo on a new connection per operation:
+// BenchmarkTCPEchoDial is one TCP probe on a new connection per operation:
 // Prober.Probe against a Responder, and a plain framed echo as the baseline.
-// "responder-precheck" is the Prober's default for large sizes: a 64 B echo
-// first, then the large one (two connections).
 func BenchmarkTCPEchoDial(b *testing.B) {
 	resp := benchResponder(b)
 	base := benchTCPEchoServer(b)
 	for _, size := range benchTCPSizes {
 		b.Run(sizeName(size)+"/baseline", func(b *testing.B) {
-			payload := benchPayload(size)
-			benchLoop(b, size, func() error { return plainTCPDialEcho(base, payload) })
+			c := newPlainClient(size)
+			benchLoop(b, size, func() error { return c.tcpDialEcho(base) })
 		})
 		b.Run(sizeName(size)+"/responder", func(b *testing.B) {
-			benchProbe(b, resp, benchProber(false), probes.PeerOptions{Transport: "tcp", Size: size})
+			benchProbe(b, resp, benchProber(), probes.PeerOptions{Transport: "tcp", Size: size})
 		})
-		if size > mesh.DefaultLargeThreshold {
-			b.Run(sizeName(size)+"/responder-precheck", func(b *testing.B) {
-				benchProbe(b, resp, benchProber(true), probes.PeerOptions{Transport: "tcp", Size: size})
-			})
-		}
 	}
 }
 
@@ -71,12 +69,14 @@ func BenchmarkTCPEchoConn(b *testing.B) {
 	for _, size := range benchTCPSizes {
 		b.Run(sizeName(size)+"/baseline", func(b *testing.B) {
 			conn := benchDial(b, "tcp", base)
-			payload := benchPayload(size)
-			buf := make([]byte, size)
-			benchLoop(b, size, func() error { return plainTCPEcho(conn, payload, buf) })
+			c := newPlainClient(size)
+			benchLoop(b, size, func() error { return c.tcpEcho(conn, c.payload) })
 		})
 		b.Run(sizeName(size)+"/responder", func(b *testing.B) {
 			conn := benchDial(b, "tcp", resp.addr)
+			if err := newBenchClient(64).tcpEcho(conn); err != nil { // a connection is authenticated by a small frame
+				b.Fatal(err)
+			}
 			c := newBenchClient(size)
 			benchLoop(b, size, func() error { return c.tcpEcho(conn) })
 		})
@@ -84,26 +84,18 @@ func BenchmarkTCPEchoConn(b *testing.B) {
 	resp.checkNoDrops(b)
 }
 
-// BenchmarkUDPEchoDial is one UDP echo (Count 1) on a new socket per
+// BenchmarkUDPEchoDial is one UDP probe (Count 1) on a new socket per
 // operation: Prober.Probe against a Responder, and a plain datagram echo.
 func BenchmarkUDPEchoDial(b *testing.B) {
 	resp := benchResponder(b)
 	base := benchUDPEchoServer(b)
 	for _, size := range benchUDPSizes {
 		b.Run(sizeName(size)+"/baseline", func(b *testing.B) {
-			payload := benchPayload(size)
-			buf := make([]byte, 64<<10)
-			benchLoop(b, size, func() error {
-				conn, err := net.DialTimeout("udp", base, benchTimeout)
-				if err != nil {
-					return err
-				}
-				defer conn.Close()
-				return plainUDPEcho(conn, payload, buf)
-			})
+			c := newPlainClient(size)
+			benchLoop(b, size, func() error { return c.udpDialEcho(base) })
 		})
 		b.Run(sizeName(size)+"/responder", func(b *testing.B) {
-			benchProbe(b, resp, benchProber(false), probes.PeerOptions{Transport: "udp", Size: size, Count: 1})
+			benchProbe(b, resp, benchProber(), probes.PeerOptions{Transport: "udp", Size: size, Count: 1})
 		})
 	}
 }
@@ -116,9 +108,8 @@ func BenchmarkUDPEchoConn(b *testing.B) {
 	for _, size := range benchUDPSizes {
 		b.Run(sizeName(size)+"/baseline", func(b *testing.B) {
 			conn := benchDial(b, "udp", base)
-			payload := benchPayload(size)
-			buf := make([]byte, 64<<10)
-			benchLoop(b, size, func() error { return plainUDPEcho(conn, payload, buf) })
+			c := newPlainClient(size)
+			benchLoop(b, size, func() error { return c.udpEcho(conn, c.payload) })
 		})
 		b.Run(sizeName(size)+"/responder", func(b *testing.B) {
 			conn := benchDial(b, "udp", resp.addr)
@@ -155,14 +146,10 @@ func benchProbe(b *testing.B, resp *benchResp, p *mesh.Prober, o probes.PeerOpti
 	resp.checkNoDrops(b)
 }
 
-// benchProber returns a Prober; without precheck the small echo before a
-// large one is turned off, so one probe is one echo like the baseline's.
-func benchProber(precheck bool) *mesh.Prober {
-	o := mesh.ClientOptions{Key: benchKey, Self: "bench-prober"}
-	if !precheck {
-		o.LargeThreshold = 1 << 30
-	}
-	return mesh.NewProber(o)
+// benchProber returns a Prober with the defaults: a probe larger than
+// mesh.DefaultLargeThreshold is a 64 B echo, then the large one.
+func benchProber() *mesh.Prober {
+	return mesh.NewProber(mesh.ClientOptions{Key: benchKey, Self: "bench-prober"})
 }
 
 // benchResp is a Responder serving on loopback until the benchmark ends.
@@ -215,34 +202,38 @@ func (r *benchResp) checkNoDrops(b *testing.B) {
 }
 
 // benchClient sends authenticated echo requests on a connection it is given,
-// the way the Prober does minus the dial.
+// the way the Prober does minus the dial: the size as padding, one codec.
 type benchClient struct {
-	body  []byte
+	size  int
 	seq   uint64
+	codec *mesh.Codec
 	guard *mesh.Guard
+	out   []byte
 	buf   []byte
 }
 
 func newBenchClient(size int) *benchClient {
-	return &benchClient{body: benchPayload(size), guard: mesh.NewGuard(0, 0), buf: make([]byte, 64<<10)}
+	return &benchClient{size: size, codec: mesh.NewCodec(benchKey), guard: mesh.NewGuard(0, 0),
+		out: make([]byte, 0, 70<<10), buf: make([]byte, 70<<10)}
 }
 
-func (c *benchClient) request() ([]byte, error) {
+// request appends a request to c.out after room bytes.
+func (c *benchClient) request(room int) ([]byte, error) {
 	c.seq++
 	m := mesh.NewMessage(mesh.TypeEchoRequest, "bench-prober", "overlay", time.Now())
-	m.Seq, m.Body = c.seq, c.body
-	return mesh.Encode(benchKey, m)
+	m.Seq, m.Pad = c.seq, c.size
+	return c.codec.Append(c.out[:room], m)
 }
 
 func (c *benchClient) check(b []byte) error {
-	m, err := mesh.Decode(benchKey, b, mesh.DefaultMaxPayload)
+	m, err := c.codec.Decode(b, mesh.DefaultMaxPayload)
 	if err == nil {
 		err = c.guard.Check(m, time.Now())
 	}
 	switch {
 	case err != nil:
 		return err
-	case m.Type != mesh.TypeEchoResponse || m.Seq != c.seq || !bytes.Equal(m.Body, c.body):
+	case m.Type != mesh.TypeEchoResponse || m.Seq != c.seq || m.Pad != c.size || len(m.Body) != 0:
 		return errors.New("answer does not match the request")
 	}
 	return nil
@@ -250,23 +241,31 @@ func (c *benchClient) check(b []byte) error {
 
 func (c *benchClient) tcpEcho(conn net.Conn) error {
 	_ = conn.SetDeadline(time.Now().Add(benchTimeout))
-	req, err := c.request()
+	frame, err := c.request(4) // as a frame: the length, then the message
 	if err != nil {
 		return err
 	}
-	if err := mesh.WriteFrame(conn, req); err != nil {
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	if _, err := conn.Write(frame); err != nil {
 		return err
 	}
-	frame, err := mesh.ReadFrame(conn, mesh.MaxMessage(mesh.DefaultMaxPayload))
-	if err != nil {
+	var hdr [4]byte
+	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
 		return err
 	}
-	return c.check(frame)
+	n := int(binary.BigEndian.Uint32(hdr[:]))
+	if n > len(c.buf) {
+		return fmt.Errorf("frame of %d bytes", n)
+	}
+	if _, err := io.ReadFull(conn, c.buf[:n]); err != nil {
+		return err
+	}
+	return c.check(c.buf[:n])
 }
 
 func (c *benchClient) udpEcho(conn net.Conn) error {
 	_ = conn.SetDeadline(time.Now().Add(benchTimeout))
-	req, err := c.request()
+	req, err := c.request(0)
 	if err != nil {
 		return err
 	}
@@ -302,19 +301,22 @@ func benchTCPEchoServer(b *testing.B) string {
 	return ln.Addr().String()
 }
 
+// plainBufs are the baseline server's buffers, as the responder's are pooled.
+var plainBufs = sync.Pool{New: func() any { return new([70 << 10]byte) }}
+
 func plainTCPServe(c net.Conn) {
 	defer c.Close()
-	buf := make([]byte, 4, 512) // grown to the largest frame seen
+	buf := plainBufs.Get().(*[70 << 10]byte)
+	defer plainBufs.Put(buf)
 	for {
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 		if _, err := io.ReadFull(c, buf[:4]); err != nil {
 			return
 		}
 		n := binary.BigEndian.Uint32(buf[:4])
-		if n > 1<<20 {
+		if n > uint32(len(buf)-4) {
 			return
 		}
-		buf = slices.Grow(buf[:4], int(n))
 		if _, err := io.ReadFull(c, buf[4:4+n]); err != nil {
 			return
 		}
@@ -324,31 +326,79 @@ func plainTCPServe(c net.Conn) {
 	}
 }
 
-// plainTCPDialEcho is the baseline client of a probe: dial, one frame echo,
-// compare, close.
-func plainTCPDialEcho(addr string, payload []byte) error {
+// plainClient is the baseline client of a probe: the payload, and buffers
+// it reuses.
+type plainClient struct {
+	payload, small []byte
+	frame, buf     []byte
+}
+
+func newPlainClient(size int) *plainClient {
+	return &plainClient{payload: benchPayload(size), small: benchPayload(mesh.DefaultSmallSize),
+		frame: make([]byte, 0, 4+size), buf: make([]byte, 64<<10)}
+}
+
+// echoes is what one probe of the payload echoes: the payload, after a
+// small echo when it is large, as the Prober does.
+func (c *plainClient) echoes(echo func([]byte) error) error {
+	if len(c.payload) > mesh.DefaultLargeThreshold {
+		if err := echo(c.small); err != nil {
+			return err
+		}
+	}
+	return echo(c.payload)
+}
+
+// tcpDialEcho dials, echoes, closes.
+func (c *plainClient) tcpDialEcho(addr string) error {
 	conn, err := net.DialTimeout("tcp", addr, benchTimeout)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return plainTCPEcho(conn, payload, make([]byte, len(payload)))
+	return c.echoes(func(p []byte) error { return c.tcpEcho(conn, p) })
 }
 
-func plainTCPEcho(conn net.Conn, payload, buf []byte) error {
+// tcpEcho sends payload in a frame, reads the frame back and compares.
+func (c *plainClient) tcpEcho(conn net.Conn, payload []byte) error {
 	_ = conn.SetDeadline(time.Now().Add(benchTimeout))
-	frame := make([]byte, 4, 4+len(payload))
-	binary.BigEndian.PutUint32(frame, uint32(len(payload)))
+	frame := binary.BigEndian.AppendUint32(c.frame[:0], uint32(len(payload)))
 	if _, err := conn.Write(append(frame, payload...)); err != nil {
 		return err
 	}
-	if _, err := io.ReadFull(conn, frame[:4]); err != nil {
+	if _, err := io.ReadFull(conn, c.buf[:4]); err != nil {
 		return err
 	}
-	if _, err := io.ReadFull(conn, buf[:len(payload)]); err != nil {
+	if _, err := io.ReadFull(conn, c.buf[:len(payload)]); err != nil {
 		return err
 	}
-	if !bytes.Equal(buf[:len(payload)], payload) {
+	if !bytes.Equal(c.buf[:len(payload)], payload) {
+		return errors.New("echo differs")
+	}
+	return nil
+}
+
+// udpDialEcho opens a socket, echoes, closes.
+func (c *plainClient) udpDialEcho(addr string) error {
+	conn, err := net.DialTimeout("udp", addr, benchTimeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return c.echoes(func(p []byte) error { return c.udpEcho(conn, p) })
+}
+
+// udpEcho sends payload in a datagram, reads one back and compares.
+func (c *plainClient) udpEcho(conn net.Conn, payload []byte) error {
+	_ = conn.SetDeadline(time.Now().Add(benchTimeout))
+	if _, err := conn.Write(payload); err != nil {
+		return err
+	}
+	n, err := conn.Read(c.buf)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(c.buf[:n], payload) {
 		return errors.New("echo differs")
 	}
 	return nil
@@ -378,21 +428,6 @@ func benchUDPEchoServer(b *testing.B) string {
 		}
 	}()
 	return conn.LocalAddr().String()
-}
-
-func plainUDPEcho(conn net.Conn, payload, buf []byte) error {
-	_ = conn.SetDeadline(time.Now().Add(benchTimeout))
-	if _, err := conn.Write(payload); err != nil {
-		return err
-	}
-	n, err := conn.Read(buf)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(buf[:n], payload) {
-		return errors.New("echo differs")
-	}
-	return nil
 }
 
 func benchDial(b *testing.B, network, addr string) net.Conn {

@@ -75,12 +75,14 @@ func readLength(r io.Reader, maxMessage int) (int, error) {
 	return int(n), nil
 }
 
-// readBody reads a frame body of n bytes; got says how many arrived, also
-// when it fails part-way.
+// readBody reads a frame body of n bytes into a buffer from getBuf, which
+// the caller gives back with putBuf; got says how many arrived, also when
+// it fails part-way.
 func readBody(r io.Reader, n int) (b []byte, got int, err error) {
-	b = make([]byte, n)
+	b = getBuf(n)
 	got, err = io.ReadFull(r, b)
 	if err != nil {
+		putBuf(b)
 		return nil, got, fmt.Errorf("reading frame body: %w", noEOF(err))
 	}
 	return b, got, nil
@@ -99,6 +101,47 @@ func WriteFrame(w io.Writer, msg []byte) error {
 		b = b[:0]
 	}
 	if _, err := w.Write(append(b, msg...)); err != nil {
+		return fmt.Errorf("writing frame: %w", err)
+	}
+	return nil
+}
+
+// framed is an encoded message ready to send: b holds frameHeader bytes of
+// room for a frame's length, then the message up to its tag; pad bytes of
+// padding follow on the wire. b comes from getBuf (see Codec.frame).
+type framed struct {
+	b   []byte
+	pad int
+}
+
+// none says whether there is no message.
+func (f framed) none() bool { return f.b == nil }
+
+// release gives f's buffer back; f is gone after it.
+func (f framed) release() { putBuf(f.b) }
+
+// datagram appends the message, padding included, to dst.
+func (f framed) datagram(dst []byte) []byte {
+	return appendPad(append(dst, f.b[frameHeader:]...), f.pad)
+}
+
+// writeMessage writes f as one frame, as WriteFrame does: a small one in a
+// single write, a large one's length first on its own, then the message and
+// its padding in one vectored write that copies nothing.
+func writeMessage(c net.Conn, f framed) error {
+	n := len(f.b) - frameHeader + f.pad
+	binary.BigEndian.PutUint32(f.b, uint32(n))
+	if n <= splitAbove {
+		if _, err := c.Write(appendPad(f.b, f.pad)); err != nil {
+			return fmt.Errorf("writing frame: %w", err)
+		}
+		return nil
+	}
+	if _, err := c.Write(f.b[:frameHeader]); err != nil {
+		return fmt.Errorf("writing frame: %w", err)
+	}
+	bufs := padBuffers(append(make(net.Buffers, 0, 3), f.b[frameHeader:]), f.pad)
+	if _, err := bufs.WriteTo(c); err != nil {
 		return fmt.Errorf("writing frame: %w", err)
 	}
 	return nil

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -56,7 +56,7 @@ func FuzzIdentity(f *testing.F) {
 		f.Fatal(err)
 	}
 	p := NewProber(ClientOptions{Key: fuzzKey, Self: "node-a"})
-	from := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+	from := netip.MustParseAddrPort("127.0.0.1:1")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, in := range [][]byte{b, resigned(b)} {
 			if _, _, err := r.handle(in, "tcp", from); err != nil && ReasonOf(err) == "" {

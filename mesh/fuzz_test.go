@@ -25,6 +25,13 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 		f.Add(b[:len(b)-1])
 		f.Add(append([]byte{0, 0, 0, byte(len(b))}, b...))
+		m.Pad = 300
+		if b, err = mesh.Encode(key, m); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		b[len(b)-1] ^= 1 // padding off the pattern
+		f.Add(b)
 	}
 	f.Add([]byte{})
 	f.Add([]byte{1})

@@ -45,8 +45,7 @@ func drop(r Reason, format string, args ...any) error {
 // ReasonOf returns the drop reason carried by err, or "" when err is not a
 // *DropError.
 func ReasonOf(err error) Reason {
-	var de *DropError
-	if errors.As(err, &de) {
+	if de, ok := errors.AsType[*DropError](err); ok {
 		return de.Reason
 	}
 	return ""

@@ -58,7 +58,8 @@ type mtuRun struct {
 	target   string
 	overhead int // bytes of a probe beyond its body
 	wait     time.Duration
-	buf      []byte
+	buf      []byte // acks in
+	out      []byte // probes out
 	probes   int
 }
 
@@ -68,12 +69,13 @@ func (p *Prober) newMTURun(ctx context.Context, target string) (*mtuRun, error) 
 	if err != nil {
 		return nil, &opError{"connect " + target, ctxErr(ctx, err)}
 	}
-	empty, err := Encode(p.opts.Key, NewMessage(TypeMTUProbe, p.opts.Self, "", time.Now()))
+	empty, err := p.sign.Append(nil, NewMessage(TypeMTUProbe, p.opts.Self, "", time.Now()))
 	if err != nil {
 		_ = conn.Close()
 		return nil, &opError{"encode", err}
 	}
-	return &mtuRun{p: p, conn: conn, target: target, overhead: len(empty), buf: make([]byte, maxDatagram)}, nil
+	return &mtuRun{p: p, conn: conn, target: target, overhead: len(empty),
+		buf: make([]byte, MaxMessage(64)), out: make([]byte, 0, maxDatagram)}, nil
 }
 
 // measure runs the search up to ceiling.
@@ -164,8 +166,8 @@ func (m *mtuRun) try(ctx context.Context, size int) (bool, error) {
 // probe sends one datagram of size bytes and waits for its ack.
 func (m *mtuRun) probe(ctx context.Context, size int) (bool, error) {
 	req := NewMessage(TypeMTUProbe, m.p.opts.Self, "", time.Now())
-	req.Seq, req.Body = randomSeq(), filler(size-m.overhead)
-	b, err := Encode(m.p.opts.Key, req)
+	req.Seq, req.Pad = randomSeq(), size-m.overhead
+	b, err := m.p.sign.Append(m.out[:0], req)
 	if err != nil {
 		return false, &opError{"encode", err}
 	}

@@ -3,6 +3,7 @@ package mesh_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -67,7 +68,7 @@ var _ = Describe("MTU black hole", func() {
 		r := probes.Run(context.Background(), prober,
 			peerSpec(proxy, 600*time.Millisecond, probes.PeerOptions{Transport: "udp", Size: 65536, Count: 2}))
 		Expect(r.Cause).To(Equal(probes.CauseMTU))
-		Expect(r.Message).To(Equal("udp echo of 64669 B times out while 64 B echoes pass: MTU black hole on the path"))
+		Expect(r.Message).To(Equal(fmt.Sprintf("udp echo of %d B times out while 64 B echoes pass: MTU black hole on the path", mesh.UDPMaxPayload)))
 		Expect(r.Sent).To(Equal(2))
 		Expect(r.Received).To(BeZero())
 	})

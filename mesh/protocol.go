@@ -15,27 +15,31 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"slices"
+	"sync"
 	"time"
 )
 
 // Version is the only protocol version this package speaks. Version 2 added
-// the recipient to the header, refusals, views and MTU probes.
-const Version = 2
+// the recipient to the header, refusals, views and MTU probes; version 3
+// the unsigned padding after the tag (see padding.go).
+const Version = 3
 
 // Type is a message type.
 type Type uint8
 
 // Message types. Responses carry the request's Seq.
 const (
-	TypeEchoRequest      Type = 1  // body: payload to echo
-	TypeEchoResponse     Type = 2  // body: the request's payload
+	TypeEchoRequest      Type = 1  // body and padding: to echo
+	TypeEchoResponse     Type = 2  // body and padding: the request's
 	TypeIdentityRequest  Type = 3  // body: empty
 	TypeIdentityResponse Type = 4  // body: JSON Identity
 	TypeBeacon           Type = 5  // one-way; Seq is the sender's sequence number
 	TypeReject           Type = 6  // body: code u8 | ref nonce [16] | code's detail (see reject.go)
 	TypeViewRequest      Type = 7  // body: empty, or JSON links.Position of the view held
 	TypeViewResponse     Type = 8  // body: request nonce [16] | JSON links.View
-	TypeMTUProbe         Type = 9  // UDP; body: padding to the size under test
+	TypeMTUProbe         Type = 9  // UDP; padding to the size under test
 	TypeMTUAck           Type = 10 // UDP; body: u32 size of the probe datagram received
 	TypeSwarmRequest     Type = 11 // TCP; body: empty
 	TypeSwarmResponse    Type = 12 // TCP; body: request nonce [16] | JSON swarm.Snapshot
@@ -76,8 +80,12 @@ func (t Type) String() string {
 //
 //	version u8 | type u8 | timestamp i64 (unix ns) | nonce [16] | seq u64 |
 //	sender len u8 | sender | recipient len u8 | recipient |
-//	path len u8 | path | body len u32 | body |
-//	tag [32] = HMAC-SHA256(key, every byte before the tag)
+//	path len u8 | path | body len u32 | body | pad len u32 |
+//	tag [32] = HMAC-SHA256(key, every byte before the tag) |
+//	pad [pad len] = 'a' + i%26
+//
+// The padding follows the tag unsigned: its length is signed and its bytes
+// are a fixed pattern the receiver checks (see padding.go).
 //
 // The recipient binds a message to the agent it is for: a responder drops
 // a request addressed to another agent, a prober an answer addressed to
@@ -91,7 +99,7 @@ const (
 	NonceSize   = 16
 	tagSize     = sha256.Size
 	maxNameLen  = 255
-	fixedLen    = 1 + 1 + 8 + NonceSize + 8 + 1 + 1 + 1 + 4 + tagSize
+	fixedLen    = 1 + 1 + 8 + NonceSize + 8 + 1 + 1 + 1 + 4 + 4 + tagSize
 	frameHeader = 4
 
 	// HeaderBound is the largest a message can be beyond its body.
@@ -116,7 +124,11 @@ type Message struct {
 	Recipient string // the agent it is for; "" = whoever answers
 	Path      string // overlay | published, as the sender sees it
 	Body      []byte
+	Pad       int // bytes of padding after the tag
 }
+
+// Size is the message's payload: its body and its padding.
+func (m Message) Size() int { return len(m.Body) + m.Pad }
 
 // NewMessage returns a message of type t stamped with now and a random nonce.
 func NewMessage(t Type, sender, path string, now time.Time) Message {
@@ -125,18 +137,77 @@ func NewMessage(t Type, sender, path string, now time.Time) Message {
 	return m
 }
 
-// MaxMessage is the largest encoded message with a body of maxPayload bytes.
+// MaxMessage is the largest encoded message with a payload (body and
+// padding) of maxPayload bytes.
 func MaxMessage(maxPayload int) int { return maxPayload + HeaderBound }
 
-// Encode serialises m and appends its tag computed with key.
+// Encode serialises m, tag and padding included, signed with key.
 func Encode(key []byte, m Message) ([]byte, error) {
+	return NewCodec(key).Append(nil, m)
+}
+
+// Decode checks b's size, version, tag and padding, then parses it. It does
+// not check freshness; see Guard. The returned Body aliases b. Every error
+// is a *DropError naming the reason.
+func Decode(key, b []byte, maxPayload int) (Message, error) {
+	return NewCodec(key).Decode(b, maxPayload)
+}
+
+// Codec encodes and decodes messages under one key, reusing its HMAC
+// states (hmac.New hashes the key afresh, a reset state does not). It is
+// safe for concurrent use; Encode and Decode make one per call.
+type Codec struct {
+	key   []byte
+	macs  sync.Pool // of hash.Hash
+	names names
+}
+
+// NewCodec returns the codec of key.
+func NewCodec(key []byte) *Codec { return &Codec{key: key} }
+
+func (c *Codec) mac() hash.Hash {
+	if h, ok := c.macs.Get().(hash.Hash); ok {
+		h.Reset()
+		return h
+	}
+	return hmac.New(sha256.New, c.key)
+}
+
+// sum appends to dst the tag of b.
+func (c *Codec) sum(dst, b []byte) []byte {
+	h := c.mac()
+	h.Write(b)
+	dst = h.Sum(dst)
+	c.macs.Put(h)
+	return dst
+}
+
+// Append appends m, tag and padding included, to dst.
+func (c *Codec) Append(dst []byte, m Message) ([]byte, error) {
+	b, err := c.appendHead(dst, m)
+	if err != nil {
+		return nil, err
+	}
+	return appendPad(b, m.Pad), nil
+}
+
+// frame encodes m for writeMessage or framed.datagram, into a buffer from
+// getBuf.
+func (c *Codec) frame(m Message) (framed, error) {
+	b, err := c.appendHead(getBuf(frameHeader + HeaderBound + len(m.Body))[:frameHeader], m)
+	return framed{b: b, pad: m.Pad}, err
+}
+
+// appendHead appends m up to its tag, without the padding, to dst.
+func (c *Codec) appendHead(dst []byte, m Message) ([]byte, error) {
 	if len(m.Sender) > maxNameLen || len(m.Recipient) > maxNameLen || len(m.Path) > maxNameLen {
 		return nil, fmt.Errorf("encoding message: sender, recipient or path longer than %d bytes", maxNameLen)
 	}
-	if uint64(len(m.Body)) > 1<<31 {
-		return nil, fmt.Errorf("encoding message: body of %d bytes is too large", len(m.Body))
+	if uint64(len(m.Body))+uint64(m.Pad) > 1<<31 || m.Pad < 0 {
+		return nil, fmt.Errorf("encoding message: payload of %d+%d bytes is too large", len(m.Body), m.Pad)
 	}
-	b := make([]byte, 0, fixedLen+len(m.Sender)+len(m.Recipient)+len(m.Path)+len(m.Body))
+	b := slices.Grow(dst, fixedLen+len(m.Sender)+len(m.Recipient)+len(m.Path)+len(m.Body))
+	start := len(b)
 	b = append(b, Version, byte(m.Type))
 	b = binary.BigEndian.AppendUint64(b, uint64(m.Timestamp))
 	b = append(b, m.Nonce[:]...)
@@ -149,19 +220,12 @@ func Encode(key []byte, m Message) ([]byte, error) {
 	b = append(b, m.Path...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Body)))
 	b = append(b, m.Body...)
-	return append(b, tag(key, b)...), nil
+	b = binary.BigEndian.AppendUint32(b, uint32(m.Pad))
+	return c.sum(b, b[start:]), nil
 }
 
-func tag(key, b []byte) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write(b)
-	return h.Sum(nil)
-}
-
-// Decode checks b's size, version and tag, then parses it. It does not check
-// freshness; see Guard. The returned Body aliases b. Every error is a
-// *DropError naming the reason.
-func Decode(key, b []byte, maxPayload int) (Message, error) {
+// Decode is the package's Decode under the codec's key.
+func (c *Codec) Decode(b []byte, maxPayload int) (Message, error) {
 	switch {
 	case len(b) > MaxMessage(maxPayload):
 		return Message{}, drop(ReasonOversized, "message of %d bytes exceeds %d", len(b), MaxMessage(maxPayload))
@@ -170,28 +234,84 @@ func Decode(key, b []byte, maxPayload int) (Message, error) {
 	case b[0] != Version:
 		return Message{}, drop(ReasonVersion, "version %d, want %d", b[0], Version)
 	}
-	signed, got := b[:len(b)-tagSize], b[len(b)-tagSize:]
-	if !hmac.Equal(got, tag(key, signed)) {
+	w, err := parse(b)
+	if err != nil {
+		return Message{}, err
+	}
+	if w.m.Size() > maxPayload {
+		return Message{}, drop(ReasonOversized, "payload of %d bytes exceeds %d", w.m.Size(), maxPayload)
+	}
+	var tag [tagSize]byte
+	if !hmac.Equal(b[len(w.signed):len(w.signed)+tagSize], c.sum(tag[:0], w.signed)) {
 		return Message{}, drop(ReasonBadMAC, "tag does not verify")
 	}
-	return parse(signed)
+	if !isPad(b[len(w.signed)+tagSize:]) {
+		return Message{}, drop(ReasonMalformed, "padding of %d bytes is not the pattern", w.m.Pad)
+	}
+	m := w.m
+	m.Sender, m.Recipient, m.Path = c.names.get(w.sender), c.names.get(w.recipient), c.names.get(w.path)
+	return m, nil
 }
 
-// parse reads the fields of an authenticated message (tag removed).
-func parse(b []byte) (Message, error) {
-	r := reader{b: b[1:]}
-	m := Message{Type: Type(r.byte())}
-	m.Timestamp = int64(r.uint64())
-	copy(m.Nonce[:], r.bytes(NonceSize))
-	m.Seq = r.uint64()
-	m.Sender = string(r.bytes(int(r.byte())))
-	m.Recipient = string(r.bytes(int(r.byte())))
-	m.Path = string(r.bytes(int(r.byte())))
-	m.Body = r.bytes(int(r.uint32()))
-	if r.bad || len(r.b) != 0 {
-		return Message{}, drop(ReasonMalformed, "field lengths do not add up")
+// maxNames bounds the names a Codec keeps.
+const maxNames = 4096
+
+// names interns the names of authenticated messages: every message names
+// the same few agents and paths, and a fresh string for each name of each
+// message was most of a small echo's allocations. Only names of messages
+// whose tag verified enter, so the set is the cluster's, and at most
+// maxNames.
+type names struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (n *names) get(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return m, nil
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s, ok := n.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if n.m == nil {
+		n.m = make(map[string]string)
+	}
+	if len(n.m) < maxNames {
+		n.m[s] = s
+	}
+	return s
+}
+
+// wire is a message's fields as parse finds them, its names still bytes.
+type wire struct {
+	m                       Message // without its names
+	sender, recipient, path []byte
+	signed                  []byte // the bytes the tag covers
+}
+
+// parse reads the fields of b up to its tag; the lengths must add up to
+// b's. It authenticates nothing and allocates nothing: the caller checks
+// the tag before it uses a field.
+func parse(b []byte) (wire, error) {
+	r := reader{b: b[1:]}
+	var w wire
+	w.m.Type = Type(r.byte())
+	w.m.Timestamp = int64(r.uint64())
+	copy(w.m.Nonce[:], r.bytes(NonceSize))
+	w.m.Seq = r.uint64()
+	w.sender = r.bytes(int(r.byte()))
+	w.recipient = r.bytes(int(r.byte()))
+	w.path = r.bytes(int(r.byte()))
+	w.m.Body = r.bytes(int(r.uint32()))
+	w.m.Pad = int(r.uint32())
+	if r.bad || uint64(len(r.b)) != tagSize+uint64(w.m.Pad) {
+		return wire{}, drop(ReasonMalformed, "field lengths do not add up")
+	}
+	w.signed = b[:len(b)-len(r.b)]
+	return w, nil
 }
 
 // reader consumes b; a read past the end sets bad and yields zeros.

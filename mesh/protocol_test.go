@@ -69,9 +69,59 @@ var _ = Describe("protocol", func() {
 	It("rejects an authenticated message whose lengths do not add up", func() {
 		b := encode(testKey, msg())
 		signed := b[:len(b)-32]
-		binary.BigEndian.PutUint32(signed[len(signed)-9:], 1000) // body length field
+		binary.BigEndian.PutUint32(signed[len(signed)-13:], 1000) // body length field
 		_, err := mesh.Decode(testKey, resign(testKey, signed), mesh.DefaultMaxPayload)
 		Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonMalformed))
+	})
+
+	Describe("padding", func() {
+		padded := func() mesh.Message {
+			m := msg()
+			m.Pad = 3000
+			return m
+		}
+
+		It("round-trips, the pattern after the tag", func() {
+			m := padded()
+			b := encode(testKey, m)
+			Expect(b).To(HaveLen(len(encode(testKey, msg())) + 3000))
+			want := make([]byte, 3000)
+			for i := range want {
+				want[i] = byte('a' + i%26)
+			}
+			Expect(b[len(b)-3000:]).To(Equal(want))
+			got, err := mesh.Decode(testKey, b, mesh.DefaultMaxPayload)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(Equal(m))
+			Expect(got.Size()).To(Equal(5 + 3000))
+		})
+
+		It("refuses padding that differs from the pattern in any byte", func() {
+			for _, at := range []int{1, 1500, 3000} {
+				b := encode(testKey, padded())
+				b[len(b)-at] ^= 1
+				_, err := mesh.Decode(testKey, b, mesh.DefaultMaxPayload)
+				Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonMalformed), "byte %d from the end", at)
+			}
+		})
+
+		It("signs its length: more or less padding than announced is refused", func() {
+			b := encode(testKey, padded())
+			_, err := mesh.Decode(testKey, b[:len(b)-1], mesh.DefaultMaxPayload)
+			Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonMalformed))
+			_, err = mesh.Decode(testKey, append(b, 'a'), mesh.DefaultMaxPayload)
+			Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonMalformed))
+
+			tagAt := len(b) - 3000 - 32
+			binary.BigEndian.PutUint32(b[tagAt-4:], 2999) // the pad length, tag not redone
+			_, err = mesh.Decode(testKey, b[:len(b)-1], mesh.DefaultMaxPayload)
+			Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonBadMAC))
+		})
+
+		It("counts toward the max payload", func() {
+			_, err := mesh.Decode(testKey, encode(testKey, padded()), 3000)
+			Expect(mesh.ReasonOf(err)).To(Equal(mesh.ReasonOversized))
+		})
 	})
 
 	Describe("Guard", func() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -90,6 +91,7 @@ type Responder struct {
 	opts     ResponderOptions
 	log      *zap.Logger
 	guard    *Guard
+	sign     *Codec
 	identity []byte // JSON, encoded once
 	maxMsg   int
 	conns    *connTable
@@ -126,6 +128,7 @@ func NewResponder(opts ResponderOptions, log *zap.Logger, reg prometheus.Registe
 		opts: opts, identity: id, maxMsg: MaxMessage(opts.MaxPayload),
 		log:   log.With(zap.String("component", "mesh"), zap.String("part", "responder")),
 		guard: NewGuard(opts.ReplayWindow, opts.NonceCache),
+		sign:  NewCodec(opts.Key),
 		conns: newConnTable(opts.MaxConns, opts.MaxUnauthPerIP),
 		clock: time.Now,
 	}
@@ -279,39 +282,39 @@ func (r *Responder) Start(ctx context.Context) error {
 }
 
 // handle authenticates and answers one message of size bytes. It returns
-// the message, the encoded answer (nil when none is due) and, when the
-// message is refused, a *DropError; a refusal may come with a signed answer
-// saying why, which only TCP sends.
-func (r *Responder) handle(b []byte, transport string, from net.Addr) (m Message, reply []byte, err error) {
+// the message, the encoded answer (none when none is due; release it once
+// sent) and, when the message is refused, a *DropError; a refusal may come
+// with a signed answer saying why, which only TCP sends.
+func (r *Responder) handle(b []byte, transport string, from netip.AddrPort) (m Message, out framed, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.panics.Inc()
 			r.log.Error("panic handling peer message", zap.Any("panic", p), zap.Stack("stack"))
-			reply, err = nil, drop(ReasonMalformed, "internal error")
+			out, err = framed{}, drop(ReasonMalformed, "internal error")
 		}
 	}()
 	if m, err = r.admit(b); err != nil {
 		return m, r.refusal(m, err), err
 	}
-	reply, err = r.dispatch(m, len(b), transport, from)
-	return m, reply, err
+	out, err = r.dispatch(m, len(b), transport, from)
+	return m, out, err
 }
 
 // refusal is the signed answer to an authenticated sender whose message
 // was refused for its clock or its recipient; nil for any other refusal.
-func (r *Responder) refusal(m Message, err error) []byte {
+func (r *Responder) refusal(m Message, err error) framed {
 	switch ReasonOf(err) {
 	case ReasonClockSkew:
 		return r.reject(m.Sender, m.Nonce, m.Path, rejectClockSkew, nil)
 	case ReasonRecipient:
 		return r.reject(m.Sender, m.Nonce, m.Path, rejectRecipient, []byte(m.Recipient))
 	}
-	return nil
+	return framed{}
 }
 
 // admit authenticates b and checks that it is for this agent and fresh.
 func (r *Responder) admit(b []byte) (Message, error) {
-	m, err := Decode(r.opts.Key, b, r.opts.MaxPayload)
+	m, err := r.sign.Decode(b, r.opts.MaxPayload)
 	if err != nil {
 		return m, err
 	}
@@ -322,52 +325,56 @@ func (r *Responder) admit(b []byte) (Message, error) {
 }
 
 // dispatch answers an admitted message.
-func (r *Responder) dispatch(m Message, size int, transport string, from net.Addr) ([]byte, error) {
+func (r *Responder) dispatch(m Message, size int, transport string, from netip.AddrPort) (framed, error) {
 	now := r.clock()
 	switch {
 	case m.Type == TypeEchoRequest:
 		r.inbound(m, transport, now, from)
-		return r.answer(m, TypeEchoResponse, m.Body, transport)
+		return r.answer(m, TypeEchoResponse, m.Body, m.Pad, transport)
 	case m.Type == TypeIdentityRequest:
-		return r.answer(m, TypeIdentityResponse, r.identity, transport)
+		return r.answer(m, TypeIdentityResponse, r.identity, 0, transport)
 	case m.Type == TypeViewRequest && transport == "tcp":
 		return r.view(m)
 	case m.Type == TypeSwarmRequest && transport == "tcp":
 		return r.swarm(m)
 	case m.Type == TypeMTUProbe && transport == "udp":
-		return r.answer(m, TypeMTUAck, binary.BigEndian.AppendUint32(nil, uint32(size)), transport)
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(size))
+		return r.answer(m, TypeMTUAck, n[:], 0, transport)
 	case m.Type == TypeBeacon:
 		r.inbound(m, InboundBeacon, now, from)
 		r.messages.WithLabelValues(transport, m.Type.String()).Inc()
-		return nil, nil
+		return framed{}, nil
 	}
-	return nil, drop(ReasonMalformed, "unexpected %s over %s", m.Type, transport)
+	return framed{}, drop(ReasonMalformed, "unexpected %s over %s", m.Type, transport)
 }
 
-func (r *Responder) answer(req Message, t Type, body []byte, transport string) ([]byte, error) {
+// answer encodes the answer of type t to req, with body and pad bytes of
+// padding.
+func (r *Responder) answer(req Message, t Type, body []byte, pad int, transport string) (framed, error) {
 	r.messages.WithLabelValues(transport, req.Type.String()).Inc()
 	resp := NewMessage(t, r.opts.Identity.Name, req.Path, r.clock())
-	resp.Recipient, resp.Seq, resp.Body = req.Sender, req.Seq, body
-	return Encode(r.opts.Key, resp)
+	resp.Recipient, resp.Seq, resp.Body, resp.Pad = req.Sender, req.Seq, body, pad
+	return r.sign.frame(resp)
 }
 
 // reject is a signed refusal for agent to of its request with nonce ref.
-func (r *Responder) reject(to string, ref [NonceSize]byte, path string, code byte, detail []byte) []byte {
+func (r *Responder) reject(to string, ref [NonceSize]byte, path string, code byte, detail []byte) framed {
 	m := NewMessage(TypeReject, r.opts.Identity.Name, path, r.clock())
 	m.Recipient, m.Body = to, rejectBody(code, ref, detail)
-	b, err := Encode(r.opts.Key, m)
+	f, err := r.sign.frame(m)
 	if err != nil { // names come from decoded messages: cannot be too long
 		r.log.Error("encoding a refusal", zap.Error(err))
 	}
-	return b
+	return f
 }
 
-func (r *Responder) inbound(m Message, kind string, at time.Time, from net.Addr) {
+func (r *Responder) inbound(m Message, kind string, at time.Time, from netip.AddrPort) {
 	if r.opts.Inbound == nil {
 		return
 	}
-	in := Inbound{From: m.Sender, Path: m.Path, Kind: kind, At: at, Seq: m.Seq, Size: len(m.Body)}
-	if from != nil {
+	in := Inbound{From: m.Sender, Path: m.Path, Kind: kind, At: at, Seq: m.Seq, Size: m.Size()}
+	if from.IsValid() {
 		in.Addr = from.String()
 	}
 	r.opts.Inbound.OnInbound(in)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -87,24 +88,38 @@ func (r *Responder) serveConn(ctx context.Context, pc *peerConn) {
 	defer stop()
 	_ = pc.c.SetDeadline(time.Now().Add(r.opts.FirstFrame))
 	for {
-		b, err := r.readFrame(pc)
-		if err != nil {
-			r.refuse(pc, err, nil)
+		if !r.serveFrame(pc) {
 			return
 		}
-		m, reply, err := r.handle(b, "tcp", pc.c.RemoteAddr())
-		if err != nil {
-			r.refuse(pc, err, reply)
-			return
-		}
-		if !pc.authed {
-			r.conns.authenticated(pc.slot)
-		}
-		if reply != nil && r.write(pc, reply) != nil {
-			return
-		}
-		pc.authed, pc.sender, pc.path, pc.last = true, m.Sender, m.Path, m.Nonce
 	}
+}
+
+// serveFrame reads, answers and gives back one frame of pc; false when the
+// connection is done.
+func (r *Responder) serveFrame(pc *peerConn) bool {
+	b, err := r.readFrame(pc)
+	if err != nil {
+		r.refuse(pc, err, framed{})
+		return false
+	}
+	defer putBuf(b)
+	m, out, err := r.handle(b, "tcp", addrPort(pc.c.RemoteAddr()))
+	if err != nil {
+		r.refuse(pc, err, out)
+		return false
+	}
+	if !pc.authed {
+		r.conns.authenticated(pc.slot)
+	}
+	if !out.none() {
+		err = r.write(pc, out)
+		out.release()
+		if err != nil {
+			return false
+		}
+	}
+	pc.authed, pc.sender, pc.path, pc.last = true, m.Sender, m.Path, m.Nonce
+	return true
 }
 
 // readFrame reads pc's next frame. Until a frame has authenticated, a
@@ -113,7 +128,12 @@ func (r *Responder) serveConn(ctx context.Context, pc *peerConn) {
 // and a frame that stops arriving part-way is a partialError.
 func (r *Responder) readFrame(pc *peerConn) ([]byte, error) {
 	if !pc.authed {
-		return ReadFrame(pc.c, min(r.maxMsg, MaxMessage(PreAuthPayload)))
+		n, err := readLength(pc.c, min(r.maxMsg, MaxMessage(PreAuthPayload)))
+		if err != nil {
+			return nil, err
+		}
+		b, _, err := readBody(pc.c, n)
+		return b, err
 	}
 	_ = pc.c.SetReadDeadline(time.Now().Add(r.opts.ConnTimeout))
 	n, err := readLength(pc.c, r.maxMsg)
@@ -132,16 +152,17 @@ func (r *Responder) readFrame(pc *peerConn) ([]byte, error) {
 // signed partial-frame refusal to an authenticated sender, a refusal code
 // for a tag that does not verify or another version. Other input
 // (malformed, oversized, replayed) is closed on without a word.
-func (r *Responder) refuse(pc *peerConn, err error, signed []byte) {
+func (r *Responder) refuse(pc *peerConn, err error, signed framed) {
+	defer func() { signed.release() }()
 	r.countHello(pc, err)
-	var pe *partialError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*partialError](err); ok {
 		r.dropped.WithLabelValues("tcp", string(ReasonPartial)).Inc()
+		signed.release()
 		signed = r.reject(pc.sender, pc.last, pc.path, rejectPartial, partialDetail(pe.got, pe.want))
 	}
 	r.count("tcp", err)
 	switch {
-	case signed != nil:
+	case !signed.none():
 		_ = r.write(pc, signed)
 	case ReasonOf(err) == ReasonBadMAC:
 		writeCode(pc.c, codeAuth)
@@ -161,9 +182,9 @@ func (r *Responder) countHello(pc *peerConn, err error) {
 	}
 }
 
-func (r *Responder) write(pc *peerConn, b []byte) error {
+func (r *Responder) write(pc *peerConn, out framed) error {
 	_ = pc.c.SetWriteDeadline(time.Now().Add(r.opts.ConnTimeout))
-	err := WriteFrame(pc.c, b)
+	err := writeMessage(pc.c, out)
 	if err != nil {
 		r.log.Debug("writing peer answer", zap.Stringer("remote", pc.c.RemoteAddr()), zap.Error(err))
 	}
@@ -172,9 +193,9 @@ func (r *Responder) write(pc *peerConn, b []byte) error {
 
 // serveUDP answers datagrams until conn is closed. Datagrams are handled in
 // turn on this goroutine: each is small work, and a single reader keeps the
-// memory use at one buffer.
+// memory use at two buffers, one for datagrams in and one for answers.
 func (r *Responder) serveUDP(ctx context.Context, conn *net.UDPConn) error {
-	buf := make([]byte, maxDatagram)
+	buf, answer := make([]byte, maxDatagram), make([]byte, 0, maxDatagram)
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -183,18 +204,32 @@ func (r *Responder) serveUDP(ctx context.Context, conn *net.UDPConn) error {
 			}
 			return fmt.Errorf("responder: reading udp: %w", err)
 		}
-		_, reply, err := r.handle(buf[:n], "udp", net.UDPAddrFromAddrPort(from))
+		_, out, err := r.handle(buf[:n], "udp", from)
 		if err != nil {
+			out.release()
 			r.count("udp", err)
 			continue
 		}
-		if reply == nil {
+		if out.none() {
 			continue
 		}
-		if _, err := conn.WriteToUDPAddrPort(reply, from); err != nil {
+		answer = out.datagram(answer[:0])
+		out.release()
+		if _, err := conn.WriteToUDPAddrPort(answer, from); err != nil {
 			r.log.Debug("writing peer answer", zap.Stringer("remote", from), zap.Error(err))
 		}
 	}
+}
+
+// addrPort is a's address and port; zero when a is not a TCP or UDP address.
+func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort()
+	case *net.UDPAddr:
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
 }
 
 // recoverPanic keeps the responder alive when a connection's goroutine

@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ type session struct {
 	peer   string            // the expected responder, the recipient of requests; "" = any
 	sent   [][NonceSize]byte // nonces of the requests sent, for binding refusals
 	writes chan error        // results of background writes
+	in     []byte            // the last answer's frame, from getBuf
 }
 
 // dial opens a session to target. Errors are *opError.
@@ -33,7 +35,25 @@ func (p *Prober) dial(ctx context.Context, target, peer string) (*session, error
 	return &session{p: p, conn: conn, target: target, peer: peer, writes: make(chan error, 4)}, nil
 }
 
+// close closes the connection; it may run at any time, from any goroutine.
 func (s *session) close() { _ = s.conn.Close() }
+
+// end closes the session and gives back its last frame: what the
+// session's answers hold (a Body) is gone after it, unless kept with keep.
+func (s *session) end() {
+	s.close()
+	putBuf(s.in)
+	s.in = nil
+}
+
+// keep returns b, part of the session's last answer, in memory that
+// outlives end.
+func (s *session) keep(b []byte) []byte {
+	if pooled(s.in) {
+		return bytes.Clone(b)
+	}
+	return b
+}
 
 // request is a fresh message of type t from this prober to the session's peer.
 func (s *session) request(t Type, path string, body []byte) Message {
@@ -47,7 +67,7 @@ func (s *session) request(t Type, path string, body []byte) Message {
 // runs on its own goroutine, so that a responder's refusal is read even
 // while a large request is stuck in a black hole. Errors are *opError.
 func (s *session) exchange(ctx context.Context, req Message, maxAnswer int) (Message, time.Duration, error) {
-	b, err := Encode(s.p.opts.Key, req)
+	f, err := s.p.sign.frame(req)
 	if err != nil {
 		return Message{}, 0, &opError{"encode", err}
 	}
@@ -56,7 +76,11 @@ func (s *session) exchange(ctx context.Context, req Message, maxAnswer int) (Mes
 	defer stop()
 	s.sent = append(s.sent, req.Nonce)
 	start := time.Now()
-	go func() { s.writes <- WriteFrame(s.conn, b) }()
+	go func() {
+		err := writeMessage(s.conn, f)
+		f.release()
+		s.writes <- err
+	}()
 	frame, err := s.read(ctx, maxAnswer)
 	rtt := time.Since(start)
 	if err != nil {
@@ -76,7 +100,9 @@ func (s *session) read(ctx context.Context, maxAnswer int) ([]byte, error) {
 	if err != nil {
 		return nil, receiveErr(ctx, err)
 	}
+	putBuf(s.in) // the previous answer is done with
 	b, got, err := readBody(s.conn, n)
+	s.in = b
 	if err != nil && isTimeout(ctxErr(ctx, err)) {
 		return nil, cutShort(probes.LegReply, got, n, ctxErr(ctx, err))
 	}
