@@ -3,7 +3,7 @@
 #   make build       static binary bin/swarmlink (+ bin/rootfs/, the image's writable dirs)
 #   make image       image $(IMAGE) on the engine DOCKER_HOST names; no registry needed
 #   make test        unit tests (race detector), the e2e suite, then the demo test
-#   make test-unit   go test -race over every package except ./test/...
+#   make test-unit   go test -race over every package except ./test/..., then the mesh's allocation specs without it
 #   make test-e2e    the e2e suite: a 3-node Swarm in network namespaces (root, Linux)
 #   make test-demo   the README's demo as a newcomer runs it: demo, demo-break, demo-heal, demo-down
 #   make demo        bring up the 3-node demo cluster with the stack; prints the UI URLs
@@ -43,6 +43,7 @@ test: test-unit test-e2e test-demo
 
 test-unit:
 	$(GO) test -race $$($(GO) list ./... | grep -v '^$(MODULE)/test')
+	$(GO) test -count=1 ./mesh -args -ginkgo.label-filter=alloc   # what -race cannot measure: sync.Pool drops at random under it
 
 test-e2e: deps
 	$(GO) test ./test/cluster/... ./test/sockproxy/... ./test/cmd/democluster/...

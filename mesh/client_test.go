@@ -74,8 +74,11 @@ var _ = Describe("responder and peer prober on loopback", func() {
 	// over TCP and 336 KB over UDP (both ends together) when every message
 	// made its own, a few KiB now. Not a timing: bytes allocated are the
 	// same on any machine.
-	DescribeTable("reuses its buffers: a 64 KiB probe allocates a few KiB, both ends",
+	DescribeTable("reuses its buffers: a 64 KiB probe allocates a few KiB, both ends", Label("alloc"),
 		func(transport string) {
+			if raceEnabled {
+				Skip("sync.Pool drops buffers at random under -race")
+			}
 			o := probes.PeerOptions{Transport: transport, Size: 65536, Count: 1}
 			Expect(run(prober, resp.Addr(), 2*time.Second, o).Passed).To(BeTrue()) // warm the pools
 			const n = 50

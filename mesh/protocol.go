@@ -158,28 +158,43 @@ func Decode(key, b []byte, maxPayload int) (Message, error) {
 // safe for concurrent use; Encode and Decode make one per call.
 type Codec struct {
 	key   []byte
-	macs  sync.Pool // of hash.Hash
+	macs  sync.Pool // of *macState
 	names names
 }
 
 // NewCodec returns the codec of key.
 func NewCodec(key []byte) *Codec { return &Codec{key: key} }
 
-func (c *Codec) mac() hash.Hash {
-	if h, ok := c.macs.Get().(hash.Hash); ok {
-		h.Reset()
-		return h
+// macState is a pooled HMAC state and room for the tag it computes.
+type macState struct {
+	h   hash.Hash
+	tag [tagSize]byte
+}
+
+func (c *Codec) mac() *macState {
+	if st, ok := c.macs.Get().(*macState); ok {
+		st.h.Reset()
+		return st
 	}
-	return hmac.New(sha256.New, c.key)
+	return &macState{h: hmac.New(sha256.New, c.key)}
 }
 
 // sum appends to dst the tag of b.
 func (c *Codec) sum(dst, b []byte) []byte {
-	h := c.mac()
-	h.Write(b)
-	dst = h.Sum(dst)
-	c.macs.Put(h)
+	st := c.mac()
+	st.h.Write(b)
+	dst = append(dst, st.h.Sum(st.tag[:0])...)
+	c.macs.Put(st)
 	return dst
+}
+
+// verify says whether tag is b's.
+func (c *Codec) verify(b, tag []byte) bool {
+	st := c.mac()
+	st.h.Write(b)
+	ok := hmac.Equal(tag, st.h.Sum(st.tag[:0]))
+	c.macs.Put(st)
+	return ok
 }
 
 // Append appends m, tag and padding included, to dst.
@@ -241,8 +256,7 @@ func (c *Codec) Decode(b []byte, maxPayload int) (Message, error) {
 	if w.m.Size() > maxPayload {
 		return Message{}, drop(ReasonOversized, "payload of %d bytes exceeds %d", w.m.Size(), maxPayload)
 	}
-	var tag [tagSize]byte
-	if !hmac.Equal(b[len(w.signed):len(w.signed)+tagSize], c.sum(tag[:0], w.signed)) {
+	if !c.verify(w.signed, b[len(w.signed):len(w.signed)+tagSize]) {
 		return Message{}, drop(ReasonBadMAC, "tag does not verify")
 	}
 	if !isPad(b[len(w.signed)+tagSize:]) {
