@@ -59,11 +59,13 @@ type Agent struct {
 	views   *gatherer // nil when the mesh is off
 	sink    controller.MultiSink
 	// notifiers also get the verification reports' summaries.
-	notifiers []alert.Notifier
-	started   time.Time
-	verifying atomic.Bool // an on-demand verification runs
-	diag      diagCache
-	ctx       atomic.Pointer[context.Context]
+	notifiers  []alert.Notifier
+	started    time.Time
+	verifying  atomic.Bool // an on-demand verification runs
+	diag       diagCache
+	relay      relayed    // an evaluator's diagnosis relayed to clients (diagrelay.go)
+	diagServed servedDiag // this agent's diagnosis as served to peers that relay it
+	ctx        atomic.Pointer[context.Context]
 }
 
 // runCtx is the context Start runs under (Background before Start).

@@ -74,9 +74,16 @@ func (g *gatherer) ensureWhole(ctx context.Context) {
 	g.mu.Lock()
 	g.asked = time.Now()
 	g.mu.Unlock()
-	if already {
-		return
+	if !already {
+		g.gatherWholeOnce(ctx)
 	}
+}
+
+// gatherWholeOnce gathers every view now unless a gathering of every view
+// began within the interval, and keeps no interest: the next head
+// gathering drops the views again. An agent that relays an evaluator's
+// diagnosis (diagrelay.go) falls back on it when no evaluator answers.
+func (g *gatherer) gatherWholeOnce(ctx context.Context) {
 	g.wholeMu.Lock() // a head gathering under way ends first
 	defer g.wholeMu.Unlock()
 	g.mu.Lock()

@@ -18,6 +18,9 @@ func (a *Agent) linksHandler(w http.ResponseWriter, _ *http.Request) {
 //
 // ?form=packed gives the diagnosis as links.Packed, the plain healthy cells
 // one byte each: what the web UI reads, a tenth of the size at 200 nodes.
+//
+// An agent that is not an evaluator relays an evaluator's diagnosis
+// (diagrelay.go), and diagnoses itself only when none answers.
 func (a *Agent) matrixHandler(w http.ResponseWriter, r *http.Request) {
 	form := r.URL.Query().Get("form")
 	if form != "" && form != "full" && form != "packed" {
@@ -25,8 +28,16 @@ func (a *Agent) matrixHandler(w http.ResponseWriter, r *http.Request) {
 			"error": fmt.Sprintf("query parameter form: %q is not a form of the matrix (want full or packed)", form)})
 		return
 	}
-	if a.views != nil {
-		a.views.ensureWhole(r.Context()) // an agent that is not an evaluator gathers every view only when asked
+	if p, ok := a.relayedDiagnosis(r.Context()); ok {
+		if form == "packed" {
+			api.WriteJSON(w, http.StatusOK, p)
+		} else {
+			api.WriteJSON(w, http.StatusOK, unpacked(p))
+		}
+		return
+	}
+	if a.views != nil && !a.views.wantsAll() {
+		a.views.gatherWholeOnce(r.Context()) // no evaluator answered: gather every view, this once
 	}
 	if form == "packed" {
 		api.WriteJSON(w, http.StatusOK, a.diagnose().Pack())

@@ -146,7 +146,8 @@ func newMeshPart(ctx context.Context, a *Agent, d dockerAPI) (*meshPart, error) 
 	}
 	m.tracker = mesh.NewInboundTracker(3 * cfg.Interval)
 	m.responder, err = mesh.NewResponder(mesh.ResponderOptions{Addr: cfg.Listen, Key: key, Identity: m.self,
-		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON, Swarm: a.swarmJSON}, log, a.reg)
+		MaxPayload: cfg.MaxPayload, Inbound: m.tracker, View: a.viewJSON, Swarm: a.swarmJSON,
+		Diagnosis: a.diagnosisJSON}, log, a.reg)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -212,7 +213,36 @@ mesh:
 		rec := httptest.NewRecorder()
 		a.matrixHandler(rec, httptest.NewRequest(http.MethodGet, "/api/v1/matrix", nil))
 		Expect(rec.Code).To(Equal(http.StatusOK))
-		Expect(a.views.wantsAll()).To(BeTrue(), "a client asked for the diagnosis: every view, every interval")
+		var d links.Diagnosis
+		Expect(json.Unmarshal(rec.Body.Bytes(), &d)).To(Succeed())
+		Expect(d.Self).To(Equal("node9"))
+		Expect(d.DiagnosedBy).To(BeEmpty(), "no evaluator answers (none runs): it diagnosed itself")
+		Expect(a.views.wantsAll()).To(BeFalse(), "a client's request gathers every view that once, and keeps no interest")
+	})
+})
+
+var _ = Describe("the diagnosis an agent serves to the agents that relay it", func() {
+	It("is served only while it diagnoses the whole cluster: an evaluator that gathered every view lately", func() {
+		a := newMeshAgent(`agent: {name: node1, listen: "127.0.0.1:0", data_dir: %[1]q}
+swarm: {labels: false}
+alerting: {enabled: true, evaluators: 1}
+mesh:
+  enabled: true
+  listen: "127.0.0.1:0"
+  key_file: %[2]q
+  interval: 10s
+  static: [{name: node2, address: 127.0.0.2}, {name: node3, address: 127.0.0.3}]
+`)
+		Expect(a.diagnosisJSON()).To(BeNil(), "before its first gathering it does not know it is an evaluator")
+		a.views.done = true
+		Expect(a.diagnosisJSON()).To(BeNil(), "an evaluator, but no gathering of every view yet")
+		a.views.wholeAt = time.Now()
+		var p links.Packed
+		Expect(json.Unmarshal(a.diagnosisJSON(), &p)).To(Succeed())
+		Expect(p.Self).To(Equal("node1"))
+		Expect(p.DiagnosedBy).To(BeEmpty())
+		a.views.wholeAt = time.Now().Add(-time.Minute)
+		Expect(a.diagnosisJSON()).To(BeNil(), "its last gathering of every view is over two intervals old")
 	})
 })
 

@@ -92,15 +92,20 @@ type ViewInfo struct {
 // Diagnosis is the one verdict on the cluster: the matrix cells, the ranked
 // findings, and how complete the evidence was.
 type Diagnosis struct {
-	Generated time.Time           `json:"generated"`
-	Self      string              `json:"self"` // the node that diagnosed
-	Verdict   State               `json:"verdict"`
-	Partial   bool                `json:"partial"` // some view is missing
-	CutOff    bool                `json:"cut_off"` // Self itself is cut off: the rest is its own side only
-	Nodes     []string            `json:"nodes"`
-	Paths     []string            `json:"paths"`
-	Views     map[string]ViewInfo `json:"views"`
-	Findings  []Finding           `json:"findings"` // most severe first
-	Cells     []Cell              `json:"cells"`    // by path, from, to
-	Checks    []LinkState         `json:"checks"`   // Self's user checks of targets
+	Generated time.Time `json:"generated"`
+	Self      string    `json:"self"` // the node that answers
+	// DiagnosedBy, when set, is the alert evaluator whose diagnosis Self
+	// relays: an agent that is no evaluator holds only a few views and
+	// answers a client from an evaluator's (see agent's diagrelay.go), its
+	// own Checks in place of the evaluator's.
+	DiagnosedBy string              `json:"diagnosed_by,omitempty"`
+	Verdict     State               `json:"verdict"`
+	Partial     bool                `json:"partial"` // some view is missing
+	CutOff      bool                `json:"cut_off"` // Self itself is cut off: the rest is its own side only
+	Nodes       []string            `json:"nodes"`
+	Paths       []string            `json:"paths"`
+	Views       map[string]ViewInfo `json:"views"`
+	Findings    []Finding           `json:"findings"` // most severe first
+	Cells       []Cell              `json:"cells"`    // by path, from, to
+	Checks      []LinkState         `json:"checks"`   // Self's user checks of targets
 }

@@ -18,6 +18,10 @@ const MaxView = 4 << 20
 // sends).
 const MaxSwarm = 4 << 20
 
+// MaxDiagnosis is the largest diagnosis a prober accepts (and a responder
+// sends): a packed diagnosis of 200 nodes is about 0.3 MB.
+const MaxDiagnosis = 16 << 20
+
 // document is a JSON document one agent serves its peers over TCP: its view
 // of the links, or (a manager's agent) its snapshot of the swarm. The
 // exchange is the same for both: the request's nonce leads the answer, the
@@ -37,6 +41,8 @@ var (
 		refuse: rejectNoView, max: MaxView, owner: "node"}
 	swarmDoc = document{op: "swarm", what: "snapshot", fetching: "the swarm snapshot", answer: TypeSwarmResponse,
 		refuse: rejectNoSwarm, max: MaxSwarm, owner: "manager"}
+	diagDoc = document{op: "diagnosis", what: "diagnosis", fetching: "the diagnosis", answer: TypeDiagResponse,
+		refuse: rejectNoDiag, max: MaxDiagnosis, owner: "self"}
 )
 
 // view answers a view request with the request's nonce and the view, or
@@ -57,6 +63,16 @@ func (r *Responder) swarm(m Message) (framed, error) {
 		s = r.opts.Swarm()
 	}
 	return r.serve(m, swarmDoc, s, len(s) > 0)
+}
+
+// diagnosis answers a diagnosis request with the request's nonce and the
+// packed diagnosis, or refuses when this agent serves none now.
+func (r *Responder) diagnosis(m Message) (framed, error) {
+	var d []byte
+	if r.opts.Diagnosis != nil {
+		d = r.opts.Diagnosis()
+	}
+	return r.serve(m, diagDoc, d, len(d) > 0)
 }
 
 // serve answers m with body, the document d, or refuses when there is none
@@ -97,6 +113,16 @@ func (p *Prober) FetchView(ctx context.Context, addr string, req []byte) ([]byte
 // none refuses with ErrNoSwarm.
 func (p *Prober) FetchSwarm(ctx context.Context, addr, peer string) ([]byte, error) {
 	return p.fetch(ctx, addr, peer, TypeSwarmRequest, swarmDoc, nil)
+}
+
+// FetchDiagnosis asks the agent peer, at addr, for its diagnosis of the
+// cluster (the JSON of a links.Packed), with the guarantees of FetchView:
+// verified with the shared key, addressed to this prober, the nonce of this
+// request, from peer itself, whose name the diagnosis' self field must
+// carry, within MaxDiagnosis bytes. A responder that diagnoses only its
+// own side now (not an evaluator) refuses with ErrNoDiagnosis.
+func (p *Prober) FetchDiagnosis(ctx context.Context, addr, peer string) ([]byte, error) {
+	return p.fetch(ctx, addr, peer, TypeDiagRequest, diagDoc, nil)
 }
 
 // fetch asks the responder at addr (peer, when not empty) for the document

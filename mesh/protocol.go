@@ -43,6 +43,8 @@ const (
 	TypeMTUAck           Type = 10 // UDP; body: u32 size of the probe datagram received
 	TypeSwarmRequest     Type = 11 // TCP; body: empty
 	TypeSwarmResponse    Type = 12 // TCP; body: request nonce [16] | JSON swarm.Snapshot
+	TypeDiagRequest      Type = 13 // TCP; body: empty
+	TypeDiagResponse     Type = 14 // TCP; body: request nonce [16] | JSON links.Packed
 )
 
 // String names t for metric labels (a bounded set).
@@ -72,6 +74,10 @@ func (t Type) String() string {
 		return "swarm_request"
 	case TypeSwarmResponse:
 		return "swarm_response"
+	case TypeDiagRequest:
+		return "diagnosis_request"
+	case TypeDiagResponse:
+		return "diagnosis_response"
 	}
 	return "unknown"
 }

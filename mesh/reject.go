@@ -13,6 +13,7 @@ const (
 	rejectNoView    byte = 3 // this responder serves no view; detail: empty
 	rejectRecipient byte = 4 // the request is addressed to another agent; detail: that name
 	rejectNoSwarm   byte = 5 // this responder serves no swarm snapshot (not a manager's agent); detail: empty
+	rejectNoDiag    byte = 6 // this responder serves no diagnosis (not an evaluator now); detail: empty
 )
 
 // errNoView is a responder's refusal to serve its view.
@@ -21,6 +22,10 @@ var errNoView = errors.New("peer serves no view")
 // ErrNoSwarm is a responder's refusal to serve a swarm snapshot: its
 // agent is not on a manager, or has not read the Swarm yet.
 var ErrNoSwarm = errors.New("peer serves no swarm snapshot (not a manager's agent, or no read of the swarm yet)")
+
+// ErrNoDiagnosis is a responder's refusal to serve its diagnosis: its
+// agent does not diagnose the whole cluster now (not an alert evaluator).
+var ErrNoDiagnosis = errors.New("peer serves no diagnosis (not an evaluator now)")
 
 // rejectBody is the body of a refusal of the request with nonce ref.
 func rejectBody(code byte, ref [NonceSize]byte, detail []byte) []byte {

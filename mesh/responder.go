@@ -65,6 +65,11 @@ type ResponderOptions struct {
 	// workers' agents (FetchSwarm), nil when it has none; the option nil
 	// serves none. The same rules as View.
 	Swarm func() []byte
+	// Diagnosis returns the JSON of the links.Packed diagnosis this agent
+	// serves to agents that do not diagnose the whole cluster themselves
+	// (FetchDiagnosis), nil while it has none to serve (it is not an
+	// evaluator); the option nil serves none. The same rules as View.
+	Diagnosis func() []byte
 }
 
 // Responder answers other agents' probes on one port, over TCP (framed) and
@@ -337,6 +342,8 @@ func (r *Responder) dispatch(m Message, size int, transport string, from netip.A
 		return r.view(m)
 	case m.Type == TypeSwarmRequest && transport == "tcp":
 		return r.swarm(m)
+	case m.Type == TypeDiagRequest && transport == "tcp":
+		return r.diagnosis(m)
 	case m.Type == TypeMTUProbe && transport == "udp":
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(size))

@@ -154,6 +154,8 @@ func (s *session) verify(b []byte, maxAnswer int, sentAt, recvAt time.Time) (Mes
 		return m, errNoView
 	case rejectNoSwarm:
 		return m, ErrNoSwarm
+	case rejectNoDiag:
+		return m, ErrNoDiagnosis
 	case rejectRecipient:
 		return m, errMismatch(fmt.Sprintf("%s refused a request addressed to %q", m.Sender, detail))
 	case rejectPartial:

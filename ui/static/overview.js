@@ -49,6 +49,6 @@ function summary(d) {
   }
   const rows = [...per].map(([p, s]) => `<tr><td><a href="#/matrix">${esc(p)}</a></td><td>${
     Object.entries(s).sort((a, b) => badness(a[0]) - badness(b[0])).map(([st, n]) => `${badge(st, `${n} ${label(st)}`)}`).join(" ")}</td></tr>`);
-  return `<p>${esc((d.nodes ?? []).length)} nodes, ${esc(per.size)} path${per.size === 1 ? "" : "s"}, as ${esc(d.self)} diagnoses them.</p>
+  return `<p>${esc((d.nodes ?? []).length)} nodes, ${esc(per.size)} path${per.size === 1 ? "" : "s"}, as ${d.diagnosed_by ? `${esc(d.diagnosed_by)} diagnoses them (relayed by ${esc(d.self)}, which is no alert evaluator)` : `${esc(d.self)} diagnoses them`}.</p>
 <table class="list"><thead><tr><th>path</th><th>directions by state</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
