@@ -40,10 +40,12 @@ export function render(_root, data, params) {
 }
 
 function viewLine(d, name) {
-  if (!(d.nodes ?? []).includes(name)) return `<span class="muted">${esc(d.self)}'s diagnosis does not know this node.</span>`;
+  const by = d.diagnosed_by || d.self; // an agent that is no evaluator relays one's diagnosis
+  if (!(d.nodes ?? []).includes(name)) return `<span class="muted">${esc(by)}'s diagnosis does not know this node.</span>`;
   const v = d.views?.[name] ?? {};
   if (v.missing) return `${badge("unknown", "view missing")} ${esc(words(v.missing))}`;
-  const how = v.via === "self" ? "this agent's own view" : `its view came over ${esc(v.via ?? "?")}`;
+  const own = d.diagnosed_by ? `${esc(by)}'s own view (${esc(by)} diagnoses, ${esc(d.self)} relays)` : "this agent's own view";
+  const how = v.via === "self" ? own : `its view came over ${esc(v.via ?? "?")} to ${esc(by)}`;
   return `${how}, generated ${when(v.generated)} ago`;
 }
 
