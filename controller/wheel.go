@@ -27,7 +27,7 @@ const MaxResolution = 100 * time.Millisecond
 type queue struct {
 	mu   sync.Mutex
 	jobs jobHeap
-	poke chan struct{} // capacity 1: a job was added; the earliest may have changed
+	poke chan struct{} // capacity 1: a job was added as the earliest
 	runs chan *job     // due jobs, to the workers
 }
 
@@ -35,11 +35,18 @@ func newQueue(workers int) *queue {
 	return &queue{poke: make(chan struct{}, 1), runs: make(chan *job, 4*workers)}
 }
 
-// add schedules j at j.due.
+// add schedules j at j.due. The scheduler is woken only when j is the new
+// earliest: the wake-up it has armed covers every later one, and waking it
+// for each of the thousands of runs a minute put back after their run was
+// as many goroutine switches as runs.
 func (q *queue) add(j *job) {
 	q.mu.Lock()
 	heap.Push(&q.jobs, j)
+	first := j.index == 0
 	q.mu.Unlock()
+	if !first {
+		return
+	}
 	select {
 	case q.poke <- struct{}{}:
 	default:

@@ -81,3 +81,34 @@ func TestStoppedJobsLeaveTheQueue(t *testing.T) {
 		t.Fatalf("%d jobs queued for 10 checks", n)
 	}
 }
+
+// TestAddWakesTheSchedulerForANewEarliestOnly: a job put back after its run
+// (due later than the earliest) must not wake the scheduler; one due sooner
+// than every other must.
+func TestAddWakesTheSchedulerForANewEarliestOnly(t *testing.T) {
+	q := newQueue(1)
+	now := time.Now()
+	woken := func() bool {
+		select {
+		case <-q.poke:
+			return true
+		default:
+			return false
+		}
+	}
+	q.add(&job{due: now.Add(time.Second), index: -1})
+	if !woken() {
+		t.Fatal("the first job did not wake the scheduler")
+	}
+	q.add(&job{due: now.Add(2 * time.Second), index: -1})
+	if woken() {
+		t.Fatal("a job due after the earliest woke the scheduler")
+	}
+	q.add(&job{due: now, index: -1})
+	if !woken() {
+		t.Fatal("a new earliest job did not wake the scheduler")
+	}
+	if got := q.popDue(now); got == nil || !got.due.Equal(now) {
+		t.Fatalf("popDue = %v, want the earliest", got)
+	}
+}
