@@ -47,6 +47,12 @@ mesh:
   static:
     - {name: node%[2]d, address: 127.0.0.%[2]d}
 `, n, peer, keyFile))
+	return runMeshAgent(dir, n, cfg)
+}
+
+// runMeshAgent runs the agent of config file cfg, node<n> on 127.0.0.<n>, until
+// the spec ends, and waits for its API.
+func runMeshAgent(dir string, n int, cfg string) (*gexec.Session, string) {
 	s, err := gexec.Start(exec.Command(bin, "agent", "--config", cfg, "--data-dir",
 		filepath.Join(dir, fmt.Sprintf("data%d", n)), "--log-format", "json"), GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())

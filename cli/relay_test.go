@@ -2,8 +2,6 @@ package cli_test
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -54,13 +52,7 @@ mesh:
   timeout: 400ms
   static:
 %[3]s`, n, keyFile, peers))
-	s, err := gexec.Start(exec.Command(bin, "agent", "--config", cfg, "--data-dir",
-		filepath.Join(dir, fmt.Sprintf("data%d", n)), "--log-format", "json"), GinkgoWriter, GinkgoWriter)
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { s.Kill().Wait("5s") })
-	url := fmt.Sprintf("http://127.0.0.%d:19470", n)
-	Eventually(func() (string, error) { return httpGet(url + "/healthz") }, "10s").Should(Equal("ok\n"))
-	return s, url
+	return runMeshAgent(dir, n, cfg)
 }
 
 var _ = Describe("the matrix from an agent that is no evaluator", func() {

@@ -146,6 +146,38 @@ func controllerLoop(metrics bool) loopFunc {
 }
 
 func runController(b *testing.B, n int, addr string, metrics bool) (int, *prometheus.Registry, time.Duration) {
+	ctrl, reg, sink := tcpController(n, addr, metrics)
+	ctx, cancel := context.WithTimeout(context.Background(), probeInterval+probeInterval/50+100*time.Millisecond)
+	defer cancel()
+	ctrl.Reconcile(ctx) // starts every job; Start's own first reconcile then finds them unchanged
+	cpu := processCPU()
+	_ = ctrl.Start(ctx)
+	return sink.count(), reg, processCPU() - cpu
+}
+
+// runControllerWarm is runController with metrics over two intervals,
+// measured over the second: the runs then, and the CPU they took.
+func runControllerWarm(b *testing.B, n int, addr string) (int, *prometheus.Registry, time.Duration) {
+	ctrl, reg, sink := tcpController(n, addr, true)
+	margin := probeInterval/50 + 100*time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 2*probeInterval+margin)
+	defer cancel()
+	ctrl.Reconcile(ctx)
+	done := make(chan struct{})
+	go func() { _ = ctrl.Start(ctx); close(done) }()
+	time.Sleep(probeInterval) // the first runs: every check's first falls before
+	cpu, runs := processCPU(), sink.runs.Load()
+	time.Sleep(probeInterval) // the second interval: each check runs once
+	used, ran := processCPU()-cpu, sink.runs.Load()-runs
+	cancel()
+	<-done
+	return int(ran), reg, used
+}
+
+// tcpController is a controller of n TCP checks of addr every
+// probeInterval, its registry and its counting sink; with metrics, results
+// also go to the telemetry sink, as in an agent.
+func tcpController(n int, addr string, metrics bool) (*controller.Controller, *prometheus.Registry, *keySink) {
 	reg := prometheus.NewRegistry()
 	sink := &keySink{seen: make(map[string]bool, n)}
 	checks := make([]controller.Check, n)
@@ -163,44 +195,7 @@ func runController(b *testing.B, n int, addr string, metrics bool) (int, *promet
 	}
 	ctrl := controller.New(controller.Options{Sources: []controller.Source{&benchSource{checks: checks}},
 		Probers: probes.Registry{probes.KindTCP: &probes.TCP{}}, Registerer: reg, Sink: sinks})
-	ctx, cancel := context.WithTimeout(context.Background(), probeInterval+probeInterval/50+100*time.Millisecond)
-	defer cancel()
-	ctrl.Reconcile(ctx) // starts every job; Start's own first reconcile then finds them unchanged
-	cpu := processCPU()
-	_ = ctrl.Start(ctx)
-	return sink.count(), reg, processCPU() - cpu
-}
-
-// runControllerWarm is runController with metrics over two intervals,
-// measured over the second: the runs then, and the CPU they took.
-func runControllerWarm(b *testing.B, n int, addr string) (int, *prometheus.Registry, time.Duration) {
-	reg := prometheus.NewRegistry()
-	sink := &keySink{seen: make(map[string]bool, n)}
-	checks := make([]controller.Check, n)
-	for i := range checks {
-		peer := "node-" + strconv.Itoa(i)
-		checks[i] = controller.Check{Key: "bench/" + peer + "/tcp", Origin: "bench",
-			Link: controller.Link{Source: "node-0", Destination: peer, Path: "overlay"},
-			Spec: probes.Spec{Name: "tcp", Kind: probes.KindTCP, Target: addr, Timeout: 5 * time.Second,
-				Expect: probes.ExpectReachable},
-			Interval: probeInterval}
-	}
-	ctrl := controller.New(controller.Options{Sources: []controller.Source{&benchSource{checks: checks}},
-		Probers: probes.Registry{probes.KindTCP: &probes.TCP{}}, Registerer: reg,
-		Sink: controller.MultiSink{sink, telemetry.New(reg)}})
-	margin := probeInterval/50 + 100*time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 2*probeInterval+margin)
-	defer cancel()
-	ctrl.Reconcile(ctx)
-	done := make(chan struct{})
-	go func() { _ = ctrl.Start(ctx); close(done) }()
-	time.Sleep(probeInterval) // the first runs: every check's first falls before
-	cpu, runs := processCPU(), sink.runs.Load()
-	time.Sleep(probeInterval) // the second interval: each check runs once
-	used, ran := processCPU()-cpu, sink.runs.Load()-runs
-	cancel()
-	<-done
-	return int(ran), reg, used
+	return ctrl, reg, sink
 }
 
 // keySink counts the distinct checks that passed, and every run.
