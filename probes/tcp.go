@@ -30,14 +30,14 @@ func (*TCP) Probe(ctx context.Context, spec Spec) Result {
 		return failure("connect "+spec.Target, ctxErr(ctx, err))
 	}
 	defer conn.Close()
-	stop := BindConn(ctx, conn)
-	defer stop()
 
 	r := Result{Reachable: true, Cause: CauseOK, Message: "connected to " + spec.Target}
 	opts := spec.TCP
 	if opts == nil || (opts.Send == "" && opts.Expect == "") {
-		return r
+		return r // connected: nothing to bind the connection's I/O to ctx for
 	}
+	stop := BindConn(ctx, conn)
+	defer stop()
 	if opts.Send != "" {
 		if _, err := io.WriteString(conn, opts.Send); err != nil {
 			return reachableFailure("send to "+spec.Target, ctxErr(ctx, err))
