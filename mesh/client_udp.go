@@ -30,6 +30,7 @@ func (p *Prober) udpEchoOn(ctx context.Context, conn net.Conn, target string, o 
 	run := &udpRun{
 		p: p, conn: conn, target: target, peer: o.Peer, path: o.Path, base: randomSeq(), size: o.Size,
 		sentAt: make([]time.Time, o.Count), got: make([]bool, o.Count), buf: getBuf(maxDatagram),
+		out: getBuf(HeaderBound + o.Size),
 	}
 	defer run.release()
 	for i := 0; i < o.Count && ctx.Err() == nil; i++ {
@@ -66,17 +67,12 @@ type udpRun struct {
 // release gives the run's buffers back.
 func (u *udpRun) release() {
 	putBuf(u.buf)
-	if u.out != nil {
-		putBuf(u.out)
-	}
+	putBuf(u.out)
 }
 
 func (u *udpRun) send(ctx context.Context, i int) error {
 	m := NewMessage(TypeEchoRequest, u.p.opts.Self, u.path, time.Now())
 	m.Recipient, m.Seq, m.Pad = u.peer, u.base+uint64(i), u.size
-	if u.out == nil {
-		u.out = getBuf(HeaderBound + u.size)
-	}
 	b, err := u.p.sign.Append(u.out[:0], m)
 	if err != nil {
 		return &opError{"encode", err}

@@ -93,17 +93,7 @@ func readBody(r io.Reader, n int) (b []byte, got int, err error) {
 // its own, so that on a path that drops large packets the receiver still
 // learns what was announced and can tell a lost frame from a cut one.
 func WriteFrame(w io.Writer, msg []byte) error {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, frameHeader+len(msg)), uint32(len(msg)))
-	if len(msg) > splitAbove {
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("writing frame: %w", err)
-		}
-		b = b[:0]
-	}
-	if _, err := w.Write(append(b, msg...)); err != nil {
-		return fmt.Errorf("writing frame: %w", err)
-	}
-	return nil
+	return writeMessage(w, framed{b: append(make([]byte, frameHeader, frameHeader+len(msg)), msg...)})
 }
 
 // framed is an encoded message ready to send: b holds frameHeader bytes of
@@ -125,10 +115,10 @@ func (f framed) datagram(dst []byte) []byte {
 	return appendPad(append(dst, f.b[frameHeader:]...), f.pad)
 }
 
-// writeMessage writes f as one frame, as WriteFrame does: a small one in a
+// writeMessage writes f as one frame (see WriteFrame): a small one in a
 // single write, a large one's length first on its own, then the message and
 // its padding in one vectored write that copies nothing.
-func writeMessage(c net.Conn, f framed) error {
+func writeMessage(c io.Writer, f framed) error {
 	n := len(f.b) - frameHeader + f.pad
 	binary.BigEndian.PutUint32(f.b, uint32(n))
 	if n <= splitAbove {

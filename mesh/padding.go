@@ -2,7 +2,9 @@ package mesh
 
 import (
 	"bytes"
+	"iter"
 	"net"
+	"slices"
 	"sync"
 )
 
@@ -30,24 +32,34 @@ var padPattern = func() []byte {
 	return b
 }()
 
+// padChunks is n bytes of padding as runs of the pattern (each a multiple
+// of its period long but the last, so each starts at the pattern's start).
+func padChunks(n int) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for ; n > 0; n -= padChunk {
+			if !yield(padPattern[:min(n, padChunk)]) {
+				return
+			}
+		}
+	}
+}
+
 // appendPad appends n bytes of padding to b.
 func appendPad(b []byte, n int) []byte {
-	for n > 0 {
-		k := min(n, padChunk)
-		b = append(b, padPattern[:k]...)
-		n -= k
+	for c := range padChunks(n) {
+		b = append(b, c...)
 	}
 	return b
 }
 
 // isPad says whether b is padding: the pattern from its first byte.
 func isPad(b []byte) bool {
-	for len(b) > 0 {
-		k := min(len(b), padChunk)
-		if !bytes.Equal(b[:k], padPattern[:k]) {
+	at := 0
+	for c := range padChunks(len(b)) {
+		if !bytes.Equal(b[at:at+len(c)], c) {
 			return false
 		}
-		b = b[k:]
+		at += len(c)
 	}
 	return true
 }
@@ -55,12 +67,7 @@ func isPad(b []byte) bool {
 // padBuffers is n bytes of padding as slices of the pattern, for a vectored
 // write that copies nothing.
 func padBuffers(bufs net.Buffers, n int) net.Buffers {
-	for n > 0 {
-		k := min(n, padChunk)
-		bufs = append(bufs, padPattern[:k])
-		n -= k
-	}
-	return bufs
+	return slices.AppendSeq(bufs, padChunks(n))
 }
 
 // Buffers for frames and datagrams, reused: a small class for the headers

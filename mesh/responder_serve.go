@@ -153,13 +153,13 @@ func (r *Responder) readFrame(pc *peerConn) ([]byte, error) {
 // for a tag that does not verify or another version. Other input
 // (malformed, oversized, replayed) is closed on without a word.
 func (r *Responder) refuse(pc *peerConn, err error, signed framed) {
-	defer func() { signed.release() }()
 	r.countHello(pc, err)
 	if pe, ok := errors.AsType[*partialError](err); ok {
 		r.dropped.WithLabelValues("tcp", string(ReasonPartial)).Inc()
-		signed.release()
+		signed.release() // none comes with a partial frame; the refusal says it
 		signed = r.reject(pc.sender, pc.last, pc.path, rejectPartial, partialDetail(pe.got, pe.want))
 	}
+	defer signed.release()
 	r.count("tcp", err)
 	switch {
 	case !signed.none():
